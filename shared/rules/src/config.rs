@@ -1,0 +1,241 @@
+//! Settings, read from the environment by the function's `main` through [`Config::from_lookup`].
+//! Pure: the lookup is a closure, so tests pass a map.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::findings::Severity;
+use crate::ids::AccountId;
+
+/// What lambda-warden may do to a non-compliant function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Log and alert only.
+    Report,
+    /// Also write the `lambda-warden:*` status tags (the default).
+    Tag,
+    /// Also apply fixes: safe fixes within the auto-fix scope, unsafe fixes only on functions
+    /// tagged `lambda-warden:auto-fix=true`.
+    Enforce,
+}
+
+/// Which functions receive *safe* fixes in `enforce` mode. Unsafe fixes always need the
+/// opt-in tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AutoFixScope {
+    /// Only functions tagged `lambda-warden:auto-fix=true` (the default).
+    OptIn,
+    /// Every function not tagged `lambda-warden:exempt`.
+    AllNonExempt,
+}
+
+/// The identities lambda-warden itself acts as, so its own CloudTrail events and its own
+/// functions are skipped (no remediation loops).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SelfIdentity {
+    /// IAM role names of lambda-warden's functions (the `sessionIssuer.userName` of their calls).
+    pub role_names: BTreeSet<String>,
+    /// Names of lambda-warden's functions (the session name of their calls).
+    pub function_names: BTreeSet<String>,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Config {
+    /// `WARDEN_MODE`: `report`, `tag` (default) or `enforce`.
+    pub mode: Mode,
+    /// `WARDEN_AUTO_FIX_SCOPE`: `opt-in` (default) or `all-non-exempt`.
+    pub auto_fix_scope: AutoFixScope,
+    /// `WARDEN_TRUSTED_ACCOUNTS`: comma-separated account ids whose principals count as
+    /// restricted, not cross-account.
+    pub trusted_accounts: BTreeSet<AccountId>,
+    /// `WARDEN_ORGANIZATION_ID`: the AWS Organizations id (`o-` + 10-32 lowercase letters or
+    /// digits). Public statements are re-pinned to it instead of removed.
+    pub organization_id: Option<String>,
+    /// `WARDEN_SELF_ROLE_NAMES` and `WARDEN_SELF_FUNCTION_NAMES` (comma-separated); the running
+    /// function's own name (`AWS_LAMBDA_FUNCTION_NAME`) is always added.
+    pub self_identity: SelfIdentity,
+    /// `WARDEN_ALERT_TOPIC_ARN`: the SNS topic alerts go to; no alerts when unset.
+    pub alert_topic_arn: Option<String>,
+    /// `WARDEN_ALERT_MIN_SEVERITY`: findings below it are tagged but not alerted
+    /// (default `low`).
+    pub alert_min_severity: Severity,
+    /// `WARDEN_MAX_REPLANS`: how many times a policy edit is re-read and re-planned after
+    /// `PreconditionFailedException` (default 3, at most 10).
+    pub max_replans: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            mode: Mode::Tag,
+            auto_fix_scope: AutoFixScope::OptIn,
+            trusted_accounts: BTreeSet::new(),
+            organization_id: None,
+            self_identity: SelfIdentity::default(),
+            alert_topic_arn: None,
+            alert_min_severity: Severity::Low,
+            max_replans: 3,
+        }
+    }
+}
+
+/// A setting that could not be understood. The function fails at initialisation with it.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("setting {variable}={value:?} is invalid: expected {expected}")]
+pub struct ConfigError {
+    /// The environment variable.
+    pub variable: &'static str,
+    /// Its value.
+    pub value: String,
+    /// What was expected.
+    pub expected: &'static str,
+}
+
+fn list(value: Option<String>) -> impl Iterator<Item = String> {
+    value
+        .unwrap_or_default()
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .into_iter()
+}
+
+impl Config {
+    /// Reads the configuration through `lookup` (the process environment in production).
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first variable whose value is not understood.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| lookup(k).filter(|v| !v.trim().is_empty());
+        let err = |variable, value: String, expected| ConfigError {
+            variable,
+            value,
+            expected,
+        };
+        let mut c = Config::default();
+        if let Some(v) = get("WARDEN_MODE") {
+            c.mode = match v.trim().to_ascii_lowercase().as_str() {
+                "report" => Mode::Report,
+                "tag" => Mode::Tag,
+                "enforce" => Mode::Enforce,
+                _ => return Err(err("WARDEN_MODE", v, "report, tag or enforce")),
+            };
+        }
+        if let Some(v) = get("WARDEN_AUTO_FIX_SCOPE") {
+            c.auto_fix_scope = match v.trim().to_ascii_lowercase().as_str() {
+                "opt-in" => AutoFixScope::OptIn,
+                "all-non-exempt" => AutoFixScope::AllNonExempt,
+                _ => return Err(err("WARDEN_AUTO_FIX_SCOPE", v, "opt-in or all-non-exempt")),
+            };
+        }
+        for a in list(get("WARDEN_TRUSTED_ACCOUNTS")) {
+            let id = AccountId::parse(&a)
+                .map_err(|_| err("WARDEN_TRUSTED_ACCOUNTS", a.clone(), "12-digit account ids"))?;
+            c.trusted_accounts.insert(id);
+        }
+        if let Some(v) = get("WARDEN_ORGANIZATION_ID") {
+            let v = v.trim().to_owned();
+            let body = v.strip_prefix("o-").unwrap_or("");
+            let ok = (10..=32).contains(&body.len())
+                && body
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+            if !ok {
+                return Err(err(
+                    "WARDEN_ORGANIZATION_ID",
+                    v,
+                    "o- followed by 10-32 lowercase letters or digits",
+                ));
+            }
+            c.organization_id = Some(v);
+        }
+        c.self_identity.role_names = list(get("WARDEN_SELF_ROLE_NAMES")).collect();
+        c.self_identity.function_names = list(get("WARDEN_SELF_FUNCTION_NAMES"))
+            .chain(get("AWS_LAMBDA_FUNCTION_NAME"))
+            .collect();
+        c.alert_topic_arn = get("WARDEN_ALERT_TOPIC_ARN").map(|v| v.trim().to_owned());
+        if let Some(v) = get("WARDEN_ALERT_MIN_SEVERITY") {
+            c.alert_min_severity = Severity::parse(v.trim()).ok_or_else(|| {
+                err(
+                    "WARDEN_ALERT_MIN_SEVERITY",
+                    v.clone(),
+                    "informational, low, medium, high or critical",
+                )
+            })?;
+        }
+        if let Some(v) = get("WARDEN_MAX_REPLANS") {
+            c.max_replans = v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n <= 10)
+                .ok_or_else(|| err("WARDEN_MAX_REPLANS", v.clone(), "a whole number 0-10"))?;
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_when_nothing_is_set() {
+        assert_eq!(from(&[]).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn every_setting_is_read() {
+        let c = from(&[
+            ("WARDEN_MODE", "Enforce"),
+            ("WARDEN_AUTO_FIX_SCOPE", "all-non-exempt"),
+            ("WARDEN_TRUSTED_ACCOUNTS", "111122223333, 444455556666"),
+            ("WARDEN_ORGANIZATION_ID", "o-a1b2c3d4e5"),
+            ("WARDEN_SELF_ROLE_NAMES", "warden-role"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "warden-events"),
+            ("WARDEN_ALERT_TOPIC_ARN", "arn:aws:sns:us-east-1:111122223333:alerts"),
+            ("WARDEN_ALERT_MIN_SEVERITY", "high"),
+            ("WARDEN_MAX_REPLANS", "5"),
+        ])
+        .unwrap();
+        assert_eq!(c.mode, Mode::Enforce);
+        assert_eq!(c.auto_fix_scope, AutoFixScope::AllNonExempt);
+        assert_eq!(c.trusted_accounts.len(), 2);
+        assert_eq!(c.organization_id.as_deref(), Some("o-a1b2c3d4e5"));
+        assert!(c.self_identity.role_names.contains("warden-role"));
+        assert!(c.self_identity.function_names.contains("warden-events"));
+        assert_eq!(c.alert_min_severity, Severity::High);
+        assert_eq!(c.max_replans, 5);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (k, v) in [
+            ("WARDEN_MODE", "fix-everything"),
+            ("WARDEN_TRUSTED_ACCOUNTS", "123"),
+            ("WARDEN_ORGANIZATION_ID", "org-1"),
+            ("WARDEN_ALERT_MIN_SEVERITY", "urgent"),
+            ("WARDEN_MAX_REPLANS", "99"),
+            ("WARDEN_AUTO_FIX_SCOPE", "everything"),
+        ] {
+            let e = from(&[(k, v)]).unwrap_err();
+            assert_eq!(e.variable, k);
+            assert_eq!(e.value, v);
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! Identifier newtypes, parsed and validated once at the boundary.
+//!
+//! Shapes follow the Lambda API reference:
+//! <https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html#API_GetFunction_RequestSyntax>
+//! (`FunctionName` accepts a bare name, a full ARN, or a partial ARN `ACCOUNT:function:NAME`,
+//! each optionally followed by `:QUALIFIER`).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// An identifier that did not have the shape AWS gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum IdError {
+    /// An AWS account id is exactly 12 ASCII digits.
+    #[error("account id {0:?} is not 12 digits")]
+    AccountId(String),
+    /// A function name is 1 to 64 characters of `a-z A-Z 0-9 - _`.
+    #[error("function name {0:?} is not 1-64 characters of letters, digits, '-' or '_'")]
+    FunctionName(String),
+    /// A qualifier is `$LATEST`, a version number, or an alias name (1-128 characters).
+    #[error("qualifier {0:?} is not $LATEST, a version number or an alias name")]
+    Qualifier(String),
+    /// The string is not a bare name, partial ARN or full ARN of a Lambda function.
+    #[error("{0:?} is not a Lambda function name or ARN")]
+    FunctionRef(String),
+}
+
+/// A 12-digit AWS account id, e.g. `111122223333`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AccountId(String);
+
+impl AccountId {
+    /// Parses a 12-digit account id.
+    ///
+    /// # Errors
+    /// [`IdError::AccountId`] when the value is not exactly 12 ASCII digits.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(IdError::AccountId(s.to_owned()))
+        }
+    }
+
+    /// The 12 digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for AccountId {
+    type Error = IdError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<AccountId> for String {
+    fn from(a: AccountId) -> Self {
+        a.0
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A bare Lambda function name: 1 to 64 characters of `a-z A-Z 0-9 - _`
+/// (<https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html#lambda-CreateFunction-request-FunctionName>).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct FunctionName(String);
+
+impl FunctionName {
+    /// Parses a bare function name.
+    ///
+    /// # Errors
+    /// [`IdError::FunctionName`] when the value is empty, longer than 64 characters, or has
+    /// characters other than ASCII letters, digits, `-` and `_`.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(IdError::FunctionName(s.to_owned()))
+        }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for FunctionName {
+    type Error = IdError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<FunctionName> for String {
+    fn from(n: FunctionName) -> Self {
+        n.0
+    }
+}
+
+impl fmt::Display for FunctionName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A function version or alias: `$LATEST`, a version number (`1`, `42`) or an alias name
+/// (1-128 characters of `a-z A-Z 0-9 - _`, not all digits)
+/// (<https://docs.aws.amazon.com/lambda/latest/api/API_GetPolicy.html#lambda-GetPolicy-request-Qualifier>).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Qualifier(String);
+
+impl Qualifier {
+    /// Parses a qualifier.
+    ///
+    /// # Errors
+    /// [`IdError::Qualifier`] when the value is empty, longer than 128 characters, or has
+    /// characters other than ASCII letters, digits, `-`, `_` (and `$` only in `$LATEST`).
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        let ok = s == "$LATEST"
+            || (!s.is_empty()
+                && s.len() <= 128
+                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(IdError::Qualifier(s.to_owned()))
+        }
+    }
+
+    /// The qualifier text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Qualifier {
+    type Error = IdError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Qualifier> for String {
+    fn from(q: Qualifier) -> Self {
+        q.0
+    }
+}
+
+impl fmt::Display for Qualifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A reference to a function as a caller wrote it: the name, and whatever of partition,
+/// region, account and qualifier the reference carried.
+///
+/// Accepted forms (Lambda API `FunctionName` parameter):
+/// `my-function`, `my-function:alias`, `111122223333:function:my-function[:q]`,
+/// `arn:PARTITION:lambda:REGION:ACCOUNT:function:my-function[:q]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FunctionRef {
+    /// The bare function name.
+    pub name: FunctionName,
+    /// The version or alias, when the reference named one.
+    pub qualifier: Option<Qualifier>,
+    /// The account, when the reference was an ARN or partial ARN.
+    pub account: Option<AccountId>,
+    /// The region, when the reference was a full ARN.
+    pub region: Option<String>,
+    /// The partition (`aws`, `aws-cn`, `aws-us-gov`), when the reference was a full ARN.
+    pub partition: Option<String>,
+}
+
+impl FunctionRef {
+    /// Parses any form the Lambda API accepts as `FunctionName`.
+    ///
+    /// # Errors
+    /// [`IdError::FunctionRef`] for a string of none of the accepted forms, or the error of the
+    /// part (name, account, qualifier) that is malformed.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        let parts: Vec<&str> = s.split(':').collect();
+        let bad = || IdError::FunctionRef(s.to_owned());
+        let (partition, region, account, name, qualifier) = match parts.as_slice() {
+            [name] => (None, None, None, *name, None),
+            [name, q] => (None, None, None, *name, Some(*q)),
+            [acct, "function", name] => (None, None, Some(*acct), *name, None),
+            [acct, "function", name, q] => (None, None, Some(*acct), *name, Some(*q)),
+            ["arn", part, "lambda", region, acct, "function", name] => {
+                (Some(*part), Some(*region), Some(*acct), *name, None)
+            }
+            ["arn", part, "lambda", region, acct, "function", name, q] => {
+                (Some(*part), Some(*region), Some(*acct), *name, Some(*q))
+            }
+            _ => return Err(bad()),
+        };
+        if partition.is_some_and(|p: &str| p.is_empty()) || region.is_some_and(|r: &str| r.is_empty())
+        {
+            return Err(bad());
+        }
+        Ok(Self {
+            name: FunctionName::parse(name)?,
+            qualifier: qualifier.map(Qualifier::parse).transpose()?,
+            account: account.map(AccountId::parse).transpose()?,
+            region: region.map(str::to_owned),
+            partition: partition.map(str::to_owned),
+        })
+    }
+
+    /// Completes the reference to a full ARN, taking what the reference lacks from `defaults`
+    /// (the event's partition, region and account).
+    pub fn resolve(&self, defaults: &ArnDefaults) -> FunctionArn {
+        FunctionArn {
+            partition: self.partition.clone().unwrap_or_else(|| defaults.partition.clone()),
+            region: self.region.clone().unwrap_or_else(|| defaults.region.clone()),
+            account: self.account.clone().unwrap_or_else(|| defaults.account.clone()),
+            name: self.name.clone(),
+            qualifier: self.qualifier.clone(),
+        }
+    }
+}
+
+/// What a partial function reference is completed with: the partition, region and account of
+/// the event that named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArnDefaults {
+    /// `aws`, `aws-cn` or `aws-us-gov`.
+    pub partition: String,
+    /// e.g. `us-east-1`.
+    pub region: String,
+    /// The account the event was recorded in.
+    pub account: AccountId,
+}
+
+/// A complete Lambda function ARN, split into its parts:
+/// `arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html>).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FunctionArn {
+    /// `aws`, `aws-cn` or `aws-us-gov`.
+    pub partition: String,
+    /// e.g. `us-east-1`.
+    pub region: String,
+    /// The function's account.
+    pub account: AccountId,
+    /// The bare function name.
+    pub name: FunctionName,
+    /// The version or alias; `None` for the unqualified ARN.
+    pub qualifier: Option<Qualifier>,
+}
+
+impl FunctionArn {
+    /// Parses a full function ARN.
+    ///
+    /// # Errors
+    /// [`IdError::FunctionRef`] when the string is not a full ARN, or the part's error.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        let r = FunctionRef::parse(s)?;
+        match (r.partition, r.region, r.account) {
+            (Some(partition), Some(region), Some(account)) => Ok(Self {
+                partition,
+                region,
+                account,
+                name: r.name,
+                qualifier: r.qualifier,
+            }),
+            _ => Err(IdError::FunctionRef(s.to_owned())),
+        }
+    }
+
+    /// The same function without qualifier: tags live there
+    /// (<https://docs.aws.amazon.com/lambda/latest/api/API_TagResource.html>).
+    pub fn unqualified(&self) -> FunctionArn {
+        FunctionArn {
+            qualifier: None,
+            ..self.clone()
+        }
+    }
+}
+
+impl fmt::Display for FunctionArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "arn:{}:lambda:{}:{}:function:{}",
+            self.partition, self.region, self.account, self.name
+        )?;
+        if let Some(q) = &self.qualifier {
+            write!(f, ":{q}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_function_name_form_parses() {
+        let cases = [
+            ("orders-api", None, None, None),
+            ("orders-api:live", Some("live"), None, None),
+            ("111122223333:function:orders-api", None, Some("111122223333"), None),
+            ("111122223333:function:orders-api:7", Some("7"), Some("111122223333"), None),
+            (
+                "arn:aws:lambda:us-east-1:111122223333:function:orders-api",
+                None,
+                Some("111122223333"),
+                Some("us-east-1"),
+            ),
+            (
+                "arn:aws:lambda:eu-west-1:111122223333:function:orders-api:$LATEST",
+                Some("$LATEST"),
+                Some("111122223333"),
+                Some("eu-west-1"),
+            ),
+        ];
+        for (input, q, acct, region) in cases {
+            let r = FunctionRef::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(r.name.as_str(), "orders-api", "{input}");
+            assert_eq!(r.qualifier.as_ref().map(Qualifier::as_str), q, "{input}");
+            assert_eq!(r.account.as_ref().map(AccountId::as_str), acct, "{input}");
+            assert_eq!(r.region.as_deref(), region, "{input}");
+        }
+    }
+
+    #[test]
+    fn malformed_references_are_rejected() {
+        for bad in [
+            "",
+            "a:b:c",
+            "arn:aws:s3:::bucket",
+            "12345:function:x",
+            "name with space",
+            "arn:aws:lambda::111122223333:function:x",
+            "x:$NOTLATEST",
+        ] {
+            assert!(FunctionRef::parse(bad).is_err(), "{bad:?} should not parse");
+        }
+    }
+
+    #[test]
+    fn arn_round_trips_and_resolves_defaults() {
+        let s = "arn:aws:lambda:us-east-1:111122223333:function:orders-api:live";
+        let arn = FunctionArn::parse(s).unwrap();
+        assert_eq!(arn.to_string(), s);
+        assert_eq!(
+            arn.unqualified().to_string(),
+            "arn:aws:lambda:us-east-1:111122223333:function:orders-api"
+        );
+        let defaults = ArnDefaults {
+            partition: "aws".into(),
+            region: "eu-west-1".into(),
+            account: AccountId::parse("444455556666").unwrap(),
+        };
+        let resolved = FunctionRef::parse("orders-api").unwrap().resolve(&defaults);
+        assert_eq!(
+            resolved.to_string(),
+            "arn:aws:lambda:eu-west-1:444455556666:function:orders-api"
+        );
+    }
+}

@@ -1,0 +1,22 @@
+//! # warden-rules
+//!
+//! The pure core of lambda-warden: no AWS SDK, no network, no clock reads (time is an argument).
+//! Data flows forward through one module per step, one typed value between steps:
+//!
+//! EventBridge envelope → [`trigger::parse`] → [`gate::decide`] → (the adapter fetches a
+//! [`snapshot::FunctionSnapshot`]) → [`rules::evaluate`] → [`plan::plan`] → (the adapter
+//! executes it into an [`outcome::Outcome`]) → [`report`] (audit record and alert).
+
+pub mod config;
+pub mod event_name;
+pub mod findings;
+pub mod gate;
+pub mod ids;
+pub mod outcome;
+pub mod plan;
+pub mod policy;
+pub mod report;
+pub mod rules;
+pub mod snapshot;
+pub mod tags;
+pub mod trigger;
