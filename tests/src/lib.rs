@@ -1,1 +1,19 @@
+//! # warden-tests
+//!
+//! The test harness of lambda-warden: a moto server per test ([`Moto`]), the demo account
+//! ([`seed_demo_account`]), and readers for what lambda-warden changed ([`inspect`]) and for
+//! the sample events ([`events`]). The `demo` binary uses the same pieces.
+//!
+//! Everything runs against moto on 127.0.0.1; nothing here reaches AWS.
 
+pub mod error;
+pub mod events;
+pub mod inspect;
+pub mod moto;
+pub mod seed;
+
+pub use error::HarnessError;
+pub use events::{load_event, retarget};
+pub use inspect::{policy_statements, read_alerts, tags, url_auth_type, FunctionState};
+pub use moto::Moto;
+pub use seed::{seed_demo_account, DemoAccount};
