@@ -8,13 +8,13 @@ use thiserror::Error;
 /// Why the harness could not start moto, seed it, or read something back.
 #[derive(Debug, Error)]
 pub enum HarnessError {
-    /// The Python interpreter (or the launcher) could not be started at all.
-    #[error("could not start {program} {launcher}: {source} (install moto with `python3 -m pip install \"moto[server]==5.2.1\"`)")]
+    /// A program the harness runs (Python for moto, `cargo lambda`) could not be started.
+    #[error("could not start {program}: {source} ({hint})")]
     Spawn {
-        /// The interpreter, `python3` unless `PYTHON` says otherwise.
+        /// The command line, e.g. `python3 tests/moto/launch.py`.
         program: String,
-        /// The launcher script.
-        launcher: PathBuf,
+        /// How to install what is missing.
+        hint: &'static str,
         /// The operating system's error.
         #[source]
         source: std::io::Error,
@@ -45,6 +45,16 @@ pub enum HarnessError {
         waited_ms: u128,
         /// What moto wrote to stderr.
         stderr: String,
+    },
+    /// The local Lambda runtime (`cargo lambda watch`) failed to come up.
+    #[error("local Lambda runtime on {endpoint}: {what}; its log:\n{log}")]
+    LocalLambdaFailed {
+        /// The Invoke API endpoint it should have served.
+        endpoint: String,
+        /// What went wrong.
+        what: String,
+        /// What `cargo lambda watch` and the function wrote.
+        log: String,
     },
     /// A file the harness needs could not be read or written.
     #[error("{path}: {source}")]

@@ -9,11 +9,13 @@
 pub mod error;
 pub mod events;
 pub mod inspect;
+pub mod local_lambda;
 pub mod moto;
 pub mod seed;
 
 pub use error::HarnessError;
 pub use events::{load_event, retarget};
 pub use inspect::{policy_statements, read_alerts, tags, url_auth_type, FunctionState};
+pub use local_lambda::LocalLambda;
 pub use moto::Moto;
 pub use seed::{seed_demo_account, DemoAccount};

@@ -93,8 +93,8 @@ impl Moto {
             .stderr(stderr)
             .spawn()
             .map_err(|source| HarnessError::Spawn {
-                program,
-                launcher,
+                program: format!("{program} {}", launcher.display()),
+                hint: "install moto: python3 -m pip install \"moto[server]==5.2.1\"",
                 source,
             })?;
         let mut moto = Moto {
