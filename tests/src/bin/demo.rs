@@ -1,1 +1,429 @@
-fn main() {}
+//! The local demo: lambda-warden's real `lambda-events` binary, run by `cargo lambda watch`,
+//! against a moto account seeded with the demo functions. Each step delivers one sample event
+//! from `events/` and shows the function before and after, the function's answer, and the
+//! alerts that reached the SNS topic. Everything runs on 127.0.0.1 and stops at the end, also
+//! on error.
+//!
+//! Run it with `./scripts/demo.sh` (which installs moto and cargo-lambda and builds first).
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use serde_json::Value;
+use warden_tests::inspect::FunctionState;
+use warden_tests::seed::*;
+use warden_tests::{load_event, retarget, seed_demo_account, DemoAccount, HarnessError};
+use warden_tests::{LocalLambda, Moto};
+
+/// What a step does before delivering its event: the change the event records, when the
+/// seeded account does not already contain it.
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    /// The seeded account already holds the change.
+    AlreadySeeded,
+    /// Tag the function `lambda-warden:auto-fix=true` (what `TagResource20170331v2` records).
+    OptIn,
+}
+
+/// Where a step's event comes from.
+#[derive(Debug, Clone, Copy)]
+enum EventSource {
+    /// `events/NAME`.
+    File(&'static str),
+    /// `events/NAME` with every `from` replaced by `to`: the same change on another function.
+    Retargeted {
+        file: &'static str,
+        from: &'static str,
+        to: &'static str,
+    },
+}
+
+/// One step of the demo.
+struct Step {
+    title: &'static str,
+    expect: &'static str,
+    event: EventSource,
+    change: Change,
+    function: &'static str,
+}
+
+const STEPS: &[Step] = &[
+    Step {
+        title: "orders-api is made public (AddPermission, Principal \"*\")",
+        expect: "not opted in: tagged non-compliant and alerted; its policy is left alone",
+        event: EventSource::File("add-permission-public-orders-api.json"),
+        change: Change::AlreadySeeded,
+        function: ORDERS_API,
+    },
+    Step {
+        title: "payments-api is made public",
+        expect: "opted in (lambda-warden:auto-fix=true): the public statement is removed",
+        event: EventSource::File("add-permission-public-payments-api.json"),
+        change: Change::AlreadySeeded,
+        function: PAYMENTS_API,
+    },
+    Step {
+        title: "image-resizer lets s3.amazonaws.com invoke it, pinned to a bucket ARN only",
+        expect: "confused deputy, opted in: the statement is re-added with SourceAccount",
+        event: EventSource::File("add-permission-s3-unpinned-image-resizer.json"),
+        change: Change::AlreadySeeded,
+        function: IMAGE_RESIZER,
+    },
+    Step {
+        title: "notifier lets sns.amazonaws.com invoke it, with no condition",
+        expect: "confused deputy, not opted in: tagged and alerted, left alone",
+        event: EventSource::File("add-permission-sns-unpinned-notifier.json"),
+        change: Change::AlreadySeeded,
+        function: NOTIFIER,
+    },
+    Step {
+        title: "public-webhook gets a function URL with AuthType NONE",
+        expect: "opted in: the URL is switched to AWS_IAM and the public URL statement removed",
+        event: EventSource::File("create-function-url-none-public-webhook.json"),
+        change: Change::AlreadySeeded,
+        function: PUBLIC_WEBHOOK,
+    },
+    Step {
+        title: "legacy-batch is made public (same change, on an exempt function)",
+        expect: "tagged lambda-warden:exempt: untouched",
+        event: EventSource::Retargeted {
+            file: "add-permission-public-orders-api.json",
+            from: ORDERS_API,
+            to: LEGACY_BATCH,
+        },
+        change: Change::AlreadySeeded,
+        function: LEGACY_BATCH,
+    },
+    Step {
+        title: "an AddPermission call that failed with AccessDenied",
+        expect: "nothing changed in AWS: skipped",
+        event: EventSource::File("add-permission-failed-access-denied.json"),
+        change: Change::AlreadySeeded,
+        function: ORDERS_API,
+    },
+    Step {
+        title: "lambda-warden's own RemovePermission comes back as an event",
+        expect: "its own change: skipped (no remediation loop)",
+        event: EventSource::File("remove-permission-by-lambda-warden.json"),
+        change: Change::AlreadySeeded,
+        function: ORDERS_API,
+    },
+    Step {
+        title: "the first event again (EventBridge delivers at least once)",
+        expect: "already tagged and alerted: no write, no second alert",
+        event: EventSource::File("add-permission-public-orders-api.json"),
+        change: Change::AlreadySeeded,
+        function: ORDERS_API,
+    },
+    Step {
+        title: "orders-api is tagged lambda-warden:auto-fix=true",
+        expect: "now opted in: its public statement is removed",
+        event: EventSource::File("tag-resource-opt-in-orders-api.json"),
+        change: Change::OptIn,
+        function: ORDERS_API,
+    },
+];
+
+/// Why the demo stopped.
+#[derive(Debug, thiserror::Error)]
+enum DemoError {
+    /// The harness failed (moto, seeding, the local runtime, reading state).
+    #[error(transparent)]
+    Harness(#[from] HarnessError),
+    /// A step could not apply the change its event records.
+    #[error("step {step}: {operation} on {function} failed: {source}")]
+    Change {
+        step: usize,
+        operation: &'static str,
+        function: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\ndemo failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), DemoError> {
+    let started = Instant::now();
+    println!("lambda-warden demo: the real lambda-events binary against a local moto account\n");
+
+    let moto = Moto::try_start()?;
+    println!("moto                {}", moto.endpoint());
+    let sdk = moto.sdk_config();
+    let demo = seed_demo_account(&sdk).await?;
+    println!("seeded account      {} {}", demo.account_id, demo.region);
+    println!("alert topic         {}", demo.topic_arn);
+
+    let env = function_env(&moto, &demo);
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let local = LocalLambda::start(&workspace, &env)?;
+    println!(
+        "cargo lambda watch  {} (function lambda-events)",
+        local.endpoint()
+    );
+    println!("function settings   WARDEN_MODE=enforce, alerts to lambda-warden-alerts\n");
+
+    println!("The account before any event:");
+    for name in DEMO_FUNCTIONS {
+        let state = demo.state(name).await?;
+        print_state(name, &state, None);
+    }
+
+    let client = local.client();
+    let mut alerts_total = 0;
+    for (i, step) in STEPS.iter().enumerate() {
+        let n = i + 1;
+        let event = match step.event {
+            EventSource::File(file) => load_event(file)?,
+            EventSource::Retargeted { file, from, to } => retarget(&load_event(file)?, from, to),
+        };
+        println!("\n━━ {n}. {}", step.title);
+        println!("   expected: {}", step.expect);
+        println!("   event:    {}", describe_event(&step.event, &event));
+
+        if let Change::OptIn = step.change {
+            demo.lambda()
+                .tag_resource()
+                .resource(demo.function_arn(step.function))
+                .tags(TAG_AUTO_FIX, "true")
+                .send()
+                .await
+                .map_err(|e| DemoError::Change {
+                    step: n,
+                    operation: "TagResource",
+                    function: step.function,
+                    source: Box::new(e),
+                })?;
+            println!("   (applied the change the event records: {TAG_AUTO_FIX}=true)");
+        }
+
+        let before = demo.state(step.function).await?;
+        let answer = local.invoke(&client, &event).await?;
+        let after = demo.state(step.function).await?;
+        let alerts = demo.read_alerts().await?;
+        alerts_total += alerts.len();
+
+        println!(
+            "   answer:   {}",
+            describe_answer(&answer.payload, &answer.function_error)
+        );
+        print_state(step.function, &after, Some(&before));
+        if alerts.is_empty() {
+            println!("   alerts:   none");
+        }
+        for (subject, message) in &alerts {
+            println!("   alert:    {subject}");
+            println!("             {}", shorten(message, 160));
+        }
+    }
+
+    println!("\n━━ The account after the demo:");
+    for name in DEMO_FUNCTIONS {
+        let state = demo.state(name).await?;
+        print_state(name, &state, None);
+    }
+    println!(
+        "\n{} events delivered, {alerts_total} alerts received, {:.0} s.",
+        STEPS.len(),
+        started.elapsed().as_secs_f64()
+    );
+    println!("Stopping cargo lambda watch and moto.");
+    Ok(())
+}
+
+/// The function's settings: moto's endpoint and test credentials, `enforce` mode, the alert
+/// topic, and lambda-warden's own role and function names (so its own events are skipped).
+fn function_env(moto: &Moto, demo: &DemoAccount) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", moto.endpoint()),
+        ("AWS_REGION", demo.region.clone()),
+        (
+            "AWS_ACCESS_KEY_ID",
+            warden_tests::moto::ACCESS_KEY_ID.into(),
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            warden_tests::moto::SECRET_ACCESS_KEY.into(),
+        ),
+        // Nothing may look for instance metadata: everything stays on 127.0.0.1.
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ("AWS_LAMBDA_LOG_LEVEL", "info".into()),
+        ("WARDEN_MODE", "enforce".into()),
+        ("WARDEN_ALERT_TOPIC_ARN", demo.topic_arn.clone()),
+        ("WARDEN_SELF_ROLE_NAMES", WARDEN_ROLE.into()),
+        ("WARDEN_SELF_FUNCTION_NAMES", WARDEN_FUNCTION.into()),
+    ]
+}
+
+/// `AddPermission20150331v2 on orders-api by IAMUser (file.json)`.
+fn describe_event(source: &EventSource, event: &Value) -> String {
+    let file = match source {
+        EventSource::File(f) => (*f).to_owned(),
+        EventSource::Retargeted { file, from, to } => format!("{file}, {from} → {to}"),
+    };
+    let detail = &event["detail"];
+    let text = |v: &Value| v.as_str().unwrap_or("?").to_owned();
+    let target = detail["requestParameters"]["functionName"]
+        .as_str()
+        .or_else(|| detail["requestParameters"]["resource"].as_str())
+        .map(|s| s.rsplit(':').next().unwrap_or(s).to_owned())
+        .unwrap_or_else(|| "?".into());
+    let mut s = format!(
+        "{} on {target} by {}",
+        text(&detail["eventName"]),
+        text(&detail["userIdentity"]["type"])
+    );
+    if let Some(code) = detail["errorCode"].as_str() {
+        s.push_str(&format!(", errorCode {code}"));
+    }
+    format!("{s} ({file})")
+}
+
+/// `outcome non_compliant, findings LW001, actions tag_resource`.
+fn describe_answer(payload: &Value, function_error: &Option<String>) -> String {
+    if let Some(kind) = function_error {
+        return format!(
+            "function error ({kind}): {}",
+            shorten(&payload.to_string(), 200)
+        );
+    }
+    let Some(obj) = payload.as_object() else {
+        return shorten(&payload.to_string(), 200);
+    };
+    let mut parts = vec![format!(
+        "outcome {}",
+        obj.get("outcome").and_then(Value::as_str).unwrap_or("?")
+    )];
+    if let Some(reason) = obj.get("skip_reason").filter(|v| !v.is_null()) {
+        parts.push(format!("reason {}", compact(reason)));
+    }
+    let list = |key: &str| -> Vec<String> {
+        obj.get(key)
+            .and_then(Value::as_array)
+            .map(|items| items.iter().map(action_name).collect())
+            .unwrap_or_default()
+    };
+    let findings = list("findings");
+    if !findings.is_empty() {
+        parts.push(format!("findings {}", findings.join(" ")));
+    }
+    let actions = list("actions");
+    if !actions.is_empty() {
+        parts.push(format!("actions {}", actions.join(", ")));
+    }
+    parts.join(", ")
+}
+
+/// A finding id or an action's kind, from whatever shape it is serialised in.
+fn action_name(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Object(m) => ["action", "kind", "rule_id", "operation"]
+            .iter()
+            .find_map(|k| m.get(*k).and_then(Value::as_str))
+            .map_or_else(|| compact(v), str::to_owned),
+        other => compact(other),
+    }
+}
+
+/// Prints a function's state; with `before`, marks lines that appeared (+) or went (-).
+fn print_state(name: &str, now: &FunctionState, before: Option<&FunctionState>) {
+    let lines = |s: &FunctionState| -> Vec<String> {
+        let mut out: Vec<String> = s
+            .tags
+            .iter()
+            .map(|(k, v)| format!("tag     {k}={v}"))
+            .collect();
+        out.extend(s.statements.iter().map(describe_statement));
+        out.push(format!(
+            "url     {}",
+            s.url_auth_type
+                .as_deref()
+                .map_or("none".to_owned(), |a| format!("AuthType {a}"))
+        ));
+        out
+    };
+    let now_lines = lines(now);
+    match before {
+        None => {
+            println!("   {name}");
+            for l in &now_lines {
+                println!("       {l}");
+            }
+        }
+        Some(before) => {
+            let before_lines = lines(before);
+            let was: BTreeSet<&String> = before_lines.iter().collect();
+            let is: BTreeSet<&String> = now_lines.iter().collect();
+            let changed = was != is;
+            println!(
+                "   {name} {}:",
+                if changed {
+                    "after (+ new, - gone)"
+                } else {
+                    "unchanged"
+                }
+            );
+            for l in &before_lines {
+                if !is.contains(l) {
+                    println!("     - {l}");
+                }
+            }
+            for l in &now_lines {
+                println!("     {} {l}", if was.contains(l) { ' ' } else { '+' });
+            }
+        }
+    }
+}
+
+/// `policy  backdoor: Allow * lambda:InvokeFunction {condition}`.
+fn describe_statement(s: &Value) -> String {
+    let text = |k: &str| {
+        s.get(k).map_or("?".to_owned(), |v| {
+            v.as_str().map_or_else(|| compact(v), str::to_owned)
+        })
+    };
+    let mut line = format!(
+        "policy  {}: {} {} {}",
+        text("Sid"),
+        text("Effect"),
+        text("Principal"),
+        text("Action")
+    );
+    match s.get("Condition") {
+        Some(c) => line.push_str(&format!(" if {}", compact(c))),
+        None => line.push_str(" (no condition)"),
+    }
+    // moto keeps FunctionUrlAuthType as a top-level key of the statement.
+    if let Some(t) = s.get("FunctionUrlAuthType") {
+        line.push_str(&format!(" FunctionUrlAuthType={}", compact(t)));
+    }
+    line
+}
+
+fn compact(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    let one_line = s.replace('\n', " ");
+    if one_line.chars().count() <= max {
+        return one_line;
+    }
+    let cut: String = one_line.chars().take(max).collect();
+    format!("{cut}…")
+}
