@@ -1,0 +1,304 @@
+//! End-to-end tests of the handler: one sample event from `events/` into
+//! `lambda_events::handle`, against the seeded moto account, then what changed in the account
+//! (policy statements, tags, URL auth type) and what reached the alert topic.
+//!
+//! Each test starts its own moto, so tests run in parallel without sharing state.
+
+use serde_json::{json, Value};
+use warden_aws::Aws;
+use warden_rules::config::Config;
+use warden_tests::seed::*;
+use warden_tests::{load_event, retarget, seed_demo_account, DemoAccount, Moto};
+
+use lambda_events::{handle, Deps};
+
+/// 2026-05-28T00:00:00Z, in seconds since the Unix epoch: the handler's "now".
+const NOW: i64 = 1_779_926_400;
+
+struct World {
+    // Kept alive for the test's duration; dropping it stops moto.
+    _moto: Moto,
+    demo: DemoAccount,
+    deps: Deps,
+}
+
+/// moto, the demo account, and the handler's dependencies in `enforce` mode with alerts on.
+async fn world() -> World {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config();
+    let demo = seed_demo_account(&sdk)
+        .await
+        .expect("seed the demo account");
+    let settings = [
+        ("WARDEN_MODE", "enforce".to_owned()),
+        ("WARDEN_ALERT_TOPIC_ARN", demo.topic_arn.clone()),
+        ("WARDEN_SELF_ROLE_NAMES", WARDEN_ROLE.to_owned()),
+        ("WARDEN_SELF_FUNCTION_NAMES", WARDEN_FUNCTION.to_owned()),
+    ];
+    let config = Config::from_lookup(|k| {
+        settings
+            .iter()
+            .find(|(name, _)| *name == k)
+            .map(|(_, v)| v.clone())
+    })
+    .expect("valid settings");
+    let deps = Deps {
+        aws: Aws::new(&sdk),
+        config,
+    };
+    World {
+        _moto: moto,
+        demo,
+        deps,
+    }
+}
+
+/// Runs the handler and returns its decision as JSON.
+async fn deliver(w: &World, event: Value) -> Value {
+    let decision = handle(event, &w.deps, NOW)
+        .await
+        .unwrap_or_else(|e| panic!("handler failed: {e}"));
+    serde_json::to_value(&decision).expect("decision serialises")
+}
+
+fn event(name: &str) -> Value {
+    load_event(name).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn outcome(decision: &Value) -> &str {
+    decision["outcome"].as_str().unwrap_or("<missing>")
+}
+
+fn findings(decision: &Value) -> Vec<&str> {
+    decision["findings"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+fn statement<'a>(statements: &'a [Value], sid: &str) -> Option<&'a Value> {
+    statements.iter().find(|s| s["Sid"] == sid)
+}
+
+#[tokio::test]
+async fn public_statement_on_a_function_not_opted_in_is_tagged_and_left_in_place() {
+    let w = world().await;
+    let decision = deliver(&w, event("add-permission-public-orders-api.json")).await;
+
+    assert_eq!(outcome(&decision), "non_compliant", "{decision}");
+    assert!(findings(&decision).contains(&"LW001"), "{decision}");
+    let after = w.demo.state(ORDERS_API).await.expect("state");
+    assert_eq!(
+        after.tags.get(TAG_STATUS).map(String::as_str),
+        Some("non-compliant")
+    );
+    let tagged = after.tags.get(TAG_FINDINGS).cloned().unwrap_or_default();
+    assert!(tagged.split(' ').any(|id| id == "LW001"), "{tagged:?}");
+    assert!(
+        statement(&after.statements, "backdoor").is_some(),
+        "a function that is not opted in keeps its statement: {:?}",
+        after.statements
+    );
+}
+
+#[tokio::test]
+async fn public_statement_raises_one_alert_naming_the_function_and_rule() {
+    let w = world().await;
+    deliver(&w, event("add-permission-public-orders-api.json")).await;
+
+    let alerts = w.demo.read_alerts().await.expect("alerts");
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    let (subject, message) = &alerts[0];
+    assert!(!subject.is_empty() && subject.len() <= 100, "{subject:?}");
+    assert!(message.contains(ORDERS_API), "{message}");
+    assert!(message.contains("LW001"), "{message}");
+}
+
+#[tokio::test]
+async fn unpinned_s3_statement_of_an_opted_in_function_is_re_added_with_source_account() {
+    let w = world().await;
+    let decision = deliver(&w, event("add-permission-s3-unpinned-image-resizer.json")).await;
+
+    assert_eq!(outcome(&decision), "remediated", "{decision}");
+    assert!(findings(&decision).contains(&"LW002"), "{decision}");
+    let after = w.demo.state(IMAGE_RESIZER).await.expect("state");
+    let same_sid: Vec<_> = after
+        .statements
+        .iter()
+        .filter(|s| s["Sid"] == "s3-invoke")
+        .collect();
+    assert_eq!(same_sid.len(), 1, "{:?}", after.statements);
+    let s3 = same_sid[0];
+    assert_eq!(s3["Principal"]["Service"], "s3.amazonaws.com", "{s3}");
+    assert_eq!(
+        s3["Condition"]["StringEquals"]["AWS:SourceAccount"], "123456789012",
+        "{s3}"
+    );
+    assert_eq!(
+        s3["Condition"]["ArnLike"]["AWS:SourceArn"], DEMO_BUCKET_ARN,
+        "the bucket pin is kept: {s3}"
+    );
+}
+
+#[tokio::test]
+async fn public_statement_of_an_opted_in_function_is_removed() {
+    let w = world().await;
+    let decision = deliver(&w, event("add-permission-public-payments-api.json")).await;
+
+    assert_eq!(outcome(&decision), "remediated", "{decision}");
+    let after = w.demo.state(PAYMENTS_API).await.expect("state");
+    assert!(
+        statement(&after.statements, "public-invoke").is_none(),
+        "{:?}",
+        after.statements
+    );
+}
+
+#[tokio::test]
+async fn public_function_url_of_an_opted_in_function_is_switched_to_iam_auth() {
+    let w = world().await;
+    let decision = deliver(&w, event("create-function-url-none-public-webhook.json")).await;
+
+    assert_eq!(outcome(&decision), "remediated", "{decision}");
+    assert!(findings(&decision).contains(&"LW004"), "{decision}");
+    let after = w.demo.state(PUBLIC_WEBHOOK).await.expect("state");
+    assert_eq!(after.url_auth_type.as_deref(), Some("AWS_IAM"));
+    assert!(
+        statement(&after.statements, "FunctionURLAllowPublicAccess").is_none(),
+        "{:?}",
+        after.statements
+    );
+}
+
+#[tokio::test]
+async fn public_url_statement_event_also_switches_the_url_to_iam_auth() {
+    let w = world().await;
+    let decision = deliver(&w, event("add-permission-url-public-public-webhook.json")).await;
+
+    assert_eq!(outcome(&decision), "remediated", "{decision}");
+    let after = w.demo.state(PUBLIC_WEBHOOK).await.expect("state");
+    assert_eq!(after.url_auth_type.as_deref(), Some("AWS_IAM"));
+    assert!(statement(&after.statements, "FunctionURLAllowPublicAccess").is_none());
+}
+
+#[tokio::test]
+async fn unpinned_sns_statement_of_a_function_not_opted_in_is_only_tagged() {
+    let w = world().await;
+    let before = w.demo.state(NOTIFIER).await.expect("state");
+    let decision = deliver(&w, event("add-permission-sns-unpinned-notifier.json")).await;
+
+    assert_eq!(outcome(&decision), "non_compliant", "{decision}");
+    assert!(findings(&decision).contains(&"LW002"), "{decision}");
+    let after = w.demo.state(NOTIFIER).await.expect("state");
+    assert_eq!(after.statements, before.statements);
+    assert_eq!(
+        after.tags.get(TAG_STATUS).map(String::as_str),
+        Some("non-compliant")
+    );
+}
+
+#[tokio::test]
+async fn exempt_function_is_left_untouched() {
+    let w = world().await;
+    let before = w.demo.state(LEGACY_BATCH).await.expect("state");
+    let public = event("add-permission-public-orders-api.json");
+    let decision = deliver(&w, retarget(&public, ORDERS_API, LEGACY_BATCH)).await;
+
+    assert_eq!(outcome(&decision), "skipped", "{decision}");
+    let after = w.demo.state(LEGACY_BATCH).await.expect("state");
+    assert_eq!(
+        after, before,
+        "an exempt function is neither tagged nor fixed"
+    );
+}
+
+#[tokio::test]
+async fn failed_call_is_skipped_without_calling_aws() {
+    let w = world().await;
+    let reads = w.deps.aws.calls().reads();
+    let writes = w.deps.aws.calls().writes();
+    let decision = deliver(&w, event("add-permission-failed-access-denied.json")).await;
+
+    assert_eq!(outcome(&decision), "skipped", "{decision}");
+    assert_eq!(w.deps.aws.calls().reads(), reads);
+    assert_eq!(w.deps.aws.calls().writes(), writes);
+    assert!(w.demo.read_alerts().await.expect("alerts").is_empty());
+}
+
+#[tokio::test]
+async fn own_change_is_skipped_without_calling_aws() {
+    let w = world().await;
+    let before = w.demo.state(ORDERS_API).await.expect("state");
+    let reads = w.deps.aws.calls().reads();
+    let writes = w.deps.aws.calls().writes();
+    let decision = deliver(&w, event("remove-permission-by-lambda-warden.json")).await;
+
+    assert_eq!(outcome(&decision), "skipped", "{decision}");
+    assert_eq!(w.deps.aws.calls().reads(), reads);
+    assert_eq!(w.deps.aws.calls().writes(), writes);
+    assert_eq!(w.demo.state(ORDERS_API).await.expect("state"), before);
+}
+
+#[tokio::test]
+async fn duplicate_event_writes_nothing_and_alerts_once() {
+    let w = world().await;
+    let first = deliver(&w, event("add-permission-public-orders-api.json")).await;
+    assert_eq!(outcome(&first), "non_compliant", "{first}");
+    assert_eq!(w.demo.read_alerts().await.expect("alerts").len(), 1);
+    let state = w.demo.state(ORDERS_API).await.expect("state");
+    let writes = w.deps.aws.calls().writes();
+
+    let second = deliver(&w, event("add-permission-public-orders-api.json")).await;
+
+    assert_eq!(outcome(&second), "non_compliant", "{second}");
+    assert_eq!(
+        w.deps.aws.calls().writes(),
+        writes,
+        "the second delivery must write nothing"
+    );
+    assert!(
+        w.demo.read_alerts().await.expect("alerts").is_empty(),
+        "no second alert for the same state"
+    );
+    assert_eq!(w.demo.state(ORDERS_API).await.expect("state"), state);
+}
+
+#[tokio::test]
+async fn opting_in_later_fixes_the_function() {
+    let w = world().await;
+    deliver(&w, event("add-permission-public-orders-api.json")).await;
+    // The change the TagResource event records.
+    w.demo
+        .lambda()
+        .tag_resource()
+        .resource(w.demo.function_arn(ORDERS_API))
+        .tags(TAG_AUTO_FIX, "true")
+        .send()
+        .await
+        .expect("TagResource");
+
+    let decision = deliver(&w, event("tag-resource-opt-in-orders-api.json")).await;
+
+    assert_eq!(outcome(&decision), "remediated", "{decision}");
+    let after = w.demo.state(ORDERS_API).await.expect("state");
+    assert!(statement(&after.statements, "backdoor").is_none());
+}
+
+#[tokio::test]
+async fn bad_input_is_ignored_not_retried() {
+    let w = world().await;
+    for bad in [
+        json!(null),
+        json!("AddPermission20150331v2"),
+        json!({"hello": "world"}),
+        json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.lambda", "detail": 42}),
+    ] {
+        let decision = deliver(&w, bad.clone()).await;
+        assert_eq!(
+            outcome(&decision),
+            "ignored_bad_input",
+            "{bad} gave {decision}"
+        );
+    }
+    assert!(w.demo.read_alerts().await.expect("alerts").is_empty());
+}
