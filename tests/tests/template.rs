@@ -1,0 +1,108 @@
+//! Checks of `template.yaml`: it passes `cfn-lint`, it sets every setting the function reads,
+//! and its EventBridge rule matches CloudTrail's real (suffixed) Lambda event names.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn workspace_file(path: &str) -> String {
+    let full = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+}
+
+/// Every `"WARDEN_..."` string literal in `text`.
+fn warden_variables(text: &str) -> Vec<String> {
+    let mut found: Vec<String> = text
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| {
+            s.starts_with("WARDEN_") && s.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+        })
+        .map(str::to_owned)
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// The items of the block list under `eventName:` in the rule pattern.
+fn event_names(template: &str) -> Vec<String> {
+    let mut lines = template.lines().skip_while(|l| l.trim() != "eventName:");
+    lines.next();
+    lines
+        .map(str::trim)
+        .take_while(|l| l.starts_with("- "))
+        .map(|l| l.trim_start_matches("- ").to_owned())
+        .collect()
+}
+
+#[test]
+fn template_passes_cfn_lint() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = Command::new("cfn-lint")
+        .arg("template.yaml")
+        .current_dir(&root)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run cfn-lint ({e}); install it: python3 -m pip install cfn-lint")
+        });
+    assert!(
+        out.status.success(),
+        "cfn-lint template.yaml:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn template_sets_every_setting_the_function_reads() {
+    let read = warden_variables(&workspace_file("shared/rules/src/config.rs"));
+    assert!(read.len() >= 9, "settings found in config.rs: {read:?}");
+    let template = workspace_file("template.yaml");
+    let readme = workspace_file("README.md");
+    for var in &read {
+        assert!(
+            template.contains(&format!("{var}:")),
+            "template.yaml does not set {var}"
+        );
+        assert!(
+            readme.contains(&format!("`{var}`")),
+            "README.md does not document {var}"
+        );
+    }
+}
+
+#[test]
+fn rule_matches_suffixed_event_names_and_drops_failed_calls() {
+    let template = workspace_file("template.yaml");
+    let names = event_names(&template);
+    assert!(names.len() >= 16, "eventName list: {names:?}");
+    // Function URL events are the only ones CloudTrail logs without an API-version suffix.
+    let unsuffixed = ["CreateFunctionUrlConfig", "UpdateFunctionUrlConfig"];
+    for name in &names {
+        let digits = name.trim_end_matches("v2");
+        let suffixed = digits.len() > 8
+            && digits[digits.len() - 8..]
+                .bytes()
+                .all(|b| b.is_ascii_digit());
+        assert!(
+            suffixed || unsuffixed.contains(&name.as_str()),
+            "{name} is a bare API name: CloudTrail never logs it, so the rule would never fire"
+        );
+    }
+    for needed in [
+        "AddPermission20150331v2",
+        "AddPermission20150331",
+        "CreateFunctionUrlConfig",
+        "UpdateFunctionUrlConfig",
+        "TagResource20170331v2",
+        "CreateFunction20150331",
+    ] {
+        assert!(names.iter().any(|n| n == needed), "{needed} missing");
+    }
+    assert!(template.contains("errorCode: [{exists: false}]"));
+    assert!(template.contains("source: [aws.lambda]"));
+    assert!(template.contains("detail-type: [AWS API Call via CloudTrail]"));
+}
