@@ -14,7 +14,8 @@ use aws_sdk_lambda::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_lambda::primitives::Blob;
 use serde_json::Value;
 
-use crate::moto::{ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY};
+use crate::moto::{Moto, ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY};
+use crate::seed::{DemoAccount, WARDEN_FUNCTION, WARDEN_ROLE};
 use crate::HarnessError;
 
 /// The function's name under `cargo lambda watch`: the binary's name.
@@ -191,6 +192,24 @@ impl LocalLambda {
             payload,
         })
     }
+}
+
+/// The function's settings for the demo and the local-runtime test: moto's endpoint and test credentials, `enforce` mode, the alert
+/// topic, and lambda-warden's own role and function names (so its own events are skipped).
+pub fn demo_function_env(moto: &Moto, demo: &DemoAccount) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", moto.endpoint()),
+        ("AWS_REGION", demo.region.clone()),
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID.into()),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY.into()),
+        // Nothing may look for instance metadata: everything stays on 127.0.0.1.
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ("AWS_LAMBDA_LOG_LEVEL", "info".into()),
+        ("WARDEN_MODE", "enforce".into()),
+        ("WARDEN_ALERT_TOPIC_ARN", demo.topic_arn.clone()),
+        ("WARDEN_SELF_ROLE_NAMES", WARDEN_ROLE.into()),
+        ("WARDEN_SELF_FUNCTION_NAMES", WARDEN_FUNCTION.into()),
+    ]
 }
 
 impl Drop for LocalLambda {

@@ -12,9 +12,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use serde_json::Value;
+use warden_tests::events::events_dir;
 use warden_tests::inspect::FunctionState;
+use warden_tests::local_lambda::demo_function_env;
 use warden_tests::seed::*;
-use warden_tests::{load_event, retarget, seed_demo_account, DemoAccount, HarnessError};
+use warden_tests::{load_event, retarget, seed_demo_account, HarnessError};
 use warden_tests::{LocalLambda, Moto};
 
 /// What a step does before delivering its event: the change the event records, when the
@@ -132,6 +134,9 @@ enum DemoError {
     /// The harness failed (moto, seeding, the local runtime, reading state).
     #[error(transparent)]
     Harness(#[from] HarnessError),
+    /// Sample events the steps need are not in `events/`.
+    #[error("{dir} lacks the sample events {files}")]
+    MissingEvents { dir: String, files: String },
     /// A step could not apply the change its event records.
     #[error("step {step}: {operation} on {function} failed: {source}")]
     Change {
@@ -156,6 +161,19 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), DemoError> {
     let started = Instant::now();
+    let missing: Vec<&str> = STEPS
+        .iter()
+        .map(|s| match s.event {
+            EventSource::File(f) | EventSource::Retargeted { file: f, .. } => f,
+        })
+        .filter(|f| !events_dir().join(f).is_file())
+        .collect();
+    if !missing.is_empty() {
+        return Err(DemoError::MissingEvents {
+            dir: events_dir().display().to_string(),
+            files: missing.join(", "),
+        });
+    }
     println!("lambda-warden demo: the real lambda-events binary against a local moto account\n");
 
     let moto = Moto::try_start()?;
@@ -165,7 +183,7 @@ async fn run() -> Result<(), DemoError> {
     println!("seeded account      {} {}", demo.account_id, demo.region);
     println!("alert topic         {}", demo.topic_arn);
 
-    let env = function_env(&moto, &demo);
+    let env = demo_function_env(&moto, &demo);
     let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let local = LocalLambda::start(&workspace, &env)?;
     println!(
@@ -240,30 +258,6 @@ async fn run() -> Result<(), DemoError> {
     );
     println!("Stopping cargo lambda watch and moto.");
     Ok(())
-}
-
-/// The function's settings: moto's endpoint and test credentials, `enforce` mode, the alert
-/// topic, and lambda-warden's own role and function names (so its own events are skipped).
-fn function_env(moto: &Moto, demo: &DemoAccount) -> Vec<(&'static str, String)> {
-    vec![
-        ("AWS_ENDPOINT_URL", moto.endpoint()),
-        ("AWS_REGION", demo.region.clone()),
-        (
-            "AWS_ACCESS_KEY_ID",
-            warden_tests::moto::ACCESS_KEY_ID.into(),
-        ),
-        (
-            "AWS_SECRET_ACCESS_KEY",
-            warden_tests::moto::SECRET_ACCESS_KEY.into(),
-        ),
-        // Nothing may look for instance metadata: everything stays on 127.0.0.1.
-        ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ("AWS_LAMBDA_LOG_LEVEL", "info".into()),
-        ("WARDEN_MODE", "enforce".into()),
-        ("WARDEN_ALERT_TOPIC_ARN", demo.topic_arn.clone()),
-        ("WARDEN_SELF_ROLE_NAMES", WARDEN_ROLE.into()),
-        ("WARDEN_SELF_FUNCTION_NAMES", WARDEN_FUNCTION.into()),
-    ]
 }
 
 /// `AddPermission20150331v2 on orders-api by IAMUser (file.json)`.
