@@ -1,0 +1,30 @@
+# Shared by scripts/demo.sh and scripts/test.sh (sourced, not run).
+# Installs the pinned Python tools the demo and the tests use, with the interpreter's pip.
+
+# Versions the project is tested with.
+MOTO_VERSION="5.2.1"
+CARGO_LAMBDA_VERSION="1.9.2"
+CFN_LINT_VERSION="1.51.0"
+
+# pip_install PACKAGE...: installs with pip; on a system Python that refuses (PEP 668,
+# "externally-managed-environment"), retries with --break-system-packages.
+pip_install() {
+    local log
+    log="$(mktemp)"
+    if ! PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check "$@" 2>"$log"; then
+        if grep -q externally-managed "$log"; then
+            PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check \
+                --break-system-packages "$@"
+        else
+            cat "$log" >&2
+            rm -f "$log"
+            return 1
+        fi
+    fi
+    rm -f "$log"
+    # Console scripts (moto_server, cargo-lambda, cfn-lint) land in the interpreter's scripts
+    # directory, or in the user's when pip installed with --user.
+    PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
+    PATH="$(python3 -c 'import site; print(site.USER_BASE)')/bin:$PATH"
+    export PATH
+}
