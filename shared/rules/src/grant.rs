@@ -14,10 +14,11 @@
 //! `lambda:InvokedViaFunctionUrl`.
 
 use serde::Serialize;
+use serde_json::{json, Map, Value};
 use thiserror::Error;
 
 use crate::findings::PermissionGrant;
-use crate::ids::{AccountId, Qualifier};
+use crate::ids::{AccountId, FunctionArn, Qualifier};
 use crate::policy::{keys, Condition, Effect, OperatorBase, Principal, Statement};
 
 /// Why a statement cannot be rewritten through `AddPermission` without losing meaning.
@@ -154,4 +155,64 @@ pub fn grant_from_statement(
         }
     }
     Ok(grant)
+}
+
+/// The statement AWS writes into the policy for an `AddPermission` call, in the shape
+/// `GetPolicy` returns it: an account principal as `{"AWS": "arn:PARTITION:iam::ACCOUNT:root"}`,
+/// a service as `{"Service": ...}`, `*` as `"*"`, and each parameter as the condition listed
+/// in this module's documentation. `Resource` is the function ARN (qualified for an alias or
+/// version policy). Used to show what a replacement looks like and to check plans offline.
+pub fn statement_from_grant(grant: &PermissionGrant, function: &FunctionArn) -> Value {
+    let p = grant.principal.as_str();
+    let principal = if p == "*" {
+        json!("*")
+    } else if AccountId::parse(p).is_ok() {
+        json!({ "AWS": format!("arn:{}:iam::{p}:root", function.partition) })
+    } else if p.starts_with("arn:") {
+        json!({ "AWS": p })
+    } else {
+        json!({ "Service": p })
+    };
+    let mut conditions: Map<String, Value> = Map::new();
+    let mut put = |op: &str, key: &str, value: Value| {
+        let entry = conditions
+            .entry(op.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(inner) = entry {
+            inner.insert(key.to_owned(), value);
+        }
+    };
+    if let Some(a) = &grant.source_account {
+        put("StringEquals", "AWS:SourceAccount", json!(a.as_str()));
+    }
+    if let Some(o) = &grant.principal_org_id {
+        put("StringEquals", "aws:PrincipalOrgID", json!(o));
+    }
+    if let Some(t) = &grant.event_source_token {
+        put("StringEquals", "lambda:EventSourceToken", json!(t));
+    }
+    if let Some(t) = &grant.function_url_auth_type {
+        put("StringEquals", "lambda:FunctionUrlAuthType", json!(t));
+    }
+    if let Some(a) = &grant.source_arn {
+        put("ArnLike", "AWS:SourceArn", json!(a));
+    }
+    if let Some(v) = grant.invoked_via_function_url {
+        put("Bool", "lambda:InvokedViaFunctionUrl", json!(v.to_string()));
+    }
+    let resource = FunctionArn {
+        qualifier: grant.qualifier.clone(),
+        ..function.unqualified()
+    };
+    let mut stmt = json!({
+        "Sid": grant.statement_id,
+        "Effect": "Allow",
+        "Principal": principal,
+        "Action": grant.action,
+        "Resource": resource.to_string(),
+    });
+    if !conditions.is_empty() {
+        stmt["Condition"] = Value::Object(conditions);
+    }
+    stmt
 }
