@@ -16,7 +16,7 @@ use crate::trigger::Trigger;
 
 /// The tag that exempts a function from lambda-warden. Its value is the reason, and any value
 /// (even an empty one) exempts.
-pub const EXEMPT_TAG: &str = "lambda-warden:exempt";
+pub const EXEMPT_TAG: &str = crate::tags::EXEMPT;
 
 /// The gate's decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

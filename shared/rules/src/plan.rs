@@ -204,7 +204,7 @@ impl Builder<'_> {
                 let removed = self.remove(original, rule);
                 let added = self.push(Action::AddPermission {
                     function: self.arn.clone(),
-                    grant: replacement.clone(),
+                    grant: (**replacement).clone(),
                     fixes: vec![rule],
                 });
                 vec![removed, added]
@@ -248,18 +248,14 @@ pub fn plan(findings: Vec<Finding>, snapshot: &FunctionSnapshot, config: &Config
         .iter()
         .map(|f| {
             let r = &f.remediation;
-            let check = permitted(r.safety, config.mode, opted_in, config.auto_fix_scope)
-                .and_then(|()| match r.fix {
-                    Fix::None => Err(Withheld::ManualOnly),
-                    _ => Ok(()),
-                })
-                .and_then(|()| {
-                    if Builder::sids(&r.fix).iter().any(|s| b.touched.contains(*s)) {
-                        Err(Withheld::StatementAlreadyPlanned)
-                    } else {
-                        Ok(())
-                    }
-                });
+            let touched = Builder::sids(&r.fix).iter().any(|s| b.touched.contains(*s));
+            let check = match (&r.fix, touched) {
+                (Fix::None, _) => Err(Withheld::ManualOnly),
+                (_, true) => Err(Withheld::StatementAlreadyPlanned),
+                (_, false) => Ok(()),
+            };
+            let check =
+                permitted(r.safety, config.mode, opted_in, config.auto_fix_scope).and(check);
             match check {
                 Ok(()) => FixDecision::Apply {
                     actions: b.apply(f.rule_id, &r.fix),
@@ -500,7 +496,7 @@ mod tests {
                 FixSafety::Unsafe,
                 Fix::ReplaceStatement {
                     original: record("s3"),
-                    replacement: grant("s3"),
+                    replacement: Box::new(grant("s3")),
                 },
             ),
             finding(

@@ -104,10 +104,7 @@ pub fn fingerprint<'a>(open: impl IntoIterator<Item = &'a Finding>) -> String {
 
 /// The tags that describe these open findings, keyed for `qualifier`. Empty when the keys
 /// would be too long.
-pub fn describe<'a>(
-    open: &[&'a Finding],
-    qualifier: Option<&Qualifier>,
-) -> BTreeMap<String, String> {
+pub fn describe(open: &[&Finding], qualifier: Option<&Qualifier>) -> BTreeMap<String, String> {
     let mut ids: Vec<&str> = open.iter().map(|f| f.rule_id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();

@@ -62,7 +62,7 @@ pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {
                             FixSafety::Unsafe,
                             Fix::ReplaceStatement {
                                 original: original.clone(),
-                                replacement: g,
+                                replacement: Box::new(g),
                             },
                             format!(
                                 "Re-add statement {} with SourceAccount {account} (the account \

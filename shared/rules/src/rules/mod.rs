@@ -1,7 +1,7 @@
 //! The rule registry: every rule's id, metadata, documentation and check.
 //!
 //! Each rule lives in its own file, its documentation and metadata declared with
-//! [`declare_rule!`] right above its `check`. [`RULES`] lists them in id order; ids are never
+//! `declare_rule!` right above its `check`. [`RULES`] lists them in id order; ids are never
 //! reused (retired ids stay in [`RETIRED`]).
 
 use std::collections::BTreeSet;

@@ -76,7 +76,7 @@ pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {
                         (
                             Fix::ReplaceStatement {
                                 original: original.clone(),
-                                replacement: g,
+                                replacement: Box::new(g),
                             },
                             format!(
                                 "Re-add statement {} pinned to organization {org} \
