@@ -28,11 +28,16 @@ fn apply(snapshot: &FunctionSnapshot, actions: &[Action]) -> FunctionSnapshot {
                 let list = doc["Statement"].as_array_mut().unwrap();
                 let before = list.len();
                 let at = list.iter().position(|s| s["Sid"] == json!(sid)).unwrap();
-                assert_eq!(list[at], removed.statement, "removed statement recorded verbatim");
+                assert_eq!(
+                    list[at], removed.statement,
+                    "removed statement recorded verbatim"
+                );
                 list.remove(at);
                 assert_eq!(list.len(), before - 1);
             }
-            Action::AddPermission { function, grant, .. } => {
+            Action::AddPermission {
+                function, grant, ..
+            } => {
                 doc["Statement"]
                     .as_array_mut()
                     .unwrap()

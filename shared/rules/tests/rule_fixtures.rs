@@ -35,10 +35,12 @@ struct Fixture {
 }
 
 fn unreadable<T>(v: &Value, operation: &str) -> Option<Readable<T>> {
-    v.get("unreadable").and_then(Value::as_str).map(|code| Readable::Unreadable {
-        operation: operation.to_owned(),
-        error_code: code.to_owned(),
-    })
+    v.get("unreadable")
+        .and_then(Value::as_str)
+        .map(|code| Readable::Unreadable {
+            operation: operation.to_owned(),
+            error_code: code.to_owned(),
+        })
 }
 
 /// Builds the snapshot and configuration a fixture describes. `policy` is the document as an
@@ -69,7 +71,11 @@ fn load(path: &Path) -> (Fixture, FunctionSnapshot, RuleConfig) {
                 cors: u.get("Cors").map(|c| Cors {
                     allow_origins: c["AllowOrigins"]
                         .as_array()
-                        .map(|a| a.iter().filter_map(|o| o.as_str().map(str::to_owned)).collect())
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|o| o.as_str().map(str::to_owned))
+                                .collect()
+                        })
                         .unwrap_or_default(),
                     ..Cors::default()
                 }),
@@ -105,7 +111,10 @@ fn fixtures(slug: &str, kind: &str) -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
-    assert!(!files.is_empty(), "rule {slug} has no {kind} fixture in {dir:?}");
+    assert!(
+        !files.is_empty(),
+        "rule {slug} has no {kind} fixture in {dir:?}"
+    );
     files
 }
 
@@ -124,7 +133,10 @@ fn flagged_fixtures_yield_exactly_the_expected_findings() {
                 .iter()
                 .map(|e| (RuleId::parse(&e.rule).unwrap(), e.sid.clone(), e.severity))
                 .collect();
-            assert!(!want.is_empty(), "{path:?}: a flagged fixture must expect a finding");
+            assert!(
+                !want.is_empty(),
+                "{path:?}: a flagged fixture must expect a finding"
+            );
             assert_eq!(got, want, "{path:?}");
         }
     }
@@ -135,7 +147,10 @@ fn clean_fixtures_yield_no_finding_of_their_rule() {
     for rule in RULES {
         for path in fixtures(rule.meta.slug, "clean") {
             let (fx, snapshot, config) = load(&path);
-            assert!(fx.expect.is_empty(), "{path:?}: clean fixtures expect nothing");
+            assert!(
+                fx.expect.is_empty(),
+                "{path:?}: clean fixtures expect nothing"
+            );
             let got: Vec<_> = evaluate(&snapshot, &config)
                 .into_iter()
                 .filter(|f| f.rule_id == rule.meta.id)
