@@ -223,15 +223,18 @@ async fn evaluate_event(trigger: Trigger, deps: &Deps) -> Result<Decision, Handl
 
 /// The snapshot of a function whose `GetFunction` was refused: everything unverified.
 fn unreadable(arn: &FunctionArn, e: &AwsError) -> FunctionSnapshot {
-    let part = || Readable::Unreadable {
-        operation: e.operation.to_owned(),
-        error_code: e.code.clone(),
-    };
     FunctionSnapshot {
         arn: arn.clone(),
         tags: Default::default(),
-        policy: part(),
-        url: part(),
+        policy: unreadable_part(e),
+        url: unreadable_part(e),
+    }
+}
+
+fn unreadable_part<T>(e: &AwsError) -> Readable<T> {
+    Readable::Unreadable {
+        operation: e.operation.to_owned(),
+        error_code: e.code.clone(),
     }
 }
 
