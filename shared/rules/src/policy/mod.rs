@@ -1,5 +1,5 @@
 //! Lambda resource-based policies: the typed model ([`ResourcePolicy`], parsed from
-//! `GetPolicy`'s `Policy` string) and the verdict on each statement ([`verdict`]): public,
+//! `GetPolicy`'s `Policy` string) and the verdict on each statement ([`verdict()`]): public,
 //! cross-account, confused deputy, restricted, or a `Deny`.
 //!
 //! Sources:

@@ -130,7 +130,7 @@ pub struct Verdict {
 /// The kind of access a statement grants, from worst to harmless:
 /// `Public > CrossAccount > ConfusedDeputy > Restricted > Denies`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum VerdictKind {
     /// Anyone (any AWS account or anonymous callers) may use the granted actions.
     Public,
@@ -577,7 +577,7 @@ fn judge_element(
     let is = if e.plural { "are" } else { "is" };
     // When only the principal itself fixes the principal's account, say "names".
     let only_principal = |d: &Dimension, n: &Narrowed| {
-        *d == Dimension::PrincipalAccount && n.by.len() == 1 && n.by[0] == "Principal"
+        *d == Dimension::PrincipalAccount && n.by.as_slice() == ["Principal"]
     };
 
     // Nobody can satisfy some dimension.
