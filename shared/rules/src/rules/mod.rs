@@ -306,9 +306,14 @@ pub fn catalogue_markdown() -> String {
         "# Rule catalogue\n\n\
          Generated from the rule registry (`shared/rules/src/rules/`); do not edit by hand.\n\
          `UPDATE_CATALOGUE=1 cargo test -p warden-rules --test catalogue` rewrites it.\n\n\
-         Fix safety decides when a fix is applied: `safe` in `enforce` mode within the auto-fix \
-         scope; `unsafe` in `enforce` mode only on functions tagged \
-         `lambda-warden:auto-fix=true`; `manual` never (remediation text only).\n\n\
+         Fix safety decides when a fix is applied (`plan::permitted`):\n\n\
+         | fix safety | `report` | `tag` | `enforce`, opted in | `enforce`, not opted in |\n\
+         |---|---|---|---|---|\n\
+         | safe | never | never | applied | applied only with `WARDEN_AUTO_FIX_SCOPE=all-non-exempt` |\n\
+         | unsafe | never | never | applied | never |\n\
+         | manual | never | never | never | never |\n\n\
+         A function opts in with the tag `lambda-warden:auto-fix=true`; a function tagged \
+         `lambda-warden:exempt` is never evaluated.\n\n\
          | id | slug | title | severity | default | fix safety | since |\n\
          |---|---|---|---|---|---|---|\n",
     );
@@ -329,8 +334,12 @@ pub fn catalogue_markdown() -> String {
         let m = &r.meta;
         out.push_str(&format!("\n## {} {}: {}\n\n", m.id, m.slug, m.title));
         for line in m.doc.lines() {
-            // Doc comments carry one leading space after `///`.
-            out.push_str(line.strip_prefix(' ').unwrap_or(line));
+            // Doc comments carry one leading space after `///`; sections nest under the rule.
+            let line = line.strip_prefix(' ').unwrap_or(line);
+            if line.starts_with("## ") {
+                out.push('#');
+            }
+            out.push_str(line);
             out.push('\n');
         }
     }
