@@ -3,14 +3,15 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::findings::Severity;
 use crate::ids::AccountId;
+use crate::rules::RuleId;
 
 /// What lambda-warden may do to a non-compliant function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// Log and alert only.
@@ -67,6 +68,8 @@ pub struct Config {
     /// `WARDEN_MAX_REPLANS`: how many times a policy edit is re-read and re-planned after
     /// `PreconditionFailedException` (default 3, at most 10).
     pub max_replans: u32,
+    /// `WARDEN_DISABLED_RULES`: comma-separated rule ids or slugs that do not run.
+    pub disabled_rules: BTreeSet<RuleId>,
 }
 
 impl Default for Config {
@@ -80,6 +83,7 @@ impl Default for Config {
             alert_topic_arn: None,
             alert_min_severity: Severity::Low,
             max_replans: 3,
+            disabled_rules: BTreeSet::new(),
         }
     }
 }
@@ -177,6 +181,16 @@ impl Config {
                 .filter(|n| *n <= 10)
                 .ok_or_else(|| err("WARDEN_MAX_REPLANS", v.clone(), "a whole number 0-10"))?;
         }
+        for r in list(get("WARDEN_DISABLED_RULES")) {
+            let id = RuleId::parse(&r).ok_or_else(|| {
+                err(
+                    "WARDEN_DISABLED_RULES",
+                    r.clone(),
+                    "rule ids (LW001) or slugs (public-invoke)",
+                )
+            })?;
+            c.disabled_rules.insert(id);
+        }
         Ok(c)
     }
 }
@@ -208,9 +222,13 @@ mod tests {
             ("WARDEN_ORGANIZATION_ID", "o-a1b2c3d4e5"),
             ("WARDEN_SELF_ROLE_NAMES", "warden-role"),
             ("AWS_LAMBDA_FUNCTION_NAME", "warden-events"),
-            ("WARDEN_ALERT_TOPIC_ARN", "arn:aws:sns:us-east-1:111122223333:alerts"),
+            (
+                "WARDEN_ALERT_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:111122223333:alerts",
+            ),
             ("WARDEN_ALERT_MIN_SEVERITY", "high"),
             ("WARDEN_MAX_REPLANS", "5"),
+            ("WARDEN_DISABLED_RULES", "LW005, confused-deputy"),
         ])
         .unwrap();
         assert_eq!(c.mode, Mode::Enforce);
@@ -221,6 +239,10 @@ mod tests {
         assert!(c.self_identity.function_names.contains("warden-events"));
         assert_eq!(c.alert_min_severity, Severity::High);
         assert_eq!(c.max_replans, 5);
+        assert_eq!(
+            c.disabled_rules,
+            [RuleId::LW002, RuleId::LW005].into_iter().collect()
+        );
     }
 
     #[test]
@@ -232,6 +254,7 @@ mod tests {
             ("WARDEN_ALERT_MIN_SEVERITY", "urgent"),
             ("WARDEN_MAX_REPLANS", "99"),
             ("WARDEN_AUTO_FIX_SCOPE", "everything"),
+            ("WARDEN_DISABLED_RULES", "LW999"),
         ] {
             let e = from(&[(k, v)]).unwrap_err();
             assert_eq!(e.variable, k);

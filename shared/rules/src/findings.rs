@@ -126,7 +126,7 @@ pub enum Fix {
         /// The statement as it was.
         original: StatementRecord,
         /// The tighter statement.
-        replacement: PermissionGrant,
+        replacement: Box<PermissionGrant>,
     },
     /// Remove the statement.
     RemoveStatement {

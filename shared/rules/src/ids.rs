@@ -85,7 +85,8 @@ impl FunctionName {
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let ok = !s.is_empty()
             && s.len() <= 64
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if ok {
             Ok(Self(s.to_owned()))
         } else {
@@ -135,7 +136,8 @@ impl Qualifier {
         let ok = s == "$LATEST"
             || (!s.is_empty()
                 && s.len() <= 128
-                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
         if ok {
             Ok(Self(s.to_owned()))
         } else {
@@ -210,7 +212,8 @@ impl FunctionRef {
             }
             _ => return Err(bad()),
         };
-        if partition.is_some_and(|p: &str| p.is_empty()) || region.is_some_and(|r: &str| r.is_empty())
+        if partition.is_some_and(|p: &str| p.is_empty())
+            || region.is_some_and(|r: &str| r.is_empty())
         {
             return Err(bad());
         }
@@ -227,9 +230,18 @@ impl FunctionRef {
     /// (the event's partition, region and account).
     pub fn resolve(&self, defaults: &ArnDefaults) -> FunctionArn {
         FunctionArn {
-            partition: self.partition.clone().unwrap_or_else(|| defaults.partition.clone()),
-            region: self.region.clone().unwrap_or_else(|| defaults.region.clone()),
-            account: self.account.clone().unwrap_or_else(|| defaults.account.clone()),
+            partition: self
+                .partition
+                .clone()
+                .unwrap_or_else(|| defaults.partition.clone()),
+            region: self
+                .region
+                .clone()
+                .unwrap_or_else(|| defaults.region.clone()),
+            account: self
+                .account
+                .clone()
+                .unwrap_or_else(|| defaults.account.clone()),
             name: self.name.clone(),
             qualifier: self.qualifier.clone(),
         }
@@ -317,8 +329,18 @@ mod tests {
         let cases = [
             ("orders-api", None, None, None),
             ("orders-api:live", Some("live"), None, None),
-            ("111122223333:function:orders-api", None, Some("111122223333"), None),
-            ("111122223333:function:orders-api:7", Some("7"), Some("111122223333"), None),
+            (
+                "111122223333:function:orders-api",
+                None,
+                Some("111122223333"),
+                None,
+            ),
+            (
+                "111122223333:function:orders-api:7",
+                Some("7"),
+                Some("111122223333"),
+                None,
+            ),
             (
                 "arn:aws:lambda:us-east-1:111122223333:function:orders-api",
                 None,

@@ -11,6 +11,7 @@ pub mod config;
 pub mod event_name;
 pub mod findings;
 pub mod gate;
+pub mod grant;
 pub mod ids;
 pub mod outcome;
 pub mod plan;

@@ -1,1 +1,221 @@
-//! TODO
+//! The tags lambda-warden reads and writes on a function.
+//!
+//! Lambda tag rules (<https://docs.aws.amazon.com/lambda/latest/dg/configuration-tags.html>,
+//! <https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html>): keys at most 128
+//! characters, values at most 256, characters letters, digits, spaces and `_ . : / = + - @`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::findings::{Finding, Severity};
+use crate::ids::Qualifier;
+use crate::rules::RuleId;
+
+/// Opt-in to unsafe fixes: value `true` (case-insensitive).
+pub const AUTO_FIX: &str = "lambda-warden:auto-fix";
+/// Exemption: any value (the reason) exempts the function from evaluation.
+pub const EXEMPT: &str = "lambda-warden:exempt";
+/// Written: `compliant`, `non-compliant` or `unverified`.
+pub const STATUS: &str = "lambda-warden:status";
+/// Written: the open findings' rule ids, sorted, space-separated (`none` when there are none).
+pub const FINDINGS: &str = "lambda-warden:findings";
+/// Written: a 16-hex-digit fingerprint of the open findings (rule id + Sid), used to send one
+/// alert per distinct finding set.
+pub const FINGERPRINT: &str = "lambda-warden:fingerprint";
+
+/// Longest tag key Lambda accepts, in characters.
+pub const MAX_KEY_CHARS: usize = 128;
+/// Longest tag value Lambda accepts, in characters.
+pub const MAX_VALUE_CHARS: usize = 256;
+
+/// The compliance status written to [`STATUS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ComplianceStatus {
+    /// No open finding above informational.
+    Compliant,
+    /// At least one open finding above informational.
+    NonCompliant,
+    /// Part of the state could not be read (LW006): never reported as compliant.
+    Unverified,
+}
+
+impl ComplianceStatus {
+    /// The tag value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComplianceStatus::Compliant => "compliant",
+            ComplianceStatus::NonCompliant => "non-compliant",
+            ComplianceStatus::Unverified => "unverified",
+        }
+    }
+
+    /// The status that open findings give.
+    pub fn of<'a>(open: impl IntoIterator<Item = &'a Finding>) -> Self {
+        let mut status = ComplianceStatus::Compliant;
+        for f in open {
+            if f.rule_id == RuleId::LW006 {
+                return ComplianceStatus::Unverified;
+            }
+            if f.severity > Severity::Informational {
+                status = ComplianceStatus::NonCompliant;
+            }
+        }
+        status
+    }
+}
+
+/// Whether the function opted in to unsafe fixes.
+pub fn opted_in(tags: &BTreeMap<String, String>) -> bool {
+    tags.get(AUTO_FIX)
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+/// The key under which a qualified evaluation (alias or version) records its state:
+/// `KEY@QUALIFIER`, so an alias's findings never overwrite the function's. `None` when the
+/// key would exceed [`MAX_KEY_CHARS`] (such an evaluation writes no tags).
+pub fn key_for(base: &str, qualifier: Option<&Qualifier>) -> Option<String> {
+    let key = match qualifier {
+        None => base.to_owned(),
+        Some(q) => format!("{base}@{q}"),
+    };
+    (key.chars().count() <= MAX_KEY_CHARS).then_some(key)
+}
+
+/// FNV-1a, 64 bits: a stable, dependency-free fingerprint (not a security hash; it only
+/// tells one finding set from another).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The fingerprint of a set of findings: rule id and Sid of each, order-independent.
+pub fn fingerprint<'a>(open: impl IntoIterator<Item = &'a Finding>) -> String {
+    let mut lines: Vec<String> = open
+        .into_iter()
+        .map(|f| format!("{}|{}", f.rule_id, f.sid.as_deref().unwrap_or("")))
+        .collect();
+    lines.sort();
+    lines.dedup();
+    format!("{:016x}", fnv1a(lines.join("\n").as_bytes()))
+}
+
+/// The tags that describe these open findings, keyed for `qualifier`. Empty when the keys
+/// would be too long.
+pub fn describe(open: &[&Finding], qualifier: Option<&Qualifier>) -> BTreeMap<String, String> {
+    let mut ids: Vec<&str> = open.iter().map(|f| f.rule_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut findings = if ids.is_empty() {
+        "none".to_owned()
+    } else {
+        ids.join(" ")
+    };
+    if findings.len() > MAX_VALUE_CHARS {
+        // Rule ids are ASCII; cut at the last whole id that fits.
+        findings.truncate(MAX_VALUE_CHARS);
+        if let Some(cut) = findings.rfind(' ') {
+            findings.truncate(cut);
+        }
+    }
+    let values = [
+        (
+            STATUS,
+            ComplianceStatus::of(open.iter().copied())
+                .as_str()
+                .to_owned(),
+        ),
+        (FINDINGS, findings),
+        (FINGERPRINT, fingerprint(open.iter().copied())),
+    ];
+    let mut out = BTreeMap::new();
+    for (base, value) in values {
+        match key_for(base, qualifier) {
+            Some(k) => out.insert(k, value),
+            None => return BTreeMap::new(),
+        };
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::{Fix, FixSafety, Remediation};
+
+    fn finding(rule_id: RuleId, sid: &str, severity: Severity) -> Finding {
+        Finding {
+            rule_id,
+            severity,
+            resource_arn: "arn:aws:lambda:us-east-1:123456789012:function:f".into(),
+            sid: Some(sid.into()),
+            message: String::new(),
+            evidence: serde_json::Value::Null,
+            remediation: Remediation {
+                safety: FixSafety::Manual,
+                fix: Fix::None,
+                text: String::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn status_follows_findings() {
+        let a = finding(RuleId::LW001, "a", Severity::Critical);
+        let u = finding(RuleId::LW006, "", Severity::High);
+        let i = finding(RuleId::LW005, "", Severity::Informational);
+        assert_eq!(ComplianceStatus::of([]), ComplianceStatus::Compliant);
+        assert_eq!(ComplianceStatus::of([&i]), ComplianceStatus::Compliant);
+        assert_eq!(ComplianceStatus::of([&a]), ComplianceStatus::NonCompliant);
+        assert_eq!(ComplianceStatus::of([&a, &u]), ComplianceStatus::Unverified);
+    }
+
+    #[test]
+    fn fingerprint_is_order_independent_and_sid_sensitive() {
+        let a = finding(RuleId::LW001, "a", Severity::Critical);
+        let b = finding(RuleId::LW002, "b", Severity::High);
+        let a2 = finding(RuleId::LW001, "other", Severity::Critical);
+        assert_eq!(fingerprint([&a, &b]), fingerprint([&b, &a]));
+        assert_ne!(fingerprint([&a]), fingerprint([&a2]));
+        assert_ne!(fingerprint([&a]), fingerprint([]));
+        assert_eq!(fingerprint([&a]).len(), 16);
+    }
+
+    #[test]
+    fn described_tags_respect_lambda_limits() {
+        let a = finding(RuleId::LW002, "a", Severity::High);
+        let b = finding(RuleId::LW001, "b", Severity::Critical);
+        let b2 = finding(RuleId::LW001, "c", Severity::Critical);
+        let tags = describe(&[&a, &b, &b2], None);
+        assert_eq!(tags[FINDINGS], "LW001 LW002");
+        assert_eq!(tags[STATUS], "non-compliant");
+        assert_eq!(describe(&[], None)[FINDINGS], "none");
+        let allowed = |c: char| c.is_alphanumeric() || " _.:/=+-@".contains(c);
+        for (k, v) in &tags {
+            assert!(
+                k.chars().count() <= MAX_KEY_CHARS && k.chars().all(allowed),
+                "{k}"
+            );
+            assert!(
+                v.chars().count() <= MAX_VALUE_CHARS && v.chars().all(allowed),
+                "{v}"
+            );
+        }
+        let live = Qualifier::parse("live").unwrap();
+        assert!(describe(&[], Some(&live)).contains_key("lambda-warden:status@live"));
+        let long = Qualifier::parse(&"a".repeat(128)).unwrap();
+        assert!(describe(&[], Some(&long)).is_empty());
+    }
+
+    #[test]
+    fn opt_in_needs_true() {
+        let mut t = BTreeMap::new();
+        assert!(!opted_in(&t));
+        t.insert(AUTO_FIX.to_owned(), "yes".to_owned());
+        assert!(!opted_in(&t));
+        t.insert(AUTO_FIX.to_owned(), " TRUE ".to_owned());
+        assert!(opted_in(&t));
+    }
+}

@@ -1,0 +1,160 @@
+//! Counting every request the adapter sends to AWS, SDK retries included.
+//!
+//! [`CallLog`] is fed by `CallCounter`, an SDK interceptor registered on every client the
+//! adapter builds. Its `read_before_transmit` hook runs once per attempt, just before the request
+//! goes on the wire, so a call that the SDK retries twice counts three times
+//! (<https://docs.rs/aws-smithy-runtime-api/latest/aws_smithy_runtime_api/client/interceptors/trait.Intercept.html#method.read_before_transmit>).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+
+/// The operations the adapter calls, by their API names. [`CallLog::by_operation`] keys are
+/// taken from this list; any other operation is counted under [`OTHER_OPERATION`].
+pub const OPERATIONS: &[&str] = &[
+    "GetFunction",
+    "GetPolicy",
+    "GetFunctionUrlConfig",
+    "RemovePermission",
+    "AddPermission",
+    "UpdateFunctionUrlConfig",
+    "TagResource",
+    "Publish",
+];
+
+/// The [`CallLog::by_operation`] key of an operation not in [`OPERATIONS`].
+pub const OTHER_OPERATION: &str = "Other";
+
+#[derive(Debug, Default)]
+struct Counts {
+    reads: usize,
+    writes: usize,
+    by_operation: BTreeMap<&'static str, usize>,
+}
+
+/// How many requests were sent to AWS, per operation.
+///
+/// A *read* is an operation whose name starts with `Get` or `List` (`GetFunction`, `GetPolicy`,
+/// `GetFunctionUrlConfig`); every other operation is a *write*. Each attempt counts, so SDK
+/// retries are included.
+#[derive(Debug, Default)]
+pub struct CallLog {
+    counts: Mutex<Counts>,
+}
+
+impl CallLog {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Counts> {
+        // A panic while holding this lock cannot leave the counts half-updated (each update is
+        // two additions), so a poisoned lock is still usable.
+        self.counts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records one request of `operation` (its API name, e.g. `GetPolicy`).
+    pub(crate) fn record(&self, operation: &str) {
+        let key = OPERATIONS
+            .iter()
+            .copied()
+            .find(|known| *known == operation)
+            .unwrap_or(OTHER_OPERATION);
+        let mut counts = self.lock();
+        if is_read(operation) {
+            counts.reads += 1;
+        } else {
+            counts.writes += 1;
+        }
+        *counts.by_operation.entry(key).or_insert(0) += 1;
+    }
+
+    /// Requests of read operations (`Get*`, `List*`) sent so far.
+    pub fn reads(&self) -> usize {
+        self.lock().reads
+    }
+
+    /// Requests of all other operations sent so far.
+    pub fn writes(&self) -> usize {
+        self.lock().writes
+    }
+
+    /// Requests sent so far per operation name; operations never called are absent.
+    pub fn by_operation(&self) -> BTreeMap<&'static str, usize> {
+        self.lock().by_operation.clone()
+    }
+
+    /// Forgets every count.
+    pub fn reset(&self) {
+        *self.lock() = Counts::default();
+    }
+}
+
+fn is_read(operation: &str) -> bool {
+    operation.starts_with("Get") || operation.starts_with("List")
+}
+
+/// The SDK interceptor that feeds a [`CallLog`]: it records the operation name the SDK stores
+/// in the request's config bag ([`Metadata`]) before each transmission.
+#[derive(Debug, Clone)]
+pub(crate) struct CallCounter {
+    log: Arc<CallLog>,
+}
+
+impl CallCounter {
+    pub(crate) fn new(log: Arc<CallLog>) -> Self {
+        Self { log }
+    }
+}
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "WardenCallCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let operation = cfg
+            .load::<Metadata>()
+            .map_or(OTHER_OPERATION, Metadata::name);
+        self.log.record(operation);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_and_writes_are_told_apart_by_operation_name() {
+        let log = CallLog::default();
+        for op in [
+            "GetFunction",
+            "GetPolicy",
+            "GetPolicy",
+            "AddPermission",
+            "Publish",
+        ] {
+            log.record(op);
+        }
+        log.record("ListTags");
+        log.record("DeleteFunction");
+        assert_eq!(log.reads(), 4);
+        assert_eq!(log.writes(), 3);
+        let by_op = log.by_operation();
+        assert_eq!(by_op.get("GetPolicy"), Some(&2));
+        assert_eq!(by_op.get("GetFunction"), Some(&1));
+        assert_eq!(by_op.get(OTHER_OPERATION), Some(&2));
+        assert_eq!(by_op.get("TagResource"), None);
+        log.reset();
+        assert_eq!((log.reads(), log.writes()), (0, 0));
+        assert!(log.by_operation().is_empty());
+    }
+}

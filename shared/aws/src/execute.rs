@@ -1,0 +1,230 @@
+//! Carrying out a remediation plan: one AWS write per [`Action`], in order.
+
+use std::collections::{BTreeSet, HashMap};
+
+use aws_sdk_lambda::types::FunctionUrlAuthType;
+use warden_rules::ids::{FunctionArn, Qualifier};
+use warden_rules::outcome::{ActionResult, ActionStatus, FailureKind, Outcome};
+use warden_rules::plan::Action;
+
+use crate::error::AwsError;
+use crate::Aws;
+
+/// The resource-based policies a plan has already edited, each named by its function ARN with
+/// the `Qualifier` the edit carried (`None` for the unqualified function's policy).
+type EditedPolicies = BTreeSet<FunctionArn>;
+
+impl Aws {
+    /// Executes `actions` sequentially, in order, and reports what became of each one.
+    ///
+    /// Each action is one AWS write:
+    /// - [`Action::RemovePermission`]: `RemovePermission` with `FunctionName` = the unqualified
+    ///   ARN, `Qualifier` = the ARN's qualifier, `StatementId` = the `Sid`, and `RevisionId`
+    ///   (<https://docs.aws.amazon.com/lambda/latest/api/API_RemovePermission.html>).
+    /// - [`Action::AddPermission`]: `AddPermission` with every field of the
+    ///   [`PermissionGrant`](warden_rules::findings::PermissionGrant) (`StatementId`, `Action`,
+    ///   `Principal`, `SourceArn`, `SourceAccount`, `PrincipalOrgID`, `EventSourceToken`,
+    ///   `FunctionUrlAuthType`, `InvokedViaFunctionUrl`, `Qualifier`), `FunctionName` = the
+    ///   unqualified ARN and `Qualifier` = the grant's qualifier, else the ARN's
+    ///   (<https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html>).
+    /// - [`Action::RequireIamAuth`]: `UpdateFunctionUrlConfig` with `AuthType=AWS_IAM` and the
+    ///   ARN's qualifier
+    ///   (<https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionUrlConfig.html>).
+    /// - [`Action::TagResource`]: `TagResource` with `Resource` = the unqualified ARN (tags live
+    ///   on the function, <https://docs.aws.amazon.com/lambda/latest/api/API_TagResource.html>).
+    ///   An empty tag set is done without a call.
+    ///
+    /// `RevisionId` (a policy edit fails with `PreconditionFailedException` when the policy
+    /// changed since that revision): a `RemovePermission` carrying `revision_id: Some(r)` sends
+    /// `r`. A `RemovePermission` with `revision_id: None` (a later edit of a policy this plan has
+    /// already changed) and an `AddPermission` that follows an earlier edit of the same policy in
+    /// this plan first read the current `RevisionId` with `GetPolicy` and send it (none when
+    /// `GetPolicy` answers `ResourceNotFoundException`: the policy is empty). The first
+    /// `AddPermission` of a policy sends no `RevisionId`.
+    ///
+    /// After the first failure every later action is [`ActionStatus::NotAttempted`], so the
+    /// outcome says exactly which writes happened. A stale `RevisionId` is
+    /// `Failed { kind: Conflict, code: "PreconditionFailedException", .. }`: the caller reads the
+    /// function again and plans again. The `operation` of a failure is `GetPolicy` when reading
+    /// the current `RevisionId` failed.
+    pub async fn execute(&self, actions: &[Action]) -> Outcome {
+        let mut edited = EditedPolicies::new();
+        let mut failed = false;
+        let mut results = Vec::with_capacity(actions.len());
+        for action in actions {
+            let status = if failed {
+                ActionStatus::NotAttempted
+            } else {
+                match self.apply(action, &mut edited).await {
+                    Ok(()) => {
+                        tracing::info!(
+                            action = action.operation(),
+                            function_arn = %target(action),
+                            "remediation action done"
+                        );
+                        ActionStatus::Done
+                    }
+                    Err(err) => {
+                        failed = true;
+                        tracing::warn!(
+                            action = action.operation(),
+                            function_arn = %target(action),
+                            operation = err.operation,
+                            resource_arn = %err.resource_arn,
+                            kind = ?err.kind,
+                            code = %err.code,
+                            "remediation action failed"
+                        );
+                        ActionStatus::Failed {
+                            kind: err.kind,
+                            code: err.code,
+                            operation: err.operation.to_owned(),
+                        }
+                    }
+                }
+            };
+            results.push(ActionResult {
+                action: action.clone(),
+                status,
+            });
+        }
+        Outcome { results }
+    }
+
+    async fn apply(&self, action: &Action, edited: &mut EditedPolicies) -> Result<(), AwsError> {
+        match action {
+            Action::RemovePermission {
+                function,
+                sid,
+                revision_id,
+                ..
+            } => {
+                let policy = policy_of(function, function.qualifier.as_ref());
+                let revision_id = match revision_id {
+                    Some(r) => Some(r.clone()),
+                    None => self.current_revision_id(&policy).await?,
+                };
+                self.lambda
+                    .remove_permission()
+                    .function_name(policy.unqualified().to_string())
+                    .set_qualifier(qualifier_text(&policy))
+                    .statement_id(sid)
+                    .set_revision_id(revision_id)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("RemovePermission", policy.to_string(), &e))?;
+                edited.insert(policy);
+            }
+            Action::AddPermission {
+                function, grant, ..
+            } => {
+                let qualifier = grant.qualifier.as_ref().or(function.qualifier.as_ref());
+                let policy = policy_of(function, qualifier);
+                let revision_id = if edited.contains(&policy) {
+                    self.current_revision_id(&policy).await?
+                } else {
+                    None
+                };
+                self.lambda
+                    .add_permission()
+                    .function_name(policy.unqualified().to_string())
+                    .set_qualifier(qualifier_text(&policy))
+                    .statement_id(&grant.statement_id)
+                    .action(&grant.action)
+                    .principal(&grant.principal)
+                    .set_source_arn(grant.source_arn.clone())
+                    .set_source_account(grant.source_account.as_ref().map(|a| a.to_string()))
+                    .set_principal_org_id(grant.principal_org_id.clone())
+                    .set_event_source_token(grant.event_source_token.clone())
+                    .set_function_url_auth_type(
+                        grant
+                            .function_url_auth_type
+                            .as_deref()
+                            .map(FunctionUrlAuthType::from),
+                    )
+                    .set_invoked_via_function_url(grant.invoked_via_function_url)
+                    .set_revision_id(revision_id)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("AddPermission", policy.to_string(), &e))?;
+                edited.insert(policy);
+            }
+            Action::RequireIamAuth { function, .. } => {
+                self.lambda
+                    .update_function_url_config()
+                    .function_name(function.unqualified().to_string())
+                    .set_qualifier(qualifier_text(function))
+                    .auth_type(FunctionUrlAuthType::AwsIam)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        AwsError::from_sdk("UpdateFunctionUrlConfig", function.to_string(), &e)
+                    })?;
+            }
+            Action::TagResource { resource, tags } => {
+                if tags.is_empty() {
+                    return Ok(());
+                }
+                let resource = resource.unqualified().to_string();
+                let tags: HashMap<String, String> =
+                    tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                self.lambda
+                    .tag_resource()
+                    .resource(&resource)
+                    .set_tags(Some(tags))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("TagResource", resource.clone(), &e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The current `RevisionId` of `policy` (`GetPolicy`), or `None` when the function has no
+    /// policy (`ResourceNotFoundException`).
+    async fn current_revision_id(&self, policy: &FunctionArn) -> Result<Option<String>, AwsError> {
+        match self
+            .lambda
+            .get_policy()
+            .function_name(policy.unqualified().to_string())
+            .set_qualifier(qualifier_text(policy))
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.revision_id().map(str::to_owned)),
+            Err(e) => {
+                let err = AwsError::from_sdk("GetPolicy", policy.to_string(), &e);
+                match err.kind {
+                    FailureKind::NotFound => Ok(None),
+                    FailureKind::Throttled
+                    | FailureKind::Transient
+                    | FailureKind::AccessDenied
+                    | FailureKind::Conflict
+                    | FailureKind::Invalid => Err(err),
+                }
+            }
+        }
+    }
+}
+
+/// The function an action is about, for logs.
+fn target(action: &Action) -> &FunctionArn {
+    match action {
+        Action::RemovePermission { function, .. }
+        | Action::AddPermission { function, .. }
+        | Action::RequireIamAuth { function, .. } => function,
+        Action::TagResource { resource, .. } => resource,
+    }
+}
+
+/// The ARN naming the policy an edit applies to: the function with the edit's qualifier.
+fn policy_of(function: &FunctionArn, qualifier: Option<&Qualifier>) -> FunctionArn {
+    FunctionArn {
+        qualifier: qualifier.cloned(),
+        ..function.unqualified()
+    }
+}
+
+fn qualifier_text(arn: &FunctionArn) -> Option<String> {
+    arn.qualifier.as_ref().map(|q| q.as_str().to_owned())
+}

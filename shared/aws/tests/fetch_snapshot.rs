@@ -1,0 +1,270 @@
+//! `Aws::fetch_snapshot` against moto.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_lambda::types::{Cors, FunctionUrlAuthType as SdkAuthType};
+use common::{sids_of, statements_of, Moto, ACCOUNT};
+use warden_aws::{Aws, Fetched};
+use warden_rules::ids::{FunctionArn, Qualifier};
+use warden_rules::outcome::FailureKind;
+use warden_rules::snapshot::{FunctionSnapshot, FunctionUrlAuthType, Readable};
+
+fn found(fetched: Fetched) -> FunctionSnapshot {
+    match fetched {
+        Fetched::Found(snapshot) => snapshot,
+        Fetched::Gone => panic!("expected the function to be found"),
+    }
+}
+
+#[tokio::test]
+async fn reads_tags_policy_and_revision_id_in_three_reads() {
+    // GIVEN a tagged function with two statements and no URL
+    let moto = Moto::start();
+    let setup = moto.setup();
+    let arn = setup
+        .create_function(
+            "orders-api",
+            &[("team", "payments"), ("lambda-warden:auto-fix", "true")],
+        )
+        .await;
+    setup
+        .add_permission("orders-api", "s3-invoke", "s3.amazonaws.com", None)
+        .await;
+    setup
+        .add_permission("orders-api", "public", "*", None)
+        .await;
+    let expected_revision = setup
+        .lambda
+        .get_policy()
+        .function_name("orders-api")
+        .send()
+        .await
+        .expect("GetPolicy")
+        .revision_id()
+        .map(str::to_owned);
+    assert!(expected_revision.is_some(), "moto returns a RevisionId");
+
+    // WHEN the adapter reads it
+    let aws = Aws::new(&moto.sdk_config());
+    let snapshot = found(aws.fetch_snapshot(&arn).await.expect("fetch_snapshot"));
+
+    // THEN every part is read, with the policy's RevisionId
+    assert_eq!(snapshot.arn, arn);
+    assert_eq!(
+        snapshot.tags,
+        BTreeMap::from([
+            ("team".to_owned(), "payments".to_owned()),
+            ("lambda-warden:auto-fix".to_owned(), "true".to_owned()),
+        ])
+    );
+    let policy = snapshot
+        .policy
+        .value()
+        .expect("policy readable")
+        .as_ref()
+        .expect("policy present");
+    assert_eq!(sids_of(&policy.json), ["s3-invoke", "public"]);
+    assert_eq!(policy.revision_id, expected_revision);
+    assert_eq!(snapshot.url, Readable::read(None));
+
+    // AND exactly one request per read operation was sent
+    assert_eq!(aws.calls().reads(), 3);
+    assert_eq!(aws.calls().writes(), 0);
+    assert_eq!(
+        aws.calls().by_operation(),
+        BTreeMap::from([
+            ("GetFunction", 1),
+            ("GetFunctionUrlConfig", 1),
+            ("GetPolicy", 1)
+        ])
+    );
+}
+
+#[tokio::test]
+async fn a_function_without_policy_or_url_reads_as_none() {
+    let moto = Moto::start();
+    let arn = moto.setup().create_function("no-policy", &[]).await;
+    let aws = Aws::new(&moto.sdk_config());
+
+    let snapshot = found(aws.fetch_snapshot(&arn).await.expect("fetch_snapshot"));
+
+    assert_eq!(snapshot.policy, Readable::read(None));
+    assert_eq!(snapshot.url, Readable::read(None));
+    assert!(snapshot.tags.is_empty());
+    assert_eq!(aws.calls().reads(), 3);
+}
+
+#[tokio::test]
+async fn a_public_url_with_cors_is_read() {
+    let moto = Moto::start();
+    let setup = moto.setup();
+    let arn = setup.create_function("public-url", &[]).await;
+    setup
+        .lambda
+        .create_function_url_config()
+        .function_name("public-url")
+        .auth_type(SdkAuthType::None)
+        .cors(
+            Cors::builder()
+                .allow_origins("*")
+                .allow_methods("GET")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateFunctionUrlConfig");
+    let aws = Aws::new(&moto.sdk_config());
+
+    let snapshot = found(aws.fetch_snapshot(&arn).await.expect("fetch_snapshot"));
+
+    let url = snapshot
+        .url
+        .value()
+        .expect("URL readable")
+        .as_ref()
+        .expect("URL present");
+    assert_eq!(url.auth_type, FunctionUrlAuthType::None);
+    assert!(
+        url.function_url.starts_with("https://"),
+        "{}",
+        url.function_url
+    );
+    let cors = url.cors.as_ref().expect("CORS");
+    assert_eq!(cors.allow_origins, ["*"]);
+    assert_eq!(cors.allow_methods, ["GET"]);
+}
+
+#[tokio::test]
+async fn a_deleted_function_is_gone() {
+    let moto = Moto::start();
+    let setup = moto.setup();
+    let arn = setup.create_function("short-lived", &[]).await;
+    setup
+        .lambda
+        .delete_function()
+        .function_name("short-lived")
+        .send()
+        .await
+        .expect("DeleteFunction");
+    let never_existed = FunctionArn::parse(&format!(
+        "arn:aws:lambda:us-east-1:{ACCOUNT}:function:never-existed"
+    ))
+    .expect("ARN");
+    let aws = Aws::new(&moto.sdk_config());
+
+    assert_eq!(aws.fetch_snapshot(&arn).await, Ok(Fetched::Gone));
+    assert_eq!(aws.fetch_snapshot(&never_existed).await, Ok(Fetched::Gone));
+}
+
+#[tokio::test]
+async fn a_qualified_arn_reads_the_alias_policy() {
+    // GIVEN a function whose alias `live` has its own statement
+    let moto = Moto::start();
+    let setup = moto.setup();
+    let arn = setup
+        .create_function("versioned", &[("team", "search")])
+        .await;
+    let version = setup
+        .lambda
+        .publish_version()
+        .function_name("versioned")
+        .send()
+        .await
+        .expect("PublishVersion")
+        .version()
+        .expect("Version")
+        .to_owned();
+    setup
+        .lambda
+        .create_alias()
+        .function_name("versioned")
+        .name("live")
+        .function_version(&version)
+        .send()
+        .await
+        .expect("CreateAlias");
+    setup
+        .add_permission("versioned", "alias-public", "*", Some("live"))
+        .await;
+    let alias_arn = FunctionArn {
+        qualifier: Some(Qualifier::parse("live").expect("qualifier")),
+        ..arn.clone()
+    };
+    let aws = Aws::new(&moto.sdk_config());
+
+    // WHEN the alias is read
+    let snapshot = found(
+        aws.fetch_snapshot(&alias_arn)
+            .await
+            .expect("fetch_snapshot"),
+    );
+
+    // THEN the snapshot is the alias's: its ARN, its policy; tags are the function's
+    assert_eq!(snapshot.arn, alias_arn);
+    assert_eq!(
+        snapshot.tags.get("team").map(String::as_str),
+        Some("search")
+    );
+    let policy = snapshot
+        .policy
+        .value()
+        .expect("policy readable")
+        .as_ref()
+        .expect("alias policy present");
+    assert_eq!(sids_of(&policy.json), ["alias-public"]);
+    let resource = statements_of(&policy.json)[0]["Resource"].clone();
+    assert_eq!(resource, format!("{arn}:live"));
+
+    // (In AWS the unqualified function's policy is a separate document. moto 5.2.1 shares one
+    // policy object between `$LATEST` and every published version (`publish_version` makes a
+    // shallow `copy.copy` of the function), so that separation cannot be observed here.)
+
+    // AND an alias that does not exist is gone: `GetFunction` carried the qualifier
+    let missing_alias = FunctionArn {
+        qualifier: Some(Qualifier::parse("canary").expect("qualifier")),
+        ..arn
+    };
+    assert_eq!(aws.fetch_snapshot(&missing_alias).await, Ok(Fetched::Gone));
+}
+
+#[tokio::test]
+async fn no_response_is_transient_and_every_retry_is_counted() {
+    // GIVEN an endpoint where nothing listens, and the standard retry mode with 3 attempts
+    // (a short backoff keeps the test fast)
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let config = common::sdk_config(&format!("http://127.0.0.1:{port}"))
+        .into_builder()
+        .retry_config(
+            aws_config::retry::RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(1)),
+        )
+        .build();
+    let aws = Aws::new(&config);
+    let arn =
+        FunctionArn::parse(&format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:f")).expect("ARN");
+
+    // WHEN the adapter reads the function
+    let err = aws.fetch_snapshot(&arn).await.expect_err("no server");
+
+    // THEN the failure is transient, coded `dispatch`, and all 3 attempts of each read counted
+    assert_eq!(err.kind, FailureKind::Transient);
+    assert_eq!(err.code, "dispatch");
+    assert_eq!(err.operation, "GetFunction");
+    assert_eq!(err.resource_arn, arn.to_string());
+    assert_eq!(
+        aws.calls().by_operation(),
+        BTreeMap::from([
+            ("GetFunction", 3),
+            ("GetFunctionUrlConfig", 3),
+            ("GetPolicy", 3)
+        ])
+    );
+    assert_eq!(aws.calls().reads(), 9);
+}

@@ -1,0 +1,142 @@
+//! Wildcard matching and ARN splitting shared by the model and the verdicts.
+
+/// Whether `text` matches the IAM pattern `pattern`, ASCII case-insensitively: `*` matches any
+/// run of characters (also none), `?` exactly one character.
+///
+/// This is how IAM matches `Action` values
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html>:
+/// action names are case-insensitive and accept `*` and `?`). Runs in `O(len(pattern) *
+/// len(text))` steps at worst, without recursion.
+pub(crate) fn wildcard_match_ignore_case(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let t: Vec<char> = text.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    // Position of the last `*` seen in the pattern, and the text position it was tried at.
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(&c) if c == '?' || c == t[ti] => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// Whether a string holds an IAM wildcard character (`*` or `?`).
+pub(crate) fn has_wildcard(s: &str) -> bool {
+    s.contains(['*', '?'])
+}
+
+/// Whether a string holds a policy variable (`${...}`), which IAM substitutes from the request
+/// before comparing, so its value is not known from the policy alone
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html>).
+pub(crate) fn has_policy_variable(s: &str) -> bool {
+    s.contains("${")
+}
+
+/// Whether `s` is a 12-digit AWS account id.
+pub(crate) fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The six colon-separated parts of an ARN:
+/// `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE` (the resource may itself hold colons)
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ArnParts<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+impl<'a> ArnParts<'a> {
+    /// Splits `s` when it starts with `arn:` and has all six parts; `None` otherwise.
+    pub(crate) fn split(s: &'a str) -> Option<Self> {
+        let mut it = s.splitn(6, ':');
+        let (arn, partition, service, region, account, resource) = (
+            it.next()?,
+            it.next()?,
+            it.next()?,
+            it.next()?,
+            it.next()?,
+            it.next()?,
+        );
+        (arn == "arn").then_some(ArnParts {
+            partition,
+            service,
+            region,
+            account,
+            resource,
+        })
+    }
+
+    /// Whether the partition, service, region or account field holds a wildcard.
+    pub(crate) fn head_has_wildcard(&self) -> bool {
+        [self.partition, self.service, self.region, self.account]
+            .iter()
+            .any(|p| has_wildcard(p))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_match_like_iam() {
+        let yes = [
+            ("lambda:InvokeFunction", "lambda:invokefunction"),
+            ("lambda:*", "lambda:InvokeFunctionUrl"),
+            ("*", "anything"),
+            ("*", ""),
+            ("lambda:Invoke*", "lambda:InvokeFunction"),
+            ("lambda:Invoke?unction", "lambda:InvokeFunction"),
+            ("*:*Function*", "lambda:GetFunctionConfiguration"),
+            ("a*b*c", "aXXbYYc"),
+        ];
+        for (p, t) in yes {
+            assert!(wildcard_match_ignore_case(p, t), "{p} should match {t}");
+        }
+        let no = [
+            ("lambda:InvokeFunction", "lambda:InvokeFunctionUrl"),
+            ("lambda:Invoke?", "lambda:Invoke"),
+            ("s3:*", "lambda:InvokeFunction"),
+            ("a*b*c", "aXXbYY"),
+            ("", "x"),
+        ];
+        for (p, t) in no {
+            assert!(
+                !wildcard_match_ignore_case(p, t),
+                "{p} should not match {t}"
+            );
+        }
+    }
+
+    #[test]
+    fn arns_split_into_six_parts() {
+        let a = ArnParts::split("arn:aws:iam::111122223333:role/a:b").unwrap();
+        assert_eq!(a.service, "iam");
+        assert_eq!(a.region, "");
+        assert_eq!(a.account, "111122223333");
+        assert_eq!(a.resource, "role/a:b");
+        assert_eq!(ArnParts::split("arn:aws:s3:::bucket").unwrap().account, "");
+        assert!(ArnParts::split("arn:aws:s3").is_none());
+        assert!(ArnParts::split("nra:aws:s3:::b").is_none());
+    }
+}

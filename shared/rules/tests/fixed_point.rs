@@ -1,0 +1,142 @@
+//! Remediation is a fixed point: for every flagged rule fixture, the plan (in `enforce` mode,
+//! opted in) applied to the policy offline, then re-evaluated, has none of the findings the
+//! plan claims to fix; and every removed statement is recorded verbatim.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+use warden_rules::config::{Config, Mode};
+use warden_rules::grant::statement_from_grant;
+use warden_rules::outcome::{ActionResult, ActionStatus, Outcome};
+use warden_rules::plan::{plan, Action, FixDecision};
+use warden_rules::rules::{evaluate, RuleConfig, RULES};
+use warden_rules::snapshot::{FunctionSnapshot, FunctionUrlAuthType, PolicyDocument, Readable};
+use warden_rules::tags::AUTO_FIX;
+
+/// Applies actions to a snapshot the way Lambda would: RemovePermission drops the statement
+/// with the Sid, AddPermission appends the statement AWS writes, UpdateFunctionUrlConfig sets
+/// AuthType.
+fn apply(snapshot: &FunctionSnapshot, actions: &[Action]) -> FunctionSnapshot {
+    let mut out = snapshot.clone();
+    let mut doc: Value = match snapshot.policy.value().and_then(Option::as_ref) {
+        Some(d) => serde_json::from_str(&d.json).unwrap(),
+        None => json!({"Version": "2012-10-17", "Statement": []}),
+    };
+    for a in actions {
+        match a {
+            Action::RemovePermission { sid, removed, .. } => {
+                let list = doc["Statement"].as_array_mut().unwrap();
+                let before = list.len();
+                let at = list.iter().position(|s| s["Sid"] == json!(sid)).unwrap();
+                assert_eq!(
+                    list[at], removed.statement,
+                    "removed statement recorded verbatim"
+                );
+                list.remove(at);
+                assert_eq!(list.len(), before - 1);
+            }
+            Action::AddPermission {
+                function, grant, ..
+            } => {
+                doc["Statement"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(statement_from_grant(grant, function));
+            }
+            Action::RequireIamAuth { .. } => {
+                if let Readable::Read { value: Some(url) } = &mut out.url {
+                    url.auth_type = FunctionUrlAuthType::AwsIam;
+                }
+            }
+            Action::TagResource { .. } => {}
+        }
+    }
+    out.policy = Readable::read(Some(PolicyDocument {
+        json: doc.to_string(),
+        revision_id: Some("after".into()),
+    }));
+    out
+}
+
+#[test]
+fn every_applied_fix_removes_its_finding() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules");
+    let config = Config {
+        mode: Mode::Enforce,
+        ..Config::default()
+    };
+    let mut applied = 0;
+    for rule in RULES {
+        let dir = root.join(rule.meta.slug).join("flagged");
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let fx: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            if fx["policy"].get("unreadable").is_some() || fx["policy"].is_string() {
+                continue; // nothing to fix offline
+            }
+            let snapshot = snapshot_of(&fx);
+            let mut rc = RuleConfig::from(&config);
+            rc.organization_id = fx["organization_id"].as_str().map(str::to_owned);
+            let findings = evaluate(&snapshot, &rc);
+            let p = plan(findings, &snapshot, &config);
+            let after = apply(&snapshot, &p.actions);
+            let outcome = Outcome {
+                results: p
+                    .actions
+                    .iter()
+                    .map(|a| ActionResult {
+                        action: a.clone(),
+                        status: ActionStatus::Done,
+                    })
+                    .collect(),
+            };
+            let still: Vec<_> = evaluate(&after, &rc)
+                .into_iter()
+                .map(|f| (f.rule_id, f.sid))
+                .collect();
+            for (f, d) in p.findings.iter().zip(&p.decisions) {
+                if let FixDecision::Apply { .. } = d {
+                    applied += 1;
+                    assert!(
+                        !still.contains(&(f.rule_id, f.sid.clone())),
+                        "{path:?}: {} {:?} survives its own fix",
+                        f.rule_id,
+                        f.sid
+                    );
+                    assert!(!p.open_findings(&outcome).contains(&f));
+                }
+            }
+        }
+    }
+    assert!(applied >= 8, "only {applied} fixes were exercised");
+}
+
+fn snapshot_of(fx: &Value) -> FunctionSnapshot {
+    use warden_rules::ids::FunctionArn;
+    use warden_rules::snapshot::{Cors, FunctionUrlConfig};
+    let mut tags = std::collections::BTreeMap::new();
+    tags.insert(AUTO_FIX.to_owned(), "true".to_owned());
+    FunctionSnapshot {
+        arn: FunctionArn::parse(fx["function"].as_str().unwrap()).unwrap(),
+        tags,
+        policy: Readable::read(match &fx["policy"] {
+            Value::Null => None,
+            doc => Some(PolicyDocument {
+                json: doc.to_string(),
+                revision_id: Some("before".into()),
+            }),
+        }),
+        url: match &fx["url"] {
+            Value::Null => Readable::read(None),
+            u if u.get("unreadable").is_some() => Readable::Unreadable {
+                operation: "GetFunctionUrlConfig".into(),
+                error_code: "AccessDeniedException".into(),
+            },
+            u => Readable::read(Some(FunctionUrlConfig {
+                function_url: u["FunctionUrl"].as_str().unwrap().to_owned(),
+                auth_type: FunctionUrlAuthType::parse(u["AuthType"].as_str().unwrap()),
+                cors: u.get("Cors").map(|_| Cors::default()),
+            })),
+        },
+    }
+}
