@@ -20,4 +20,4 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== cfn-lint template.yaml"
 cfn-lint template.yaml
 echo "== cargo test"
-cargo test --workspace
+cargo test --workspace --no-fail-fast
