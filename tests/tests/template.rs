@@ -1,5 +1,6 @@
 //! Checks of `template.yaml`: it passes `cfn-lint`, it sets every setting the function reads,
-//! and its EventBridge rule matches CloudTrail's real (suffixed) Lambda event names.
+//! and its EventBridge rule matches CloudTrail's real (suffixed) Lambda event names, including
+//! those of every successful call among the sample events.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -105,4 +106,35 @@ fn rule_matches_suffixed_event_names_and_drops_failed_calls() {
     assert!(template.contains("errorCode: [{exists: false}]"));
     assert!(template.contains("source: [aws.lambda]"));
     assert!(template.contains("detail-type: [AWS API Call via CloudTrail]"));
+}
+
+#[test]
+fn rule_matches_every_successful_sample_event() {
+    let names = event_names(&workspace_file("template.yaml"));
+    let dir = warden_tests::events::events_dir();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.expect("directory entry").path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("readable event");
+        let event: serde_json::Value = serde_json::from_str(&text).expect("JSON event");
+        let detail = &event["detail"];
+        if event["source"] != "aws.lambda" || !detail["errorCode"].is_null() {
+            continue;
+        }
+        let name = detail["eventName"].as_str().unwrap_or("");
+        assert!(
+            names.iter().any(|n| n == name),
+            "{}: {name} is not in the rule's eventName list, so EventBridge would never deliver it",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert!(
+        checked >= 10,
+        "only {checked} sample events checked in {}",
+        dir.display()
+    );
 }

@@ -82,7 +82,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         title: "public-webhook gets a function URL with AuthType NONE",
-        expect: "opted in: the URL is switched to AWS_IAM and the public URL statement removed",
+        expect: "opted in: URL switched to AWS_IAM, public URL statement removed; CORS * stays open (manual fix)",
         event: EventSource::File("create-function-url-none-public-webhook.json"),
         change: Change::AlreadySeeded,
         function: PUBLIC_WEBHOOK,
@@ -241,8 +241,7 @@ async fn run() -> Result<(), DemoError> {
             println!("   alerts:   none");
         }
         for (subject, message) in &alerts {
-            println!("   alert:    {subject}");
-            println!("             {}", shorten(message, 160));
+            print_alert(subject, message);
         }
     }
 
@@ -302,32 +301,69 @@ fn describe_answer(payload: &Value, function_error: &Option<String>) -> String {
     if let Some(reason) = obj.get("skip_reason").filter(|v| !v.is_null()) {
         parts.push(format!("reason {}", compact(reason)));
     }
-    let list = |key: &str| -> Vec<String> {
-        obj.get(key)
-            .and_then(Value::as_array)
-            .map(|items| items.iter().map(action_name).collect())
-            .unwrap_or_default()
-    };
-    let findings = list("findings");
+    let findings: Vec<String> = obj
+        .get("findings")
+        .and_then(Value::as_array)
+        .map(|items| items.iter().map(compact).collect())
+        .unwrap_or_default();
     if !findings.is_empty() {
         parts.push(format!("findings {}", findings.join(" ")));
     }
-    let actions = list("actions");
+    let actions: Vec<String> = obj
+        .get("actions")
+        .and_then(Value::as_array)
+        .map(|items| items.iter().map(describe_action).collect())
+        .unwrap_or_default();
     if !actions.is_empty() {
-        parts.push(format!("actions {}", actions.join(", ")));
+        parts.push(format!("actions: {}", actions.join("; ")));
     }
     parts.join(", ")
 }
 
-/// A finding id or an action's kind, from whatever shape it is serialised in.
-fn action_name(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Object(m) => ["action", "kind", "rule_id", "operation"]
-            .iter()
-            .find_map(|k| m.get(*k).and_then(Value::as_str))
-            .map_or_else(|| compact(v), str::to_owned),
-        other => compact(other),
+/// `remove_permission backdoor: done`, from an action and its result as the function
+/// serialises them (`{"action": {"action": KIND, "sid"|"grant": ..}, "status": {"status": ..}}`).
+fn describe_action(result: &Value) -> String {
+    let action = &result["action"];
+    let kind = action["action"].as_str().unwrap_or("?");
+    let target = action["sid"]
+        .as_str()
+        .or_else(|| action["grant"]["statement_id"].as_str())
+        .map(|sid| format!(" {sid}"))
+        .unwrap_or_default();
+    let status = &result["status"];
+    let mut s = format!(
+        "{kind}{target}: {}",
+        status["status"].as_str().unwrap_or("?")
+    );
+    if let Some(code) = status["code"].as_str() {
+        s.push_str(&format!(" ({code})"));
+    }
+    s
+}
+
+/// The lines of an alert: its subject, then one line per finding and the count of removed
+/// statements (kept verbatim in the alert's JSON message).
+fn print_alert(subject: &str, message: &str) {
+    println!("   alert:    {subject}");
+    let Ok(doc) = serde_json::from_str::<Value>(message) else {
+        println!("             {}", shorten(message, 160));
+        return;
+    };
+    for f in doc["findings"].as_array().into_iter().flatten() {
+        let sid = f["sid"]
+            .as_str()
+            .map(|s| format!(" (Sid {s})"))
+            .unwrap_or_default();
+        println!(
+            "             {} {}{sid}: {}",
+            f["rule_id"].as_str().unwrap_or("?"),
+            f["severity"].as_str().unwrap_or("?"),
+            shorten(f["message"].as_str().unwrap_or(""), 110)
+        );
+    }
+    let removed = doc["removed_statements"].as_array().map_or(0, Vec::len);
+    if removed > 0 {
+        println!("             {removed} statement(s) removed or replaced, recorded verbatim in the alert");
     }
 }
 
