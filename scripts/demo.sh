@@ -4,7 +4,7 @@
 # Needs: cargo, python3 with pip. Installs moto and cargo-lambda with pip (pinned versions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/tools.sh
+source scripts/python-deps.sh
 
 echo "Installing moto ${MOTO_VERSION} and cargo-lambda ${CARGO_LAMBDA_VERSION} (pip)..."
 pip_install "moto[server]==${MOTO_VERSION}" "cargo-lambda==${CARGO_LAMBDA_VERSION}"

@@ -3,7 +3,7 @@
 # on 127.0.0.1 themselves). Needs: cargo (with rustfmt and clippy), python3 with pip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/tools.sh
+source scripts/python-deps.sh
 
 echo "Installing moto ${MOTO_VERSION}, cargo-lambda ${CARGO_LAMBDA_VERSION} and cfn-lint ${CFN_LINT_VERSION} (pip)..."
 pip_install "moto[server]==${MOTO_VERSION}" "cargo-lambda==${CARGO_LAMBDA_VERSION}" "cfn-lint==${CFN_LINT_VERSION}"

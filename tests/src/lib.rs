@@ -6,6 +6,8 @@
 //!
 //! Everything runs against moto on 127.0.0.1; nothing here reaches AWS.
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod events;
 pub mod inspect;

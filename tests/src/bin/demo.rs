@@ -270,10 +270,10 @@ fn describe_event(source: &EventSource, event: &Value) -> String {
     let target = detail["requestParameters"]["functionName"]
         .as_str()
         .or_else(|| detail["requestParameters"]["resource"].as_str())
-        .map(|s| s.rsplit(':').next().unwrap_or(s).to_owned())
-        .unwrap_or_else(|| "?".into());
+        .map(|s| format!(" on {}", s.rsplit(':').next().unwrap_or(s)))
+        .unwrap_or_default();
     let mut s = format!(
-        "{} on {target} by {}",
+        "{}{target} by {}",
         text(&detail["eventName"]),
         text(&detail["userIdentity"]["type"])
     );
