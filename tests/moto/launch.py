@@ -14,8 +14,17 @@ RevisionId-guarded edits can be tested as AWS behaves:
    the policy", https://docs.aws.amazon.com/lambda/latest/api/API_GetPolicy.html). The
    wrapper issues a new one after a successful removal, as AddPermission already does.
 
-Both wrappers leave the request unchanged when moto fixes the comparison itself (a string
-passes straight through).
+3. moto writes AddPermission's statement in its own shape: FunctionUrlAuthType (and
+   InvokedViaFunctionUrl) as top-level statement keys, a bare account id as the principal,
+   EventSourceToken dropped, and a PrincipalOrgID condition that overwrites SourceAccount.
+   AWS writes each parameter as a condition and an account principal as
+   {"AWS": "arn:aws:iam::ACCOUNT:root"}
+   (https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html,
+   https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html). The wrapper rewrites the
+   statement moto built into AWS's shape, so tests and the demo see what AWS would return.
+
+The first two wrappers leave the request unchanged when moto fixes the comparison itself (a
+string passes straight through).
 
 The server stops when its standard input closes, so it does not outlive the test process
 that started it, even when that process is killed.
@@ -40,6 +49,44 @@ def _del_statement(self, sid, revision=""):
 
 
 lambda_policy.Policy.del_statement = _del_statement
+
+_original_decode_policy = lambda_policy.Policy.decode_policy
+
+# AddPermission parameter -> (condition operator, condition key), as AWS writes them.
+_CONDITIONS = [
+    ("SourceArn", "ArnLike", "AWS:SourceArn"),
+    ("SourceAccount", "StringEquals", "AWS:SourceAccount"),
+    ("PrincipalOrgID", "StringEquals", "aws:PrincipalOrgID"),
+    ("EventSourceToken", "StringEquals", "lambda:EventSourceToken"),
+    ("FunctionUrlAuthType", "StringEquals", "lambda:FunctionUrlAuthType"),
+    ("InvokedViaFunctionUrl", "Bool", "lambda:InvokedViaFunctionUrl"),
+]
+
+
+def _decode_policy(self, obj):
+    request = dict(obj)
+    policy = _original_decode_policy(self, obj)
+    statement = policy.statements[0]
+    condition = {}
+    for parameter, operator, key in _CONDITIONS:
+        statement.pop(parameter, None)
+        if parameter in request:
+            value = request[parameter]
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            condition.setdefault(operator, {})[key] = value
+    statement.pop("Condition", None)
+    if condition:
+        statement["Condition"] = condition
+    principal = request.get("Principal")
+    if isinstance(principal, str) and len(principal) == 12 and principal.isdigit():
+        statement["Principal"] = {"AWS": f"arn:aws:iam::{principal}:root"}
+    elif isinstance(principal, str) and principal.startswith("arn:"):
+        statement["Principal"] = {"AWS": principal}
+    return policy
+
+
+lambda_policy.Policy.decode_policy = _decode_policy
 
 
 def _exit_when_parent_goes():

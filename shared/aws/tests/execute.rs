@@ -1,6 +1,6 @@
 //! `Aws::execute` and `Aws::publish_alert` against moto.
 //!
-//! moto is started through `tests/moto_launcher.py`, which corrects moto's `RemovePermission`
+//! moto is started through the workspace's `tests/moto/launch.py`, which corrects moto's `RemovePermission`
 //! `RevisionId` comparison; without it every removal that carries a `RevisionId` fails.
 
 mod common;

@@ -435,10 +435,6 @@ fn describe_statement(s: &Value) -> String {
         Some(c) => line.push_str(&format!(" if {}", compact(c))),
         None => line.push_str(" (no condition)"),
     }
-    // moto keeps FunctionUrlAuthType as a top-level key of the statement.
-    if let Some(t) = s.get("FunctionUrlAuthType") {
-        line.push_str(&format!(" FunctionUrlAuthType={}", compact(t)));
-    }
     line
 }
 

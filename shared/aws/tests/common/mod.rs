@@ -1,8 +1,8 @@
 //! A moto server for the adapter's tests, and helpers to set up functions in it.
 //!
 //! Each test starts its own server (`Moto::start`) on a free port of 127.0.0.1 through
-//! `tests/moto_launcher.py` (which corrects moto's `RemovePermission` `RevisionId` comparison;
-//! see that file). The server is killed when the `Moto` value is dropped, and exits by itself
+//! the workspace's `tests/moto/launch.py` (which corrects moto's `RemovePermission` `RevisionId`
+//! comparison and writes statements in AWS's shape; see that file). The server is killed when the `Moto` value is dropped, and exits by itself
 //! when the test process goes away (its standard input closes).
 
 // Each test binary uses a different part of this module.
@@ -47,10 +47,10 @@ impl Moto {
             .expect("a free port on 127.0.0.1")
             .port();
         let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-        let launcher = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/moto_launcher.py");
+        let launcher = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/moto/launch.py");
         let child = Command::new(&python)
             .arg(launcher)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .arg(port.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -63,7 +63,7 @@ impl Moto {
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if let Ok(Some(status)) = moto.child.try_wait() {
-                panic!("moto exited with {status}; run `{python} {launcher} -p {port}` to see why");
+                panic!("moto exited with {status}; run `{python} {launcher} {port}` to see why");
             }
             assert!(
                 Instant::now() < deadline,
