@@ -21,6 +21,7 @@ pub mod alert;
 pub mod calls;
 pub mod error;
 pub mod execute;
+pub mod remediate;
 pub mod snapshot;
 
 pub use calls::CallLog;
