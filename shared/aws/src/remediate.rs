@@ -161,10 +161,9 @@ pub async fn remediate(
 /// The snapshot of a function whose `GetFunction` was refused: everything unverified.
 fn unreadable(arn: &FunctionArn, e: &AwsError) -> FunctionSnapshot {
     FunctionSnapshot {
-        arn: arn.clone(),
-        tags: Default::default(),
         policy: unreadable_part(e),
         url: unreadable_part(e),
+        ..FunctionSnapshot::empty(arn.clone())
     }
 }
 

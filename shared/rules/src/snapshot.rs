@@ -27,6 +27,21 @@ pub struct FunctionSnapshot {
     pub url: Readable<Option<FunctionUrlConfig>>,
 }
 
+impl FunctionSnapshot {
+    /// A snapshot of `arn` with nothing in it: no tags, no policy, no URL (each read as
+    /// absent). Build others from it with struct update syntax
+    /// (`FunctionSnapshot { policy, ..FunctionSnapshot::empty(arn) }`) so code keeps compiling
+    /// when the snapshot gains parts.
+    pub fn empty(arn: FunctionArn) -> Self {
+        FunctionSnapshot {
+            arn,
+            tags: BTreeMap::new(),
+            policy: Readable::read(None),
+            url: Readable::read(None),
+        }
+    }
+}
+
 /// A part of the snapshot that was either read, or could not be read and must not be taken as
 /// compliant (fail closed).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
