@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod event_pattern;
 pub mod events;
 pub mod inspect;
 pub mod local_lambda;
