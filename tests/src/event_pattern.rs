@@ -184,7 +184,7 @@ fn wildcard(pattern: &str, value: &str) -> bool {
 }
 
 fn numeric(args: &[Value], value: f64, path: &str) -> Result<bool, PatternError> {
-    if args.is_empty() || args.len() % 2 != 0 {
+    if args.is_empty() || !args.len().is_multiple_of(2) {
         return Err(err(path, "numeric takes operator/number pairs"));
     }
     let mut ok = true;
