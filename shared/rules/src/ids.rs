@@ -10,7 +10,45 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// An identifier that did not have the shape AWS gives it.
+/// At most this many characters of an offending value are kept in an [`IdError`], so a
+/// megabyte-long "function name" never ends up whole in a log line or a response.
+pub const MAX_ERROR_VALUE_CHARS: usize = 200;
+
+fn excerpt(s: &str) -> String {
+    match s.char_indices().nth(MAX_ERROR_VALUE_CHARS) {
+        None => s.to_owned(),
+        Some((cut, _)) => format!("{}… ({} bytes)", &s[..cut], s.len()),
+    }
+}
+
+/// The partitions Lambda exists in
+/// (<https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html>).
+pub const PARTITIONS: &[&str] = &[
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
+
+/// Whether `s` has the shape of a Region code: lowercase letter groups and a final number,
+/// joined by `-` (`us-east-1`, `cn-north-1`, `us-gov-west-1`, `eu-central-2`).
+pub fn is_region_code(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && s.len() <= 32
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
+/// An identifier that did not have the shape AWS gives it. Values are kept as an excerpt of
+/// at most [`MAX_ERROR_VALUE_CHARS`] characters.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum IdError {
     /// An AWS account id is exactly 12 ASCII digits.
@@ -41,7 +79,7 @@ impl AccountId {
         if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
             Ok(Self(s.to_owned()))
         } else {
-            Err(IdError::AccountId(s.to_owned()))
+            Err(IdError::AccountId(excerpt(s)))
         }
     }
 
@@ -90,7 +128,7 @@ impl FunctionName {
         if ok {
             Ok(Self(s.to_owned()))
         } else {
-            Err(IdError::FunctionName(s.to_owned()))
+            Err(IdError::FunctionName(excerpt(s)))
         }
     }
 
@@ -141,7 +179,7 @@ impl Qualifier {
         if ok {
             Ok(Self(s.to_owned()))
         } else {
-            Err(IdError::Qualifier(s.to_owned()))
+            Err(IdError::Qualifier(excerpt(s)))
         }
     }
 
@@ -198,7 +236,7 @@ impl FunctionRef {
     /// part (name, account, qualifier) that is malformed.
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let parts: Vec<&str> = s.split(':').collect();
-        let bad = || IdError::FunctionRef(s.to_owned());
+        let bad = || IdError::FunctionRef(excerpt(s));
         let (partition, region, account, name, qualifier) = match parts.as_slice() {
             [name] => (None, None, None, *name, None),
             [name, q] => (None, None, None, *name, Some(*q)),
@@ -212,8 +250,8 @@ impl FunctionRef {
             }
             _ => return Err(bad()),
         };
-        if partition.is_some_and(|p: &str| p.is_empty())
-            || region.is_some_and(|r: &str| r.is_empty())
+        if partition.is_some_and(|p: &str| !PARTITIONS.contains(&p))
+            || region.is_some_and(|r: &str| !is_region_code(r))
         {
             return Err(bad());
         }
@@ -292,7 +330,7 @@ impl FunctionArn {
                 name: r.name,
                 qualifier: r.qualifier,
             }),
-            _ => Err(IdError::FunctionRef(s.to_owned())),
+            _ => Err(IdError::FunctionRef(excerpt(s))),
         }
     }
 
@@ -373,9 +411,37 @@ mod tests {
             "name with space",
             "arn:aws:lambda::111122223333:function:x",
             "x:$NOTLATEST",
+            "arn:evil:lambda:us-east-1:111122223333:function:x",
+            "arn:aws:lambda:Not_A_Region:111122223333:function:x",
+            "arn:aws:lambda:us-east:111122223333:function:x",
         ] {
             assert!(FunctionRef::parse(bad).is_err(), "{bad:?} should not parse");
         }
+    }
+
+    #[test]
+    fn region_codes() {
+        for ok in [
+            "us-east-1",
+            "cn-north-1",
+            "us-gov-west-1",
+            "eu-central-2",
+            "ap-southeast-4",
+        ] {
+            assert!(is_region_code(ok), "{ok}");
+        }
+        for bad in ["", "us-east", "US-EAST-1", "us--1", "us-east-1a", "-east-1"] {
+            assert!(!is_region_code(bad), "{bad}");
+        }
+        assert!(FunctionRef::parse("arn:aws-cn:lambda:cn-north-1:111122223333:function:f").is_ok());
+    }
+
+    #[test]
+    fn errors_keep_only_an_excerpt_of_huge_values() {
+        let huge = "x".repeat(1_000_000);
+        let e = FunctionRef::parse(&huge).unwrap_err().to_string();
+        assert!(e.len() < 400, "{} bytes", e.len());
+        assert!(e.contains("1000000 bytes"));
     }
 
     #[test]
