@@ -3,7 +3,7 @@
 //!
 //! parse → gate ([`warden_rules::iam_trigger`]) → the roles affected (the event's role, or
 //! every role a changed managed policy is attached to: [`Aws::roles_with_policy`]) → the
-//! functions using them in each configured Region ([`Aws::functions_using_role`]) → for each
+//! functions using them in each configured Region ([`Aws::functions_using_roles`]) → for each
 //! function, [`warden_aws::remediate::remediate`] through a Lambda client of its Region, at
 //! most [`CONCURRENCY`] at a time.
 //!
@@ -242,14 +242,11 @@ async fn evaluate_event(trigger: IamTrigger, deps: &Deps) -> Result<Decision, Ha
                 aws.roles_with_policy(policy_arn.as_str()).await?
             }
         };
-        let mut functions: Vec<FunctionArn> = Vec::new();
-        for role in &roles {
-            for f in aws.functions_using_role(role, &decision.regions).await? {
-                if !functions.contains(&f) {
-                    functions.push(f);
-                }
-            }
-        }
+        let functions = if roles.is_empty() {
+            Vec::new()
+        } else {
+            aws.functions_using_roles(&roles, &decision.regions).await?
+        };
         Ok::<_, AwsError>((roles, functions))
     };
     let (roles, functions) = match listed.await {

@@ -1,6 +1,6 @@
 //! Finding the functions an IAM change applies to: the roles a managed policy is attached to
-//! ([`Aws::roles_with_policy`]) and the functions whose execution role is a given role
-//! ([`Aws::functions_using_role`]), Region by Region.
+//! ([`Aws::roles_with_policy`]) and the functions whose execution role is one of given roles
+//! ([`Aws::functions_using_role`], [`Aws::functions_using_roles`]), Region by Region.
 
 use std::collections::BTreeSet;
 
@@ -41,26 +41,41 @@ fn uses_role(role_arn: &str, role_name: &str) -> bool {
 impl Aws {
     /// The functions (unqualified ARNs, `$LATEST`) whose execution role is `role_arn_or_name`
     /// (a role name, or a role ARN of which the name is used), in each of `regions` in order,
-    /// then by function name as Lambda lists them. An empty `regions` means the Region of the
-    /// adapter's `SdkConfig`.
-    ///
-    /// One `ListFunctions` per page per Region, sent to that Region's endpoint (a Lambda
-    /// client per Region, from the same configuration): `MaxItems`
-    /// [`LIST_FUNCTIONS_PAGE`], and `Marker` = the previous page's `NextMarker` until a
-    /// response has none
-    /// (<https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html>). A marker
-    /// seen before ends that Region's listing (a service answering the same page again would
-    /// otherwise loop forever).
+    /// then in the order Lambda lists them. An empty `regions` means the Region of the
+    /// adapter's `SdkConfig`. The same as [`Aws::functions_using_roles`] with one role.
     ///
     /// # Errors
-    /// The [`AwsError`] of the first `ListFunctions` that fails (its `resource_arn` is the
-    /// Region); functions found before it are dropped, so the caller retries the whole event.
+    /// As [`Aws::functions_using_roles`].
     pub async fn functions_using_role(
         &self,
         role_arn_or_name: &str,
         regions: &[String],
     ) -> Result<Vec<FunctionArn>, AwsError> {
-        let role_name = role_name_of(role_arn_or_name);
+        self.functions_using_roles(&[role_arn_or_name], regions)
+            .await
+    }
+
+    /// The functions whose execution role is any of `roles` (names, or ARNs of which the name
+    /// is used), in each of `regions` in order, then in the order Lambda lists them; each
+    /// function once. An empty `regions` means the Region of the adapter's `SdkConfig`.
+    ///
+    /// Each Region is listed once, whatever the number of roles: one `ListFunctions` per page,
+    /// sent to that Region's endpoint (a Lambda client per Region, from the same
+    /// configuration), with `MaxItems` [`LIST_FUNCTIONS_PAGE`] and `Marker` = the previous
+    /// page's `NextMarker` until a response has none
+    /// (<https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html>). A marker seen
+    /// before ends that Region's listing (a service answering the same page again would
+    /// otherwise loop forever).
+    ///
+    /// # Errors
+    /// The [`AwsError`] of the first `ListFunctions` that fails (its `resource_arn` is the
+    /// Region); functions found before it are dropped, so the caller retries the whole event.
+    pub async fn functions_using_roles(
+        &self,
+        roles: &[impl AsRef<str>],
+        regions: &[String],
+    ) -> Result<Vec<FunctionArn>, AwsError> {
+        let role_names: Vec<&str> = roles.iter().map(|r| role_name_of(r.as_ref())).collect();
         let own: Vec<String> = self.region().map(str::to_owned).into_iter().collect();
         let regions = if regions.is_empty() {
             &own[..]
@@ -84,11 +99,12 @@ impl Aws {
                     let (Some(arn), Some(role)) = (f.function_arn(), f.role()) else {
                         continue;
                     };
-                    if !uses_role(role, role_name) {
+                    if !role_names.iter().any(|name| uses_role(role, name)) {
                         continue;
                     }
                     match FunctionArn::parse(arn) {
-                        Ok(arn) => found.push(arn),
+                        Ok(arn) if !found.contains(&arn) => found.push(arn),
+                        Ok(_) => {}
                         Err(e) => {
                             tracing::warn!(function_arn = arn, error = %e, "ListFunctions returned an ARN that does not parse");
                         }

@@ -155,6 +155,19 @@ async fn functions_using_a_role_are_found_in_every_configured_region() {
         .expect("listing succeeds");
     assert_eq!(names(&home), ["us-east-1/notifier".to_owned()].into());
 
+    // Several roles: each Region is still listed once.
+    aws.calls().reset();
+    let both = aws
+        .functions_using_roles(
+            &["orders-role", "batch-role"],
+            &regions(&["us-east-1", "eu-west-1"]),
+        )
+        .await
+        .expect("listing succeeds");
+    assert_eq!(both.len(), 5, "{both:?}");
+    assert_eq!(names(&both).len(), 5);
+    assert_eq!(aws.calls().by_operation().get("ListFunctions"), Some(&2));
+
     // A role no function uses.
     let none = aws
         .functions_using_role("unused-role", &regions(&["us-east-1", "eu-west-1"]))
