@@ -1,6 +1,7 @@
-//! Checks of `template.yaml`: it passes `cfn-lint`, it sets every setting the function reads,
-//! and its EventBridge rule matches CloudTrail's real (suffixed) Lambda event names, including
-//! those of every successful call among the sample events.
+//! Checks of `template.yaml`: it passes `cfn-lint`, it sets every setting the functions read,
+//! its Lambda rule matches CloudTrail's real (suffixed) Lambda event names, each sample event
+//! is matched by exactly its own rule (Lambda or IAM; failed calls by none), and the IAM part
+//! exists only in us-east-1.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -136,5 +137,211 @@ fn rule_matches_every_successful_sample_event() {
         checked >= 10,
         "only {checked} sample events checked in {}",
         dir.display()
+    );
+}
+
+/// Turns `template.yaml` into the CloudFormation template SAM deploys (through the SAM
+/// translator that cfn-lint ships), printed as JSON. `CodeUri` is replaced by an S3 URI
+/// first: the translator accepts nothing else, and `sam build` does the same.
+const SAM_TRANSFORM: &str = r#"
+import json, os, sys
+from cfnlint.decode import decode_str
+from samtranslator.translator.transform import transform
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+template, errors = decode_str(open(sys.argv[1]).read())
+if errors:
+    sys.exit(str(errors))
+template = json.loads(json.dumps(template))
+for resource in template["Resources"].values():
+    if resource["Type"] == "AWS::Serverless::Function":
+        resource["Properties"]["CodeUri"] = "s3://bucket/key"
+class NoManagedPolicies:
+    def load(self):
+        return {}
+print(json.dumps(transform(template, {}, NoManagedPolicies())))
+"#;
+
+fn transformed_template() -> serde_json::Value {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = Command::new(&python)
+        .arg("-c")
+        .arg(SAM_TRANSFORM)
+        .arg("template.yaml")
+        .current_dir(&root)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {python} ({e}); cfn-lint brings the SAM translator")
+        });
+    assert!(
+        out.status.success(),
+        "SAM transform of template.yaml failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the transform prints JSON")
+}
+
+/// `(logical id, EventPattern)` of every EventBridge rule of the deployed template.
+fn rule_patterns(template: &serde_json::Value) -> Vec<(String, serde_json::Value)> {
+    template["Resources"]
+        .as_object()
+        .expect("Resources")
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Events::Rule")
+        .map(|(id, r)| (id.clone(), r["Properties"]["EventPattern"].clone()))
+        .collect()
+}
+
+/// EventBridge's matching of `event` against `pattern`, for the pattern forms the template
+/// uses: nested objects, lists of literal values (a field matches when it equals one, or when
+/// it is a list containing one), and `{"exists": false}` / `{"exists": true}`
+/// (<https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html>,
+/// <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html>).
+/// Any other operator fails the test, so the template cannot outgrow this check unnoticed.
+fn pattern_matches(pattern: &serde_json::Value, event: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    let Value::Object(fields) = pattern else {
+        panic!("a pattern is an object: {pattern}");
+    };
+    fields.iter().all(|(key, wanted)| {
+        let field = event.get(key);
+        match wanted {
+            Value::Object(_) => field.is_some_and(|f| f.is_object() && pattern_matches(wanted, f)),
+            Value::Array(alternatives) => alternatives.iter().any(|alt| match alt {
+                Value::Object(op) => match op.get("exists") {
+                    Some(Value::Bool(exists)) if op.len() == 1 => field.is_some() == *exists,
+                    _ => panic!("operator not supported by this check: {alt}"),
+                },
+                literal => match field {
+                    Some(Value::Array(items)) => items.contains(literal),
+                    Some(value) => value == literal,
+                    None => false,
+                },
+            }),
+            other => panic!("pattern values are lists or objects: {key}: {other}"),
+        }
+    })
+}
+
+#[test]
+fn pattern_matching_follows_eventbridge() {
+    use serde_json::json;
+    let p = json!({"source": ["aws.iam"], "detail": {"eventName": ["A", "B"], "errorCode": [{"exists": false}]}});
+    assert!(pattern_matches(
+        &p,
+        &json!({"source": "aws.iam", "detail": {"eventName": "B"}})
+    ));
+    assert!(pattern_matches(
+        &p,
+        &json!({"source": ["x", "aws.iam"], "detail": {"eventName": "A"}})
+    ));
+    assert!(!pattern_matches(
+        &p,
+        &json!({"source": "aws.iam", "detail": {"eventName": "B", "errorCode": "AccessDenied"}})
+    ));
+    assert!(!pattern_matches(
+        &p,
+        &json!({"source": "aws.iam", "detail": {"eventName": "C"}})
+    ));
+    assert!(!pattern_matches(
+        &p,
+        &json!({"source": "aws.iam", "detail": "B"})
+    ));
+    assert!(!pattern_matches(&p, &json!({"detail": {"eventName": "A"}})));
+}
+
+#[test]
+fn each_sample_event_matches_exactly_its_own_rule() {
+    let template = transformed_template();
+    let rules = rule_patterns(&template);
+    let lambda_rule = "EventsFunctionLambdaApiCalls";
+    let iam_rule = "IamEventsFunctionIamApiCalls";
+    let ids: Vec<&str> = rules.iter().map(|(id, _)| id.as_str()).collect();
+    assert!(
+        ids.contains(&lambda_rule) && ids.contains(&iam_rule),
+        "{ids:?}"
+    );
+
+    let dir = warden_tests::events::events_dir();
+    let (mut lambda, mut iam, mut failed) = (0, 0, 0);
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.expect("directory entry").path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let event: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("readable"))
+                .expect("JSON event");
+        let matched: Vec<&str> = rules
+            .iter()
+            .filter(|(_, p)| pattern_matches(p, &event))
+            .map(|(id, _)| id.as_str())
+            .collect();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let expected: &[&str] = if !event["detail"]["errorCode"].is_null() {
+            failed += 1;
+            &[]
+        } else if event["source"] == "aws.iam" {
+            iam += 1;
+            &[iam_rule]
+        } else {
+            lambda += 1;
+            &[lambda_rule]
+        };
+        assert_eq!(matched, expected, "{name}: matched by {matched:?}");
+    }
+    assert!(
+        lambda >= 10 && iam >= 7 && failed >= 2,
+        "{lambda} {iam} {failed}"
+    );
+}
+
+#[test]
+fn the_iam_rule_lists_every_iam_event_name_and_exists_only_in_us_east_1() {
+    let template = transformed_template();
+    let pattern =
+        &template["Resources"]["IamEventsFunctionIamApiCalls"]["Properties"]["EventPattern"];
+    let mut listed: Vec<&str> = pattern["detail"]["eventName"]
+        .as_array()
+        .expect("eventName list")
+        .iter()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    listed.sort();
+    let mut handled: Vec<&str> = warden_rules::event_name::IamEventName::ALL
+        .iter()
+        .map(|n| n.as_str())
+        .collect();
+    handled.sort();
+    assert_eq!(listed, handled);
+    assert_eq!(pattern["source"], serde_json::json!(["aws.iam"]));
+    assert_eq!(
+        pattern["detail"]["eventSource"],
+        serde_json::json!(["iam.amazonaws.com"])
+    );
+    assert_eq!(
+        pattern["detail"]["errorCode"],
+        serde_json::json!([{"exists": false}])
+    );
+
+    assert_eq!(
+        template["Conditions"]["IsIamHomeRegion"],
+        serde_json::json!({"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]})
+    );
+    let resources = template["Resources"].as_object().expect("Resources");
+    let iam_part: Vec<&String> = resources
+        .keys()
+        .filter(|id| id.starts_with("IamEvents") || id.starts_with("UndeliveredIam"))
+        .collect();
+    assert!(iam_part.len() >= 6, "{iam_part:?}");
+    for id in iam_part {
+        assert_eq!(
+            resources[id]["Condition"], "IsIamHomeRegion",
+            "{id} must exist only in us-east-1"
+        );
+    }
+    assert_eq!(
+        template["Outputs"]["IamEventsFunctionArn"]["Condition"],
+        "IsIamHomeRegion"
     );
 }

@@ -26,6 +26,8 @@ pub const OPERATIONS: &[&str] = &[
     "UpdateFunctionUrlConfig",
     "TagResource",
     "Publish",
+    "ListFunctions",
+    "ListEntitiesForPolicy",
 ];
 
 /// The [`CallLog::by_operation`] key of an operation not in [`OPERATIONS`].

@@ -16,7 +16,8 @@ pub struct AwsError {
     /// The API operation, e.g. `GetPolicy`.
     pub operation: &'static str,
     /// The resource the call was about: the function ARN (qualified when the call carried a
-    /// `Qualifier`) or the SNS topic ARN.
+    /// `Qualifier`) or the SNS topic ARN; for a listing, what was listed: the Region of
+    /// `ListFunctions`, the policy ARN of `ListEntitiesForPolicy`.
     pub resource_arn: String,
     /// The failure class, which decides whether the event is retried.
     pub kind: FailureKind,

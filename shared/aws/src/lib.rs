@@ -2,8 +2,9 @@
 //!
 //! The AWS adapter of lambda-warden: the only code that calls AWS. It reads a function's live
 //! state into a [`FunctionSnapshot`](warden_rules::snapshot::FunctionSnapshot)
-//! ([`Aws::fetch_snapshot`]), carries out a remediation plan ([`Aws::execute`]), and publishes
-//! alerts ([`Aws::publish_alert`]).
+//! ([`Aws::fetch_snapshot`]), carries out a remediation plan ([`Aws::execute`]), publishes
+//! alerts ([`Aws::publish_alert`]), and finds the functions an IAM change applies to
+//! ([`Aws::roles_with_policy`], [`Aws::functions_using_role`]).
 //!
 //! Every failure is classified once, from the SDK error's code and HTTP status, by
 //! [`error::classify`]. Retries of throttled and transient failures are the SDK's: the
@@ -19,9 +20,11 @@ use std::sync::Arc;
 
 pub mod alert;
 pub mod calls;
+pub mod discover;
 pub mod error;
 pub mod execute;
 pub mod remediate;
+pub mod runtime;
 pub mod snapshot;
 
 pub use calls::CallLog;
@@ -36,12 +39,15 @@ use calls::CallCounter;
 pub struct Aws {
     lambda: aws_sdk_lambda::Client,
     sns: aws_sdk_sns::Client,
+    iam: aws_sdk_iam::Client,
+    /// The configuration the clients were built from, for Lambda clients of other Regions.
+    sdk: aws_config::SdkConfig,
     calls: Arc<CallLog>,
 }
 
 impl Aws {
-    /// Builds the Lambda and SNS clients from `config` (region, credentials, endpoint, retry and
-    /// timeout configuration all come from it) and registers the request counter on both.
+    /// Builds the Lambda, SNS and IAM clients from `config` (region, credentials, endpoint, retry
+    /// and timeout configuration all come from it) and registers the request counter on each.
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         let calls = Arc::new(CallLog::default());
         let lambda = aws_sdk_lambda::config::Builder::from(config)
@@ -50,11 +56,48 @@ impl Aws {
         let sns = aws_sdk_sns::config::Builder::from(config)
             .interceptor(CallCounter::new(Arc::clone(&calls)))
             .build();
+        let iam = aws_sdk_iam::config::Builder::from(config)
+            .interceptor(CallCounter::new(Arc::clone(&calls)))
+            .build();
         Self {
             lambda: aws_sdk_lambda::Client::from_conf(lambda),
             sns: aws_sdk_sns::Client::from_conf(sns),
+            iam: aws_sdk_iam::Client::from_conf(iam),
+            sdk: config.clone(),
             calls,
         }
+    }
+
+    /// The Region of the `SdkConfig` the adapter was built from, e.g. `us-east-1`; `None` when
+    /// it has none.
+    pub fn region(&self) -> Option<&str> {
+        self.sdk.region().map(|r| r.as_ref())
+    }
+
+    /// The same adapter with its Lambda client in `region`: every Lambda call (reading a
+    /// function, tightening its policy, tagging it) goes to that Region's endpoint, as Lambda
+    /// requires for a function of that Region
+    /// (<https://docs.aws.amazon.com/general/latest/gr/lambda-service.html>). The SNS client
+    /// (the alert topic lives in the adapter's own Region), the IAM client (IAM is global) and
+    /// the [`CallLog`] are shared with `self`.
+    pub fn in_region(&self, region: &str) -> Aws {
+        if self.region() == Some(region) {
+            return self.clone();
+        }
+        Aws {
+            lambda: self.lambda_client(region),
+            ..self.clone()
+        }
+    }
+
+    /// A Lambda client for `region`, built from the adapter's configuration, counting its
+    /// requests in the same [`CallLog`].
+    fn lambda_client(&self, region: &str) -> aws_sdk_lambda::Client {
+        let config = aws_sdk_lambda::config::Builder::from(&self.sdk)
+            .region(aws_config::Region::new(region.to_owned()))
+            .interceptor(CallCounter::new(Arc::clone(&self.calls)))
+            .build();
+        aws_sdk_lambda::Client::from_conf(config)
     }
 
     /// Every request sent through this `Aws` (and its clones), SDK retries included.

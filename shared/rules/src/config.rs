@@ -9,6 +9,7 @@ use thiserror::Error;
 use crate::findings::Severity;
 use crate::ids::AccountId;
 use crate::rules::RuleId;
+use crate::trigger::is_region_code;
 
 /// What lambda-warden may do to a non-compliant function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +61,12 @@ pub struct Config {
     /// `WARDEN_SELF_ROLE_NAMES` and `WARDEN_SELF_FUNCTION_NAMES` (comma-separated); the running
     /// function's own name (`AWS_LAMBDA_FUNCTION_NAME`) is always added.
     pub self_identity: SelfIdentity,
+    /// `WARDEN_REGIONS`: comma-separated Region codes where the functions affected by an IAM
+    /// change are looked up, in order, without duplicates. Default: the function's own Region
+    /// (`AWS_REGION`, which Lambda sets:
+    /// <https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime>);
+    /// empty when neither is set, which the adapter reads as "the SDK configuration's Region".
+    pub regions: Vec<String>,
     /// `WARDEN_ALERT_TOPIC_ARN`: the SNS topic alerts go to; no alerts when unset.
     pub alert_topic_arn: Option<String>,
     /// `WARDEN_ALERT_MIN_SEVERITY`: findings below it are tagged but not alerted
@@ -80,6 +87,7 @@ impl Default for Config {
             trusted_accounts: BTreeSet::new(),
             organization_id: None,
             self_identity: SelfIdentity::default(),
+            regions: Vec::new(),
             alert_topic_arn: None,
             alert_min_severity: Severity::Low,
             max_replans: 3,
@@ -108,6 +116,24 @@ fn list(value: Option<String>) -> impl Iterator<Item = String> {
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .into_iter()
+}
+
+/// The distinct Region codes of the comma-separated `value` of `variable`, in order.
+fn regions(variable: &'static str, value: Option<String>) -> Result<Vec<String>, ConfigError> {
+    let mut out: Vec<String> = Vec::new();
+    for r in list(value) {
+        if !is_region_code(&r) {
+            return Err(ConfigError {
+                variable,
+                value: r,
+                expected: "comma-separated AWS Region codes such as us-east-1,eu-west-1",
+            });
+        }
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    Ok(out)
 }
 
 impl Config {
@@ -163,6 +189,10 @@ impl Config {
         c.self_identity.function_names = list(get("WARDEN_SELF_FUNCTION_NAMES"))
             .chain(get("AWS_LAMBDA_FUNCTION_NAME"))
             .collect();
+        c.regions = match get("WARDEN_REGIONS") {
+            Some(v) => regions("WARDEN_REGIONS", Some(v))?,
+            None => regions("AWS_REGION", get("AWS_REGION"))?,
+        };
         c.alert_topic_arn = get("WARDEN_ALERT_TOPIC_ARN").map(|v| v.trim().to_owned());
         if let Some(v) = get("WARDEN_ALERT_MIN_SEVERITY") {
             c.alert_min_severity = Severity::parse(v.trim()).ok_or_else(|| {
@@ -229,8 +259,11 @@ mod tests {
             ("WARDEN_ALERT_MIN_SEVERITY", "high"),
             ("WARDEN_MAX_REPLANS", "5"),
             ("WARDEN_DISABLED_RULES", "LW005, confused-deputy"),
+            ("WARDEN_REGIONS", "us-east-1, eu-west-1,us-east-1"),
+            ("AWS_REGION", "ap-south-1"),
         ])
         .unwrap();
+        assert_eq!(c.regions, ["us-east-1", "eu-west-1"]);
         assert_eq!(c.mode, Mode::Enforce);
         assert_eq!(c.auto_fix_scope, AutoFixScope::AllNonExempt);
         assert_eq!(c.trusted_accounts.len(), 2);
@@ -246,6 +279,21 @@ mod tests {
     }
 
     #[test]
+    fn regions_default_to_the_function_s_own() {
+        assert_eq!(
+            from(&[("AWS_REGION", "eu-central-1")]).unwrap().regions,
+            ["eu-central-1"]
+        );
+        assert_eq!(
+            from(&[("AWS_REGION", "eu-central-1"), ("WARDEN_REGIONS", " ")])
+                .unwrap()
+                .regions,
+            ["eu-central-1"]
+        );
+        assert!(from(&[]).unwrap().regions.is_empty());
+    }
+
+    #[test]
     fn bad_values_name_the_variable() {
         for (k, v) in [
             ("WARDEN_MODE", "fix-everything"),
@@ -255,6 +303,8 @@ mod tests {
             ("WARDEN_MAX_REPLANS", "99"),
             ("WARDEN_AUTO_FIX_SCOPE", "everything"),
             ("WARDEN_DISABLED_RULES", "LW999"),
+            ("WARDEN_REGIONS", "Europe"),
+            ("AWS_REGION", "us_east_1"),
         ] {
             let e = from(&[(k, v)]).unwrap_err();
             assert_eq!(e.variable, k);

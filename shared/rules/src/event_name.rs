@@ -220,6 +220,182 @@ impl fmt::Display for EventName {
     }
 }
 
+/// What an IAM event changed, and so where the affected functions are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IamChangeKind {
+    /// A role's policies or trust policy (`requestParameters.roleName`): the functions whose
+    /// execution role it is.
+    Role,
+    /// A managed policy's default version (`requestParameters.policyArn`): the functions of
+    /// every role the policy is attached to.
+    ManagedPolicy,
+}
+
+/// A CloudTrail `eventName` of the IAM API calls that change what a Lambda function's execution
+/// role may do or who may assume it. IAM's event names carry no suffix: each is the API action
+/// name. [`IamEventName::Other`] keeps any other name verbatim.
+///
+/// Sources: IAM User Guide, "Logging IAM and AWS STS API calls with AWS CloudTrail" (IAM
+/// management events are named after the action):
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/cloudtrail-integration.html>, and the
+/// IAM API reference of each action
+/// (<https://docs.aws.amazon.com/IAM/latest/APIReference/API_Operations.html>).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum IamEventName {
+    /// `AttachRolePolicy`: a managed policy attached to a role (`roleName`, `policyArn`).
+    AttachRolePolicy,
+    /// `DetachRolePolicy`: a managed policy detached from a role (`roleName`, `policyArn`).
+    DetachRolePolicy,
+    /// `PutRolePolicy`: an inline policy added or replaced (`roleName`, `policyName`).
+    PutRolePolicy,
+    /// `DeleteRolePolicy`: an inline policy deleted (`roleName`, `policyName`).
+    DeleteRolePolicy,
+    /// `CreatePolicyVersion`: a new version of a customer managed policy (`policyArn`), the
+    /// default one when `setAsDefault` is true.
+    CreatePolicyVersion,
+    /// `SetDefaultPolicyVersion`: another version of a managed policy made the one in force
+    /// (`policyArn`, `versionId`).
+    SetDefaultPolicyVersion,
+    /// `UpdateAssumeRolePolicy`: a role's trust policy replaced (`roleName`).
+    UpdateAssumeRolePolicy,
+    /// Any other event name, kept verbatim. Not supported: the gate skips it.
+    Other(String),
+}
+
+impl IamEventName {
+    /// Every supported event name.
+    pub const ALL: &'static [IamEventName] = &[
+        IamEventName::AttachRolePolicy,
+        IamEventName::DetachRolePolicy,
+        IamEventName::PutRolePolicy,
+        IamEventName::DeleteRolePolicy,
+        IamEventName::CreatePolicyVersion,
+        IamEventName::SetDefaultPolicyVersion,
+        IamEventName::UpdateAssumeRolePolicy,
+    ];
+
+    /// Reads a CloudTrail `eventName`, exactly and case-sensitively; anything not in
+    /// [`IamEventName::ALL`] becomes [`IamEventName::Other`].
+    pub fn parse(name: &str) -> IamEventName {
+        IamEventName::ALL
+            .iter()
+            .find(|known| known.as_str() == name)
+            .cloned()
+            .unwrap_or_else(|| IamEventName::Other(name.to_owned()))
+    }
+
+    /// The name exactly as CloudTrail spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            IamEventName::AttachRolePolicy => "AttachRolePolicy",
+            IamEventName::DetachRolePolicy => "DetachRolePolicy",
+            IamEventName::PutRolePolicy => "PutRolePolicy",
+            IamEventName::DeleteRolePolicy => "DeleteRolePolicy",
+            IamEventName::CreatePolicyVersion => "CreatePolicyVersion",
+            IamEventName::SetDefaultPolicyVersion => "SetDefaultPolicyVersion",
+            IamEventName::UpdateAssumeRolePolicy => "UpdateAssumeRolePolicy",
+            IamEventName::Other(name) => name,
+        }
+    }
+
+    /// What the event changed; `None` for [`IamEventName::Other`].
+    pub fn change_kind(&self) -> Option<IamChangeKind> {
+        match self {
+            IamEventName::AttachRolePolicy
+            | IamEventName::DetachRolePolicy
+            | IamEventName::PutRolePolicy
+            | IamEventName::DeleteRolePolicy
+            | IamEventName::UpdateAssumeRolePolicy => Some(IamChangeKind::Role),
+            IamEventName::CreatePolicyVersion | IamEventName::SetDefaultPolicyVersion => {
+                Some(IamChangeKind::ManagedPolicy)
+            }
+            IamEventName::Other(_) => None,
+        }
+    }
+
+    /// `true` for every known variant; `false` for [`IamEventName::Other`].
+    pub fn is_supported(&self) -> bool {
+        self.change_kind().is_some()
+    }
+}
+
+impl From<String> for IamEventName {
+    fn from(name: String) -> Self {
+        IamEventName::parse(&name)
+    }
+}
+
+impl From<IamEventName> for String {
+    fn from(name: IamEventName) -> Self {
+        match name {
+            IamEventName::Other(s) => s,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for IamEventName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod iam_tests {
+    use super::*;
+
+    #[test]
+    fn every_iam_name_round_trips_and_is_no_lambda_event() {
+        for name in IamEventName::ALL {
+            assert_eq!(&IamEventName::parse(name.as_str()), name, "{name}");
+            assert!(name.is_supported(), "{name}");
+            let json = serde_json::to_string(name).unwrap();
+            assert_eq!(json, format!("\"{name}\""));
+            assert_eq!(&serde_json::from_str::<IamEventName>(&json).unwrap(), name);
+            assert!(!EventName::parse(name.as_str()).is_supported(), "{name}");
+        }
+        for lambda in EventName::ALL {
+            assert!(!IamEventName::parse(lambda.as_str()).is_supported());
+        }
+    }
+
+    #[test]
+    fn iam_names_are_exact() {
+        for other in [
+            "attachrolepolicy",
+            "AttachRolePolicy20100508",
+            "AttachUserPolicy",
+            "CreatePolicy",
+            "DeletePolicyVersion",
+            " PutRolePolicy",
+            "",
+        ] {
+            let parsed = IamEventName::parse(other);
+            assert_eq!(parsed, IamEventName::Other(other.to_owned()));
+            assert_eq!(parsed.change_kind(), None, "{other:?}");
+            assert_eq!(parsed.as_str(), other);
+        }
+    }
+
+    #[test]
+    fn role_and_policy_events_are_told_apart() {
+        let kinds: Vec<_> = IamEventName::ALL
+            .iter()
+            .map(|n| (n.as_str(), n.change_kind()))
+            .collect();
+        for (name, kind) in kinds {
+            let expected = if name.contains("PolicyVersion") {
+                IamChangeKind::ManagedPolicy
+            } else {
+                IamChangeKind::Role
+            };
+            assert_eq!(kind, Some(expected), "{name}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,8 +11,8 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::config::Config;
-use crate::trigger::Trigger;
+use crate::config::{Config, SelfIdentity};
+use crate::trigger::{Actor, Trigger};
 
 /// The tag that exempts a function from lambda-warden. Its value is the reason, and any value
 /// (even an empty one) exempts.
@@ -125,20 +125,8 @@ pub fn decide(trigger: &Trigger, config: &Config) -> Gate {
             event_name: trigger.event_name.as_str().to_owned(),
         });
     }
-    let actor = &trigger.actor;
-    let by_role = actor
-        .role_name
-        .as_ref()
-        .is_some_and(|r| me.role_names.contains(r));
-    let by_function = actor
-        .session_name
-        .as_ref()
-        .is_some_and(|s| me.function_names.contains(s));
-    if by_role || by_function {
-        return Gate::Skip(SkipReason::SelfInitiated {
-            role_name: actor.role_name.clone(),
-            session_name: actor.session_name.clone(),
-        });
+    if let Some(reason) = self_initiated(&trigger.actor, me) {
+        return Gate::Skip(reason);
     }
     let Some(target) = &trigger.target else {
         return Gate::Skip(SkipReason::NoTarget);
@@ -149,6 +137,24 @@ pub fn decide(trigger: &Trigger, config: &Config) -> Gate {
         });
     }
     Gate::Go
+}
+
+/// [`SkipReason::SelfInitiated`] when `actor` is lambda-warden itself: its role name is in
+/// `me.role_names`, or its session name (a function's name for a function's own calls) in
+/// `me.function_names`; `None` otherwise. Every gate applies this same rule.
+pub fn self_initiated(actor: &Actor, me: &SelfIdentity) -> Option<SkipReason> {
+    let by_role = actor
+        .role_name
+        .as_ref()
+        .is_some_and(|r| me.role_names.contains(r));
+    let by_function = actor
+        .session_name
+        .as_ref()
+        .is_some_and(|s| me.function_names.contains(s));
+    (by_role || by_function).then(|| SkipReason::SelfInitiated {
+        role_name: actor.role_name.clone(),
+        session_name: actor.session_name.clone(),
+    })
 }
 
 /// The exemption reason when the fetched function carries the [`EXEMPT_TAG`] tag (an empty

@@ -6,12 +6,17 @@
 //! EventBridge envelope → [`trigger::parse`] → [`gate::decide`] → (the adapter fetches a
 //! [`snapshot::FunctionSnapshot`]) → [`rules::evaluate`] → [`plan::plan`] → (the adapter
 //! executes it into an [`outcome::Outcome`]) → [`report`] (audit record and alert).
+//!
+//! `aws.iam` events enter through [`iam_trigger::parse`] and [`iam_trigger::decide`]; the
+//! adapter then finds the functions the changed role or policy applies to, and each goes
+//! through the same evaluation.
 
 pub mod config;
 pub mod event_name;
 pub mod findings;
 pub mod gate;
 pub mod grant;
+pub mod iam_trigger;
 pub mod ids;
 pub mod outcome;
 pub mod plan;

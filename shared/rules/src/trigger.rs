@@ -15,6 +15,7 @@
 //! - `userIdentity` element: <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html>
 //! - Lambda `FunctionName` forms: <https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html#lambda-AddPermission-request-FunctionName>
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
@@ -322,107 +323,21 @@ impl Trigger {
 /// malformed; [`EventError::NotCloudTrail`] for another kind of EventBridge event;
 /// [`EventError::NoFunction`] when a successful call of a supported event names no function.
 pub fn parse(event: &Value) -> Result<Trigger, EventError> {
-    let top = event.as_object().ok_or_else(|| EventError::NotAnObject {
-        path: "$".to_owned(),
-        found: JsonType::of(event),
-    })?;
-
-    let decoded: Value;
-    let (detail, envelope, shape) = if top.contains_key("detail-type") || top.contains_key("detail")
-    {
-        if let Some(dt) = top.get("detail-type") {
-            let dt = dt.as_str().ok_or_else(|| EventError::WrongType {
-                path: "detail-type".to_owned(),
-                expected: "a string",
-                found: JsonType::of(dt),
-            })?;
-            if dt != CLOUDTRAIL_DETAIL_TYPE {
-                return Err(EventError::NotCloudTrail {
-                    detail_type: excerpt(dt),
-                });
-            }
-        }
-        match top.get("detail") {
-            None | Some(Value::Null) => {
-                return Err(EventError::MissingField {
-                    path: "detail".to_owned(),
-                })
-            }
-            Some(Value::Object(record)) => (record, Some(top), EnvelopeShape::EventBridge),
-            Some(Value::String(text)) => {
-                if text.len() > DETAIL_STRING_LIMIT {
-                    return Err(EventError::TooLarge {
-                        path: "detail".to_owned(),
-                        bytes: text.len(),
-                        limit: DETAIL_STRING_LIMIT,
-                    });
-                }
-                decoded = serde_json::from_str(text).map_err(|e| EventError::DetailNotJson {
-                    path: "detail".to_owned(),
-                    reason: e.to_string(),
-                })?;
-                match &decoded {
-                    Value::Object(record) => {
-                        (record, Some(top), EnvelopeShape::EventBridgeDetailString)
-                    }
-                    other => {
-                        return Err(EventError::NotAnObject {
-                            path: "detail".to_owned(),
-                            found: JsonType::of(other),
-                        })
-                    }
-                }
-            }
-            Some(other) => {
-                return Err(EventError::NotAnObject {
-                    path: "detail".to_owned(),
-                    found: JsonType::of(other),
-                })
-            }
-        }
-    } else if top.contains_key("eventName") || top.contains_key("eventSource") {
-        (top, None, EnvelopeShape::CloudTrailRecord)
-    } else {
-        return Err(EventError::MissingField {
-            path: "detail".to_owned(),
-        });
-    };
-
-    let rec = Node {
-        map: detail,
-        prefix: if envelope.is_some() { "detail" } else { "" }.to_owned(),
-    };
-    let env = envelope.map(|map| Node {
-        map,
-        prefix: String::new(),
-    });
-
-    let event_name = EventName::parse(rec.required_str(&["eventName"])?);
-    let event_source = rec.required_str(&["eventSource"])?.to_owned();
-    let event_id = match rec.opt_str(&["eventID"])? {
-        Some(id) => id.to_owned(),
-        None => env
-            .as_ref()
-            .map(|e| e.opt_str(&["id"]))
-            .transpose()?
-            .flatten()
-            .ok_or_else(|| EventError::MissingField {
-                path: rec.path(&["eventID"]),
-            })?
-            .to_owned(),
-    };
-    let event_time = match rec.opt_text(&["eventTime"])? {
-        Some(t) => Some(t),
-        None => env
-            .as_ref()
-            .map(|e| e.opt_text(&["time"]))
-            .transpose()?
-            .flatten(),
-    };
-    let error_code = rec.opt_str(&["errorCode"])?.map(str::to_owned);
-    let region = region(&rec, env.as_ref())?;
-    let account = account(&rec, env.as_ref())?;
-    let actor = actor(&rec)?;
+    let delivered = Delivered::open(event)?;
+    let rec = delivered.record();
+    let env = delivered.envelope();
+    let Header {
+        event_name,
+        event_source,
+        event_id,
+        event_time,
+        error_code,
+        region,
+        account,
+        actor,
+    } = header(&rec, env.as_ref())?;
+    let event_name = EventName::parse(&event_name);
+    let shape = delivered.shape;
 
     let best_effort = error_code.is_some() || !event_name.is_supported();
     let target = match locate_function(&rec, &event_name) {
@@ -457,6 +372,186 @@ pub fn parse(event: &Value) -> Result<Trigger, EventError> {
     })
 }
 
+/// The CloudTrail record of a delivered event, taken out of whichever envelope it came in
+/// ([`EnvelopeShape`]). Shared by every parser of CloudTrail events (this module's [`parse`]
+/// and [`crate::iam_trigger::parse`]).
+pub(crate) struct Delivered<'a> {
+    /// The record: borrowed from the event, or decoded from a `detail` string.
+    record: Cow<'a, Map<String, Value>>,
+    /// The EventBridge envelope, when there is one.
+    envelope: Option<&'a Map<String, Value>>,
+    /// How the record was delivered.
+    pub(crate) shape: EnvelopeShape,
+}
+
+impl<'a> Delivered<'a> {
+    /// Finds the CloudTrail record in `event`: the `detail` (object or JSON string of at most
+    /// [`DETAIL_STRING_LIMIT`] bytes) of an envelope whose `detail-type` is
+    /// [`CLOUDTRAIL_DETAIL_TYPE`], or the document itself when it has `eventName` or
+    /// `eventSource` at the top level.
+    ///
+    /// # Errors
+    /// [`EventError::NotAnObject`] (`$` or `detail`), [`EventError::WrongType`] and
+    /// [`EventError::NotCloudTrail`] (`detail-type`), [`EventError::MissingField`] (`detail`),
+    /// [`EventError::TooLarge`] and [`EventError::DetailNotJson`] (a `detail` string).
+    pub(crate) fn open(event: &'a Value) -> Result<Self, EventError> {
+        let top = event.as_object().ok_or_else(|| EventError::NotAnObject {
+            path: "$".to_owned(),
+            found: JsonType::of(event),
+        })?;
+        if !(top.contains_key("detail-type") || top.contains_key("detail")) {
+            if top.contains_key("eventName") || top.contains_key("eventSource") {
+                return Ok(Delivered {
+                    record: Cow::Borrowed(top),
+                    envelope: None,
+                    shape: EnvelopeShape::CloudTrailRecord,
+                });
+            }
+            return Err(EventError::MissingField {
+                path: "detail".to_owned(),
+            });
+        }
+        if let Some(dt) = top.get("detail-type") {
+            let dt = dt.as_str().ok_or_else(|| EventError::WrongType {
+                path: "detail-type".to_owned(),
+                expected: "a string",
+                found: JsonType::of(dt),
+            })?;
+            if dt != CLOUDTRAIL_DETAIL_TYPE {
+                return Err(EventError::NotCloudTrail {
+                    detail_type: excerpt(dt),
+                });
+            }
+        }
+        let (record, shape) = match top.get("detail") {
+            None | Some(Value::Null) => {
+                return Err(EventError::MissingField {
+                    path: "detail".to_owned(),
+                })
+            }
+            Some(Value::Object(record)) => (Cow::Borrowed(record), EnvelopeShape::EventBridge),
+            Some(Value::String(text)) => {
+                if text.len() > DETAIL_STRING_LIMIT {
+                    return Err(EventError::TooLarge {
+                        path: "detail".to_owned(),
+                        bytes: text.len(),
+                        limit: DETAIL_STRING_LIMIT,
+                    });
+                }
+                let decoded: Value =
+                    serde_json::from_str(text).map_err(|e| EventError::DetailNotJson {
+                        path: "detail".to_owned(),
+                        reason: e.to_string(),
+                    })?;
+                match decoded {
+                    Value::Object(record) => {
+                        (Cow::Owned(record), EnvelopeShape::EventBridgeDetailString)
+                    }
+                    other => {
+                        return Err(EventError::NotAnObject {
+                            path: "detail".to_owned(),
+                            found: JsonType::of(&other),
+                        })
+                    }
+                }
+            }
+            Some(other) => {
+                return Err(EventError::NotAnObject {
+                    path: "detail".to_owned(),
+                    found: JsonType::of(other),
+                })
+            }
+        };
+        Ok(Delivered {
+            record,
+            envelope: Some(top),
+            shape,
+        })
+    }
+
+    /// The record, at path `detail` (or the document itself, path empty, without envelope).
+    pub(crate) fn record(&self) -> Node<'_> {
+        Node {
+            map: &self.record,
+            prefix: if self.envelope.is_some() {
+                "detail"
+            } else {
+                ""
+            }
+            .to_owned(),
+        }
+    }
+
+    /// The envelope, when there is one.
+    pub(crate) fn envelope(&self) -> Option<Node<'a>> {
+        self.envelope.map(|map| Node {
+            map,
+            prefix: String::new(),
+        })
+    }
+}
+
+/// The fields of a CloudTrail record that do not depend on the service that logged it.
+pub(crate) struct Header {
+    /// `detail.eventName`, verbatim.
+    pub(crate) event_name: String,
+    /// `detail.eventSource`.
+    pub(crate) event_source: String,
+    /// `detail.eventID`, else the envelope `id`.
+    pub(crate) event_id: String,
+    /// `detail.eventTime`, else the envelope `time`.
+    pub(crate) event_time: Option<String>,
+    /// `detail.errorCode`.
+    pub(crate) error_code: Option<String>,
+    /// `detail.awsRegion`, else the envelope `region`.
+    pub(crate) region: String,
+    /// `detail.recipientAccountId`, else the envelope `account`, else
+    /// `detail.userIdentity.accountId`.
+    pub(crate) account: AccountId,
+    /// `detail.userIdentity`.
+    pub(crate) actor: Actor,
+}
+
+/// Reads the [`Header`] of `rec`, completed from the envelope `env`.
+///
+/// # Errors
+/// [`EventError`] naming the first of `eventName`, `eventSource`, `eventID`, `eventTime`,
+/// `errorCode`, `awsRegion`, the account fields and `userIdentity` that is missing, of the
+/// wrong type or malformed.
+pub(crate) fn header(rec: &Node<'_>, env: Option<&Node<'_>>) -> Result<Header, EventError> {
+    let event_name = rec.required_str(&["eventName"])?.to_owned();
+    let event_source = rec.required_str(&["eventSource"])?.to_owned();
+    let event_id = match rec.opt_str(&["eventID"])? {
+        Some(id) => id.to_owned(),
+        None => env
+            .map(|e| e.opt_str(&["id"]))
+            .transpose()?
+            .flatten()
+            .ok_or_else(|| EventError::MissingField {
+                path: rec.path(&["eventID"]),
+            })?
+            .to_owned(),
+    };
+    let event_time = match rec.opt_text(&["eventTime"])? {
+        Some(t) => Some(t),
+        None => env.map(|e| e.opt_text(&["time"])).transpose()?.flatten(),
+    };
+    let error_code = rec.opt_str(&["errorCode"])?.map(str::to_owned);
+    let region = region(rec, env)?;
+    let account = account(rec, env)?;
+    let actor = actor(rec)?;
+    Ok(Header {
+        event_name,
+        event_source,
+        event_id,
+        event_time,
+        error_code,
+        region,
+        account,
+        actor,
+    })
+}
+
 /// The partition of a Region code: `cn-*` → `aws-cn`, `us-gov-*` → `aws-us-gov`, else `aws`
 /// (<https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html>).
 pub fn partition_of_region(region: &str) -> &'static str {
@@ -470,7 +565,7 @@ pub fn partition_of_region(region: &str) -> &'static str {
 }
 
 /// The partition field of an `arn:PARTITION:...` string, when it has a plausible one.
-fn arn_partition(arn: &str) -> Option<String> {
+pub(crate) fn arn_partition(arn: &str) -> Option<String> {
     let mut parts = arn.split(':');
     match (parts.next(), parts.next()) {
         (Some("arn"), Some(p)) if is_partition(p) => Some(p.to_owned()),
@@ -480,7 +575,7 @@ fn arn_partition(arn: &str) -> Option<String> {
 
 /// `true` for a plausible partition name: `aws` or `aws-` followed by lowercase letters and
 /// hyphens (`aws-cn`, `aws-us-gov`, `aws-iso-b`).
-fn is_partition(p: &str) -> bool {
+pub(crate) fn is_partition(p: &str) -> bool {
     p == "aws"
         || p.strip_prefix("aws-").is_some_and(|rest| {
             !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
@@ -517,8 +612,10 @@ fn role_arn_name(arn: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// `true` for a Region code such as `us-east-1`, `cn-north-1`, `us-gov-west-1`.
-fn is_region_code(s: &str) -> bool {
+/// `true` for a Region code such as `us-east-1`, `cn-north-1`, `us-gov-west-1`: lowercase
+/// letters, digits and hyphens, starting with a letter, ending with a digit, at most 32
+/// characters (<https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html>).
+pub fn is_region_code(s: &str) -> bool {
     let bytes = s.as_bytes();
     !bytes.is_empty()
         && bytes.len() <= 32
@@ -531,7 +628,7 @@ fn is_region_code(s: &str) -> bool {
 }
 
 /// At most [`VALUE_EXCERPT_CHARS`] characters of `s`, for error messages.
-fn excerpt(s: &str) -> String {
+pub(crate) fn excerpt(s: &str) -> String {
     match s.char_indices().nth(VALUE_EXCERPT_CHARS) {
         Some((cut, _)) => format!("{}...", &s[..cut]),
         None => s.to_owned(),
@@ -540,14 +637,14 @@ fn excerpt(s: &str) -> String {
 
 /// A JSON object and the dotted path it sits at (`detail`, `detail.requestParameters`, or
 /// empty for the document itself), so errors can name full paths.
-struct Node<'a> {
+pub(crate) struct Node<'a> {
     map: &'a Map<String, Value>,
     prefix: String,
 }
 
 impl<'a> Node<'a> {
     /// The dotted path of `segments` below this node.
-    fn path(&self, segments: &[&str]) -> String {
+    pub(crate) fn path(&self, segments: &[&str]) -> String {
         let mut path = self.prefix.clone();
         for s in segments {
             if !path.is_empty() {
@@ -562,7 +659,7 @@ impl<'a> Node<'a> {
     ///
     /// # Errors
     /// [`EventError::NotAnObject`] when a step before the last is neither an object nor `null`.
-    fn get(&self, segments: &[&str]) -> Result<Option<&'a Value>, EventError> {
+    pub(crate) fn get(&self, segments: &[&str]) -> Result<Option<&'a Value>, EventError> {
         let mut map = self.map;
         for (i, seg) in segments.iter().enumerate() {
             let value = match map.get(*seg) {
@@ -581,7 +678,7 @@ impl<'a> Node<'a> {
     }
 
     /// The object at `segments`, or `None` when absent or `null`.
-    fn opt_object(&self, segments: &[&str]) -> Result<Option<Node<'a>>, EventError> {
+    pub(crate) fn opt_object(&self, segments: &[&str]) -> Result<Option<Node<'a>>, EventError> {
         match self.get(segments)? {
             None => Ok(None),
             Some(Value::Object(map)) => Ok(Some(Node {
@@ -596,7 +693,7 @@ impl<'a> Node<'a> {
     }
 
     /// The string at `segments`, or `None` when absent or `null`.
-    fn opt_str(&self, segments: &[&str]) -> Result<Option<&'a str>, EventError> {
+    pub(crate) fn opt_str(&self, segments: &[&str]) -> Result<Option<&'a str>, EventError> {
         match self.get(segments)? {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
@@ -609,7 +706,7 @@ impl<'a> Node<'a> {
     }
 
     /// A string or a number at `segments`, as text (`eventTime`, `version`).
-    fn opt_text(&self, segments: &[&str]) -> Result<Option<String>, EventError> {
+    pub(crate) fn opt_text(&self, segments: &[&str]) -> Result<Option<String>, EventError> {
         match self.get(segments)? {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -623,7 +720,7 @@ impl<'a> Node<'a> {
     }
 
     /// The string at `segments`.
-    fn required_str(&self, segments: &[&str]) -> Result<&'a str, EventError> {
+    pub(crate) fn required_str(&self, segments: &[&str]) -> Result<&'a str, EventError> {
         self.opt_str(segments)?
             .ok_or_else(|| EventError::MissingField {
                 path: self.path(segments),

@@ -113,6 +113,15 @@ const EVENTS: &[Row] = &[
     row("create-function-orders-api.json", "CreateFunction20150331", Some("orders-api"), None, DEMO, USE1, None, Some("ci-deploy-role")),
     row("update-function-configuration-orders-api.json", "UpdateFunctionConfiguration20150331v2", Some("orders-api"), None, DEMO, USE1, None, Some("ci-deploy-role")),
     row("create-alias-live-orders-api.json", "CreateAlias20150331", Some("orders-api"), Some("live"), DEMO, USE1, None, None),
+    // IAM events (handled by `iam_trigger`, see tests/iam_trigger_events.rs) name no function.
+    row("iam-attach-role-policy-admin-demo-function-role.json", "AttachRolePolicy", None, None, DEMO, USE1, None, None),
+    row("iam-detach-role-policy-demo-function-role.json", "DetachRolePolicy", None, None, DEMO, USE1, None, Some(SSO_ROLE)),
+    row("iam-put-role-policy-wildcard-demo-function-role.json", "PutRolePolicy", None, None, DEMO, USE1, None, Some(SSO_ROLE)),
+    row("iam-delete-role-policy-demo-function-role.json", "DeleteRolePolicy", None, None, DEMO, USE1, None, Some(SSO_ROLE)),
+    row("iam-update-assume-role-policy-demo-function-role.json", "UpdateAssumeRolePolicy", None, None, DEMO, USE1, None, Some("ci-deploy-role")),
+    row("iam-create-policy-version-demo-function-access.json", "CreatePolicyVersion", None, None, DEMO, USE1, None, Some("ci-deploy-role")),
+    row("iam-set-default-policy-version-demo-function-access.json", "SetDefaultPolicyVersion", None, None, DEMO, USE1, None, Some(SSO_ROLE)),
+    row("iam-attach-role-policy-failed-access-denied.json", "AttachRolePolicy", None, None, DEMO, USE1, Some("AccessDenied"), Some(SSO_ROLE)),
 ];
 
 #[rustfmt::skip]
