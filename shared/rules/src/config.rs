@@ -41,7 +41,8 @@ pub enum AutoFixScope {
 pub struct SelfIdentity {
     /// IAM role names of lambda-warden's functions (the `sessionIssuer.userName` of their calls).
     pub role_names: BTreeSet<String>,
-    /// Names of lambda-warden's functions (the session name of their calls).
+    /// Names of lambda-warden's functions: events about them are skipped. (A call's session
+    /// name is not used to recognise lambda-warden's own calls: anyone may choose it.)
     pub function_names: BTreeSet<String>,
 }
 

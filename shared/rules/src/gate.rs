@@ -12,6 +12,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::config::{Config, SelfIdentity};
+use crate::ids::AccountId;
 use crate::trigger::{Actor, Trigger};
 
 /// The tag that exempts a function from lambda-warden. Its value is the reason, and any value
@@ -67,6 +68,20 @@ pub enum SkipReason {
     },
     /// The event names no function (e.g. `TagResource` on an event source mapping).
     NoTarget,
+    /// The event names a function in another account or Region than the one the event was
+    /// recorded in: lambda-warden only acts on functions of the account and Region it watches.
+    ForeignTarget {
+        /// The function as the event named it.
+        function: String,
+        /// The event's account and Region, e.g. `123456789012/us-east-1`.
+        watched: String,
+    },
+    /// The event comes from another service than the one its name belongs to (e.g. a Lambda
+    /// event name with `eventSource` `s3.amazonaws.com`).
+    WrongEventSource {
+        /// `detail.eventSource`.
+        event_source: String,
+    },
 }
 
 impl SkipReason {
@@ -79,6 +94,8 @@ impl SkipReason {
             SkipReason::OwnFunction { .. } => "own_function",
             SkipReason::UnsupportedEvent { .. } => "unsupported_event",
             SkipReason::NoTarget => "no_target",
+            SkipReason::ForeignTarget { .. } => "foreign_target",
+            SkipReason::WrongEventSource { .. } => "wrong_event_source",
         }
     }
 }
@@ -105,14 +122,27 @@ impl fmt::Display for SkipReason {
                 write!(f, "event {event_name:?} is not one lambda-warden handles")
             }
             SkipReason::NoTarget => f.write_str("the event names no function"),
+            SkipReason::ForeignTarget { function, watched } => write!(
+                f,
+                "{function} is not in the account and Region the event was recorded in ({watched})"
+            ),
+            SkipReason::WrongEventSource { event_source } => {
+                write!(
+                    f,
+                    "eventSource {event_source:?} does not match the event name"
+                )
+            }
         }
     }
 }
 
+/// The `eventSource` of Lambda's CloudTrail events.
+pub const LAMBDA_EVENT_SOURCE: &str = "lambda.amazonaws.com";
+
 /// Decides whether to go on with `trigger`. Checks, in order: failed call, unsupported event,
-/// self-initiated call (the actor's role name is in `config.self_identity.role_names`, or its
-/// session name in `config.self_identity.function_names`), no target, own function (the
-/// target's name is in `config.self_identity.function_names`); otherwise [`Gate::Go`].
+/// wrong event source, self-initiated call (see [`self_initiated`]), no target, a target in
+/// another account or Region than the event's, own function (the target's name is in
+/// `config.self_identity.function_names`); otherwise [`Gate::Go`].
 pub fn decide(trigger: &Trigger, config: &Config) -> Gate {
     let me = &config.self_identity;
     if let Some(code) = &trigger.error_code {
@@ -125,12 +155,30 @@ pub fn decide(trigger: &Trigger, config: &Config) -> Gate {
             event_name: trigger.event_name.as_str().to_owned(),
         });
     }
-    if let Some(reason) = self_initiated(&trigger.actor, me) {
+    if trigger.event_source != LAMBDA_EVENT_SOURCE {
+        return Gate::Skip(SkipReason::WrongEventSource {
+            event_source: trigger.event_source.clone(),
+        });
+    }
+    if let Some(reason) = self_initiated(&trigger.actor, me, &trigger.account) {
         return Gate::Skip(reason);
     }
     let Some(target) = &trigger.target else {
         return Gate::Skip(SkipReason::NoTarget);
     };
+    let foreign_account = target
+        .account
+        .as_ref()
+        .is_some_and(|a| *a != trigger.account);
+    let foreign_region = target.region.as_ref().is_some_and(|r| *r != trigger.region);
+    if foreign_account || foreign_region {
+        return Gate::Skip(SkipReason::ForeignTarget {
+            function: trigger
+                .function_arn()
+                .map_or_else(|| target.name.to_string(), |a| a.to_string()),
+            watched: format!("{}/{}", trigger.account, trigger.region),
+        });
+    }
     if me.function_names.contains(target.name.as_str()) {
         return Gate::Skip(SkipReason::OwnFunction {
             function_name: target.name.as_str().to_owned(),
@@ -139,19 +187,27 @@ pub fn decide(trigger: &Trigger, config: &Config) -> Gate {
     Gate::Go
 }
 
-/// [`SkipReason::SelfInitiated`] when `actor` is lambda-warden itself: its role name is in
-/// `me.role_names`, or its session name (a function's name for a function's own calls) in
-/// `me.function_names`; `None` otherwise. Every gate applies this same rule.
-pub fn self_initiated(actor: &Actor, me: &SelfIdentity) -> Option<SkipReason> {
-    let by_role = actor
-        .role_name
-        .as_ref()
-        .is_some_and(|r| me.role_names.contains(r));
-    let by_function = actor
-        .session_name
-        .as_ref()
-        .is_some_and(|s| me.function_names.contains(s));
-    (by_role || by_function).then(|| SkipReason::SelfInitiated {
+/// [`SkipReason::SelfInitiated`] when `actor` is lambda-warden itself: a role whose name is
+/// in `me.role_names`, in `account` (the account the event was recorded in, where
+/// lambda-warden runs); `None` otherwise. Every gate applies this same rule.
+///
+/// The session name is not enough: anyone who may assume some role can choose any session
+/// name (`sts:AssumeRole` `RoleSessionName`), and a role of the same name in another account
+/// is somebody else's. So both the role name and its account must be lambda-warden's
+/// (<https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html>,
+/// <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html>).
+pub fn self_initiated(actor: &Actor, me: &SelfIdentity, account: &AccountId) -> Option<SkipReason> {
+    let role_account = actor.account.as_deref().or_else(|| {
+        // `arn:PARTITION:sts::ACCOUNT:assumed-role/ROLE/SESSION`
+        actor.arn.as_deref().and_then(|arn| arn.split(':').nth(4))
+    });
+    let own_account = role_account == Some(account.as_str());
+    let by_role = own_account
+        && actor
+            .role_name
+            .as_ref()
+            .is_some_and(|r| me.role_names.contains(r));
+    by_role.then(|| SkipReason::SelfInitiated {
         role_name: actor.role_name.clone(),
         session_name: actor.session_name.clone(),
     })
@@ -252,14 +308,62 @@ mod tests {
     }
 
     #[test]
-    fn own_function_session_is_skipped_even_under_another_role() {
+    fn a_session_named_like_lambda_warden_is_not_enough() {
+        // Anyone may pick any RoleSessionName: a developer's role with lambda-warden's
+        // function name as session name is a human change, and is evaluated.
         let mut t = trigger();
-        t.actor.role_name = Some("renamed-role".into());
+        t.actor.role_name = Some("developer-role".into());
         t.actor.session_name = Some("lambda-warden-events".into());
-        assert!(matches!(
+        t.actor.arn = Some(
+            "arn:aws:sts::111122223333:assumed-role/developer-role/lambda-warden-events".into(),
+        );
+        assert_eq!(decide(&t, &config()), Gate::Go);
+    }
+
+    #[test]
+    fn a_role_of_the_same_name_in_another_account_is_not_lambda_warden() {
+        let mut t = trigger();
+        t.actor.account = Some("444455556666".into());
+        t.actor.arn =
+            Some("arn:aws:sts::444455556666:assumed-role/lambda-warden-events-role/x".into());
+        assert_eq!(decide(&t, &config()), Gate::Go);
+    }
+
+    #[test]
+    fn targets_outside_the_watched_account_and_region_are_skipped() {
+        for target in [
+            "arn:aws:lambda:us-east-1:444455556666:function:orders-api",
+            "arn:aws:lambda:eu-west-1:111122223333:function:orders-api",
+            "444455556666:function:orders-api",
+        ] {
+            let mut t = trigger();
+            t.target = Some(FunctionRef::parse(target).unwrap());
+            assert!(
+                matches!(
+                    decide(&t, &config()),
+                    Gate::Skip(SkipReason::ForeignTarget { .. })
+                ),
+                "{target}"
+            );
+        }
+        let mut same = trigger();
+        same.target = Some(
+            FunctionRef::parse("arn:aws:lambda:us-east-1:111122223333:function:orders-api")
+                .unwrap(),
+        );
+        assert_eq!(decide(&same, &config()), Gate::Go);
+    }
+
+    #[test]
+    fn a_lambda_event_name_from_another_service_is_skipped() {
+        let mut t = trigger();
+        t.event_source = "s3.amazonaws.com".into();
+        assert_eq!(
             decide(&t, &config()),
-            Gate::Skip(SkipReason::SelfInitiated { .. })
-        ));
+            Gate::Skip(SkipReason::WrongEventSource {
+                event_source: "s3.amazonaws.com".into()
+            })
+        );
     }
 
     #[test]

@@ -313,6 +313,9 @@ fn locate_change(rec: &Node<'_>, kind: IamChangeKind) -> Result<IamChange, Event
     }
 }
 
+/// The `eventSource` of IAM's CloudTrail events.
+pub const IAM_EVENT_SOURCE: &str = "iam.amazonaws.com";
+
 /// Decides whether to go on with `trigger`. Checks, in order: failed call
 /// ([`SkipReason::FailedCall`]), unsupported event ([`SkipReason::UnsupportedEvent`]),
 /// lambda-warden's own call ([`gate::self_initiated`], the same rule as for Lambda events), no
@@ -331,7 +334,14 @@ pub fn decide(trigger: &IamTrigger, config: &Config) -> Gate {
             event_name: trigger.event_name.as_str().to_owned(),
         });
     }
-    if let Some(reason) = gate::self_initiated(&trigger.actor, &config.self_identity) {
+    if trigger.event_source != IAM_EVENT_SOURCE {
+        return Gate::Skip(SkipReason::WrongEventSource {
+            event_source: trigger.event_source.clone(),
+        });
+    }
+    if let Some(reason) =
+        gate::self_initiated(&trigger.actor, &config.self_identity, &trigger.account)
+    {
         return Gate::Skip(reason);
     }
     if trigger.change.is_none() {

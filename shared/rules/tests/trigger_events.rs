@@ -542,13 +542,13 @@ fn gate_decisions() {
         (ev("tag-resource-opt-in-orders-api.json"), warden_config(), None),
         (ev("create-alias-live-orders-api.json"), warden_config(), None),
         (ev("remove-permission-by-lambda-warden.json"), warden_config(), Some("self_initiated")),
-        // Recognised by its session (the function name) alone, too.
-        (ev("remove-permission-by-lambda-warden.json"), config_with(&[], &["lambda-warden-events"]), Some("self_initiated")),
+        // Not by its session name alone: anyone may choose any session name.
+        (ev("remove-permission-by-lambda-warden.json"), config_with(&[], &["lambda-warden-events"]), None),
         (ev("remove-permission-by-lambda-warden.json"), Config::default(), None),
         (ev("add-permission-failed-access-denied.json"), warden_config(), Some("failed_call")),
         (ev("create-function-orders-api.json"), config_with(&[], &["orders-api"]), Some("own_function")),
         (rf(self_ref), config_with(&["lambda-remediator-role"], &[]), Some("self_initiated")),
-        (rf(self_ref), config_with(&[], &["lambda-remediator"]), Some("self_initiated")),
+        (rf(self_ref), config_with(&[], &["lambda-remediator"]), None),
         (rf(self_ref), warden_config(), None),
         (rf("iam-AttachRolePolicy-execution-role-AdministratorAccess.json"), warden_config(), Some("unsupported_event")),
         (rf("lambda-AddLayerVersionPermission20181031-principal-star-no-org.json"), warden_config(), Some("unsupported_event")),
