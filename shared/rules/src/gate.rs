@@ -111,8 +111,9 @@ impl fmt::Display for SkipReason {
 
 /// Decides whether to go on with `trigger`. Checks, in order: failed call, unsupported event,
 /// self-initiated call (the actor's role name is in `config.self_identity.role_names`, or its
-/// session name in `config.self_identity.function_names`), no target, own function (the
-/// target's name is in `config.self_identity.function_names`); otherwise [`Gate::Go`].
+/// session name in `config.self_identity.function_names`), a layer event with its layer
+/// version ([`Gate::Go`]), no target, own function (the target's name is in
+/// `config.self_identity.function_names`); otherwise [`Gate::Go`].
 pub fn decide(trigger: &Trigger, config: &Config) -> Gate {
     let me = &config.self_identity;
     if let Some(code) = &trigger.error_code {
@@ -139,6 +140,10 @@ pub fn decide(trigger: &Trigger, config: &Config) -> Gate {
             role_name: actor.role_name.clone(),
             session_name: actor.session_name.clone(),
         });
+    }
+    if trigger.layer.is_some() {
+        // A layer event: the layer version is evaluated, not a function.
+        return Gate::Go;
     }
     let Some(target) = &trigger.target else {
         return Gate::Skip(SkipReason::NoTarget);
@@ -184,6 +189,7 @@ mod tests {
             },
             error_code: None,
             target: Some(FunctionRef::parse("orders-api").unwrap()),
+            layer: None,
             shape: EnvelopeShape::EventBridge,
         }
     }
@@ -264,6 +270,25 @@ mod tests {
         let gate = decide(&t, &config());
         assert_eq!(
             gate.skip_reason().map(SkipReason::code),
+            Some("self_initiated")
+        );
+    }
+
+    #[test]
+    fn a_layer_event_goes_without_a_function() {
+        let mut t = trigger();
+        t.event_name = EventName::AddLayerVersionPermission20181031;
+        t.target = None;
+        t.layer = Some(
+            crate::ids::LayerVersionArn::parse(
+                "arn:aws:lambda:us-east-1:111122223333:layer:shared:1",
+            )
+            .unwrap(),
+        );
+        assert_eq!(decide(&t, &config()), Gate::Go);
+        t.actor.role_name = Some("lambda-warden-events-role".into());
+        assert_eq!(
+            decide(&t, &config()).skip_reason().map(SkipReason::code),
             Some("self_initiated")
         );
     }

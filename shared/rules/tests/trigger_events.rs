@@ -542,7 +542,7 @@ fn gate_decisions() {
         (rf(self_ref), config_with(&[], &["lambda-remediator"]), Some("self_initiated")),
         (rf(self_ref), warden_config(), None),
         (rf("iam-AttachRolePolicy-execution-role-AdministratorAccess.json"), warden_config(), Some("unsupported_event")),
-        (rf("lambda-AddLayerVersionPermission20181031-principal-star-no-org.json"), warden_config(), Some("unsupported_event")),
+        (rf("lambda-AddLayerVersionPermission20181031-principal-star-no-org.json"), warden_config(), None),
         (rf("lambda-AddPermission20150331v2-errorCode-AccessDenied.json"), warden_config(), Some("failed_call")),
     ];
     for (path, config, expected) in cases {
