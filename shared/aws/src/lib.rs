@@ -22,6 +22,7 @@ pub mod calls;
 pub mod error;
 pub mod execute;
 pub mod remediate;
+pub mod role;
 pub mod snapshot;
 
 pub use calls::CallLog;
@@ -35,16 +36,21 @@ use calls::CallCounter;
 #[derive(Debug, Clone)]
 pub struct Aws {
     lambda: aws_sdk_lambda::Client,
+    iam: aws_sdk_iam::Client,
     sns: aws_sdk_sns::Client,
     calls: Arc<CallLog>,
 }
 
 impl Aws {
-    /// Builds the Lambda and SNS clients from `config` (region, credentials, endpoint, retry and
-    /// timeout configuration all come from it) and registers the request counter on both.
+    /// Builds the Lambda, IAM and SNS clients from `config` (region, credentials, endpoint,
+    /// retry and timeout configuration all come from it) and registers the request counter on
+    /// each. IAM is a global service: its client uses the same configuration.
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         let calls = Arc::new(CallLog::default());
         let lambda = aws_sdk_lambda::config::Builder::from(config)
+            .interceptor(CallCounter::new(Arc::clone(&calls)))
+            .build();
+        let iam = aws_sdk_iam::config::Builder::from(config)
             .interceptor(CallCounter::new(Arc::clone(&calls)))
             .build();
         let sns = aws_sdk_sns::config::Builder::from(config)
@@ -52,6 +58,7 @@ impl Aws {
             .build();
         Self {
             lambda: aws_sdk_lambda::Client::from_conf(lambda),
+            iam: aws_sdk_iam::Client::from_conf(iam),
             sns: aws_sdk_sns::Client::from_conf(sns),
             calls,
         }
