@@ -51,6 +51,27 @@ impl Moto {
         }
     }
 
+    /// Starts moto with AWS managed policies loaded (`MOTO_IAM_LOAD_MANAGED_POLICIES=true`:
+    /// `arn:aws:iam::aws:policy/AdministratorAccess` and the others exist, as in AWS); for
+    /// tests. Slower to start than [`Moto::start`].
+    ///
+    /// # Panics
+    /// When [`Moto::try_start_with_managed_policies`] fails, with its message.
+    pub fn start_with_managed_policies() -> Moto {
+        match Moto::try_start_with_managed_policies() {
+            Ok(m) => m,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// [`Moto::try_start`] with AWS managed policies loaded.
+    ///
+    /// # Errors
+    /// As [`Moto::try_start`].
+    pub fn try_start_with_managed_policies() -> Result<Moto, HarnessError> {
+        Moto::try_start_loading(true)
+    }
+
     /// Starts moto through `tests/moto/launch.py` (which corrects moto's `RemovePermission`
     /// `RevisionId` check; see the script) with `MOTO_IAM_LOAD_MANAGED_POLICIES=false`, and
     /// waits until its port accepts connections. The interpreter is `python3`, or `$PYTHON`.
@@ -60,9 +81,13 @@ impl Moto {
     /// [`HarnessError::MotoNeverAnswered`] (each with moto's stderr) when the server does not
     /// come up within 30 seconds.
     pub fn try_start() -> Result<Moto, HarnessError> {
+        Moto::try_start_loading(false)
+    }
+
+    fn try_start_loading(managed_policies: bool) -> Result<Moto, HarnessError> {
         let mut attempt = 1;
         loop {
-            match Moto::start_on(free_port()?) {
+            match Moto::start_on(free_port()?, managed_policies) {
                 // Another process took the port between the probe and moto's bind: try another.
                 Err(HarnessError::MotoExited { stderr, .. })
                     if attempt < PORT_ATTEMPTS && stderr.contains("Address already in use") =>
@@ -74,7 +99,7 @@ impl Moto {
         }
     }
 
-    fn start_on(port: u16) -> Result<Moto, HarnessError> {
+    fn start_on(port: u16, managed_policies: bool) -> Result<Moto, HarnessError> {
         let program = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
         let launcher = launcher_path();
         let stderr_path =
@@ -86,7 +111,10 @@ impl Moto {
         let child = Command::new(&program)
             .arg(&launcher)
             .arg(port.to_string())
-            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "false")
+            .env(
+                "MOTO_IAM_LOAD_MANAGED_POLICIES",
+                if managed_policies { "true" } else { "false" },
+            )
             // The launcher exits when this pipe closes, i.e. when this process goes away.
             .stdin(Stdio::piped())
             .stdout(Stdio::null())

@@ -90,7 +90,9 @@ impl Decision {
             function_arn: trigger
                 .and_then(Trigger::function_arn)
                 .map(|a| a.to_string()),
-            layer_version_arn: trigger.and_then(|t| t.layer.as_ref()).map(|l| l.to_string()),
+            layer_version_arn: trigger
+                .and_then(|t| t.layer.as_ref())
+                .map(|l| l.to_string()),
             skip_reason: None,
             findings: Vec::new(),
             actions: Vec::new(),
@@ -158,11 +160,7 @@ pub async fn handle(
         .await
 }
 
-async fn evaluate_event(
-    trigger: Trigger,
-    deps: &Deps,
-    now: i64,
-) -> Result<Decision, HandlerError> {
+async fn evaluate_event(trigger: Trigger, deps: &Deps, now: i64) -> Result<Decision, HandlerError> {
     if let Gate::Skip(reason) = gate::decide(&trigger, &deps.config) {
         info!(outcome = "skipped", reason = reason.code(), detail = %reason, "gate");
         return Ok(Decision::new(DecisionOutcome::Skipped, Some(&trigger))

@@ -140,8 +140,10 @@ impl Aws {
             return Ok(Readable::read(None));
         };
         let trust_policy = decode_document(role.assume_role_policy_document().unwrap_or(""));
-        let (attached, inline) =
-            tokio::join!(self.list_attached(name, role_arn), self.list_inline(name, role_arn));
+        let (attached, inline) = tokio::join!(
+            self.list_attached(name, role_arn),
+            self.list_inline(name, role_arn)
+        );
         let attached = match attached {
             Ok(list) => {
                 let docs = join_all(list.iter().map(|(arn, _)| self.managed_document(arn))).await;
@@ -159,7 +161,12 @@ impl Aws {
         };
         let inline = match inline {
             Ok(names) => {
-                let docs = join_all(names.iter().map(|n| self.inline_document(name, n, role_arn))).await;
+                let docs = join_all(
+                    names
+                        .iter()
+                        .map(|n| self.inline_document(name, n, role_arn)),
+                )
+                .await;
                 let mut out = Vec::with_capacity(names.len());
                 for (policy_name, doc) in names.into_iter().zip(docs) {
                     out.push(InlinePolicy {

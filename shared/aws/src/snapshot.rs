@@ -6,8 +6,8 @@ use warden_rules::ids::{FunctionArn, LayerVersionArn};
 use warden_rules::outcome::FailureKind;
 use warden_rules::snapshot::{
     Cors, EventInvokeConfig, FunctionConfiguration, FunctionSnapshot, FunctionUrlAuthType,
-    FunctionUrlConfig, LayerSnapshot, PackageType, PolicyDocument, Readable, Redacted,
-    TracingMode, VpcConfig,
+    FunctionUrlConfig, LayerSnapshot, PackageType, PolicyDocument, Readable, Redacted, TracingMode,
+    VpcConfig,
 };
 
 use crate::error::AwsError;

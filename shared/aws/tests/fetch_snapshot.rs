@@ -217,7 +217,10 @@ async fn configuration_invoke_config_and_the_role_with_managed_and_inline_polici
     assert_eq!(attached[0].arn, policy_arn);
     let doc: serde_json::Value =
         serde_json::from_str(attached[0].document.value().expect("document")).expect("JSON");
-    assert_eq!(doc["Statement"][0]["Sid"], "Everything", "the default version is read");
+    assert_eq!(
+        doc["Statement"][0]["Sid"], "Everything",
+        "the default version is read"
+    );
     let inline_read = role_read.inline.value().expect("inline policies");
     assert_eq!(inline_read[0].name, "deployer");
     assert!(inline_read[0]
@@ -239,11 +242,8 @@ async fn configuration_invoke_config_and_the_role_with_managed_and_inline_polici
     assert_eq!(aws.calls().reads(), 11);
 
     // AND the rules see the role: LW019 names the managed policy's statement
-    let findings = warden_rules::rules::evaluate(
-        &snapshot,
-        &warden_rules::rules::RuleConfig::default(),
-        0,
-    );
+    let findings =
+        warden_rules::rules::evaluate(&snapshot, &warden_rules::rules::RuleConfig::default(), 0);
     let ids: Vec<_> = findings
         .iter()
         .map(|f| (f.rule_id.as_str(), f.sid.clone()))
@@ -305,10 +305,16 @@ async fn a_layer_version_policy_is_read() {
     let findings =
         warden_rules::rules::evaluate_layer(&after, &warden_rules::rules::RuleConfig::default());
     assert_eq!(
-        findings.iter().map(|f| f.rule_id.as_str()).collect::<Vec<_>>(),
+        findings
+            .iter()
+            .map(|f| f.rule_id.as_str())
+            .collect::<Vec<_>>(),
         ["LW018"]
     );
-    assert_eq!(aws.calls().by_operation().get("GetLayerVersionPolicy"), Some(&2));
+    assert_eq!(
+        aws.calls().by_operation().get("GetLayerVersionPolicy"),
+        Some(&2)
+    );
 }
 
 #[tokio::test]

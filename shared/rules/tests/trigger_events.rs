@@ -113,6 +113,9 @@ const EVENTS: &[Row] = &[
     row("create-function-orders-api.json", "CreateFunction20150331", Some("orders-api"), None, DEMO, USE1, None, Some("ci-deploy-role")),
     row("update-function-configuration-orders-api.json", "UpdateFunctionConfiguration20150331v2", Some("orders-api"), None, DEMO, USE1, None, Some("ci-deploy-role")),
     row("create-alias-live-orders-api.json", "CreateAlias20150331", Some("orders-api"), Some("live"), DEMO, USE1, None, None),
+    row("put-function-event-invoke-config-orders-api.json", "PutFunctionEventInvokeConfig", Some("orders-api"), None, DEMO, USE1, None, None),
+    row("put-function-code-signing-config-orders-api.json", "PutFunctionCodeSigningConfig", Some("orders-api"), None, DEMO, USE1, None, None),
+    row("add-layer-version-permission-public-shared-deps.json", "AddLayerVersionPermission20181031", None, None, DEMO, USE1, None, None),
 ];
 
 #[rustfmt::skip]
@@ -532,6 +535,8 @@ fn gate_decisions() {
         (ev("create-function-url-none-public-webhook.json"), warden_config(), None),
         (ev("tag-resource-opt-in-orders-api.json"), warden_config(), None),
         (ev("create-alias-live-orders-api.json"), warden_config(), None),
+        (ev("add-layer-version-permission-public-shared-deps.json"), warden_config(), None),
+        (ev("put-function-event-invoke-config-orders-api.json"), warden_config(), None),
         (ev("remove-permission-by-lambda-warden.json"), warden_config(), Some("self_initiated")),
         // Recognised by its session (the function name) alone, too.
         (ev("remove-permission-by-lambda-warden.json"), config_with(&[], &["lambda-warden-events"]), Some("self_initiated")),
@@ -555,6 +560,25 @@ fn gate_decisions() {
             "{name} with {:?}",
             config.self_identity
         );
+    }
+}
+
+#[test]
+fn layer_permission_events_name_the_layer_version() {
+    for (path, arn) in [
+        (
+            events_dir().join("add-layer-version-permission-public-shared-deps.json"),
+            "arn:aws:lambda:us-east-1:123456789012:layer:shared-deps:1",
+        ),
+        (
+            fixtures_dir("reference")
+                .join("lambda-AddLayerVersionPermission20181031-principal-star-no-org.json"),
+            "arn:aws:lambda:us-east-1:111122223333:layer:example-extension-layer:1",
+        ),
+    ] {
+        let t = trigger::parse(&load(&path)).unwrap();
+        assert_eq!(t.target, None, "{path:?}");
+        assert_eq!(t.layer.map(|l| l.to_string()).as_deref(), Some(arn));
     }
 }
 
