@@ -4,7 +4,10 @@ use std::collections::HashMap;
 
 use aws_config::SdkConfig;
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{Cors, FunctionCode, FunctionUrlAuthType, Runtime};
+use aws_sdk_lambda::types::{
+    Cors, DestinationConfig, FunctionCode, FunctionUrlAuthType, OnFailure, Runtime, TracingConfig,
+    TracingMode,
+};
 use aws_sdk_sqs::types::QueueAttributeName;
 
 use crate::inspect;
@@ -46,6 +49,8 @@ pub const ALERT_TOPIC: &str = "lambda-warden-alerts";
 pub const ALERT_QUEUE: &str = "lambda-warden-alerts-inbox";
 /// The bucket named in `image-resizer`'s `SourceArn`.
 pub const DEMO_BUCKET_ARN: &str = "arn:aws:s3:::demo-upload-bucket";
+/// The on-failure destination every demo function's asynchronous invocations go to.
+pub const FAILED_EVENTS_QUEUE_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:demo-failed-events";
 
 /// The demo functions with their seeded state, in the order the demo shows them.
 pub const DEMO_FUNCTIONS: &[&str] = &[
@@ -128,6 +133,11 @@ impl DemoAccount {
 /// | `public-webhook` | `FunctionURLAllowPublicAccess`: `*` `lambda:InvokeFunctionUrl`, `FunctionUrlAuthType` `NONE`; URL `AuthType` `NONE`, CORS `*` | auto-fix |
 /// | `legacy-batch` | `legacy-public`: `*` | `lambda-warden:exempt=vendor-managed` |
 /// | `lambda-warden-events` | none (role `lambda-warden-events-role`) | none |
+///
+/// Every function runs `provided.al2023` with active tracing and an on-failure destination
+/// (`demo-failed-events`), so only the resource-based policy and URL findings above stand out;
+/// the demo role trusts `lambda.amazonaws.com` without an `aws:SourceAccount` pin (an
+/// informational finding) and has no policies.
 ///
 /// plus the SNS topic `lambda-warden-alerts` with the SQS queue `lambda-warden-alerts-inbox`
 /// subscribed (raw message delivery off: each message body is the SNS JSON envelope).
@@ -302,9 +312,25 @@ async fn create_function(
                 .zip_file(Blob::new(EMPTY_ZIP.to_vec()))
                 .build(),
         )
+        .tracing_config(TracingConfig::builder().mode(TracingMode::Active).build())
         .set_tags((!tags.is_empty()).then_some(tags))
         .send()
         .await
         .map_err(|e| HarnessError::aws("CreateFunction", name, e))?;
+    lambda
+        .put_function_event_invoke_config()
+        .function_name(name)
+        .destination_config(
+            DestinationConfig::builder()
+                .on_failure(
+                    OnFailure::builder()
+                        .destination(FAILED_EVENTS_QUEUE_ARN)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| HarnessError::aws("PutFunctionEventInvokeConfig", name, e))?;
     Ok(())
 }

@@ -81,8 +81,15 @@ fn rule_matches_suffixed_event_names_and_drops_failed_calls() {
     let template = workspace_file("template.yaml");
     let names = event_names(&template);
     assert!(names.len() >= 16, "eventName list: {names:?}");
-    // Function URL events are the only ones CloudTrail logs without an API-version suffix.
-    let unsuffixed = ["CreateFunctionUrlConfig", "UpdateFunctionUrlConfig"];
+    // Function URL, event invoke and code signing events are logged without an API-version
+    // suffix; AddLayerVersionPermission is seen both with and without one.
+    let unsuffixed = [
+        "CreateFunctionUrlConfig",
+        "UpdateFunctionUrlConfig",
+        "PutFunctionEventInvokeConfig",
+        "PutFunctionCodeSigningConfig",
+        "AddLayerVersionPermission",
+    ];
     for name in &names {
         let digits = name.trim_end_matches("v2");
         let suffixed = digits.len() > 8
@@ -101,12 +108,49 @@ fn rule_matches_suffixed_event_names_and_drops_failed_calls() {
         "UpdateFunctionUrlConfig",
         "TagResource20170331v2",
         "CreateFunction20150331",
+        "AddLayerVersionPermission20181031",
+        "AddLayerVersionPermission",
+        "PutFunctionEventInvokeConfig",
+        "PutFunctionCodeSigningConfig",
     ] {
         assert!(names.iter().any(|n| n == needed), "{needed} missing");
     }
     assert!(template.contains("errorCode: [{exists: false}]"));
     assert!(template.contains("source: [aws.lambda]"));
     assert!(template.contains("detail-type: [AWS API Call via CloudTrail]"));
+}
+
+#[test]
+fn the_role_may_read_everything_the_adapter_reads() {
+    let template = workspace_file("template.yaml");
+    for action in [
+        "lambda:GetFunction",
+        "lambda:GetPolicy",
+        "lambda:GetFunctionUrlConfig",
+        "lambda:GetFunctionEventInvokeConfig",
+        "lambda:GetFunctionCodeSigningConfig",
+        "lambda:GetLayerVersionPolicy",
+        "iam:GetRole",
+        "iam:ListAttachedRolePolicies",
+        "iam:ListRolePolicies",
+        "iam:GetRolePolicy",
+        "iam:GetPolicy",
+        "iam:GetPolicyVersion",
+    ] {
+        assert!(template.contains(action), "template.yaml lacks {action}");
+    }
+    for write in [
+        "iam:Attach",
+        "iam:Detach",
+        "iam:Put",
+        "iam:Delete",
+        "iam:Update",
+    ] {
+        assert!(
+            !template.contains(write),
+            "the role must never edit roles: {write}"
+        );
+    }
 }
 
 #[test]

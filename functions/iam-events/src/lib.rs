@@ -188,7 +188,7 @@ impl From<HandlerError> for Diagnostic {
     }
 }
 
-/// Handles one event. `_now_unix_seconds` is the evaluation time, read by the caller.
+/// Handles one event. `now_unix_seconds` is the evaluation time, read by the caller.
 ///
 /// # Errors
 /// [`HandlerError`] only for failures a later delivery can overcome: throttling, 5xx or no
@@ -198,7 +198,7 @@ impl From<HandlerError> for Diagnostic {
 pub async fn handle(
     event: Value,
     deps: &Deps,
-    _now_unix_seconds: i64,
+    now_unix_seconds: i64,
 ) -> Result<Decision, HandlerError> {
     let trigger = match iam_trigger::parse(&event) {
         Ok(t) => t,
@@ -212,10 +212,16 @@ pub async fn handle(
         event_id = %trigger.event_id,
         event_name = %trigger.event_name.as_str(),
     );
-    evaluate_event(trigger, deps).instrument(span).await
+    evaluate_event(trigger, deps, now_unix_seconds)
+        .instrument(span)
+        .await
 }
 
-async fn evaluate_event(trigger: IamTrigger, deps: &Deps) -> Result<Decision, HandlerError> {
+async fn evaluate_event(
+    trigger: IamTrigger,
+    deps: &Deps,
+    now: i64,
+) -> Result<Decision, HandlerError> {
     let (aws, config) = (&deps.aws, &deps.config);
     let change = match (iam_trigger::decide(&trigger, config), &trigger.change) {
         (Gate::Go, Some(change)) => change.clone(),
@@ -273,7 +279,7 @@ async fn evaluate_event(trigger: IamTrigger, deps: &Deps) -> Result<Decision, Ha
         event_name: trigger.event_name.as_str(),
     };
     let results: Vec<_> = stream::iter(functions)
-        .map(|arn| evaluate_function(aws, config, arn, cause))
+        .map(|arn| evaluate_function(aws, config, arn, cause, now))
         .buffered(CONCURRENCY)
         .collect()
         .await;
@@ -316,6 +322,7 @@ async fn evaluate_function(
     config: &Config,
     arn: FunctionArn,
     cause: Cause<'_>,
+    now: i64,
 ) -> Result<FunctionDecision, RemediateError> {
     let mut decision = FunctionDecision {
         function_arn: arn.to_string(),
@@ -333,7 +340,7 @@ async fn evaluate_function(
         info!(function_arn = %arn, outcome = ?decision.outcome, detail = ?decision.detail, "function");
         return Ok(decision);
     }
-    match remediate(&aws.in_region(&arn.region), config, &arn, cause).await {
+    match remediate(&aws.in_region(&arn.region), config, &arn, cause, now).await {
         Ok(done) => {
             decision.outcome = done.resolution.into();
             decision.detail = done.exempt_reason;

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
 use tracing::{info, warn, Instrument};
-use warden_aws::remediate::{remediate, Cause, RemediateError, Resolution};
+use warden_aws::remediate::{remediate, remediate_layer, Cause, RemediateError, Resolution};
 use warden_aws::Aws;
 use warden_rules::config::Config;
 use warden_rules::gate::{self, Gate};
@@ -71,6 +71,8 @@ pub struct Decision {
     pub event_name: Option<String>,
     /// The evaluated function.
     pub function_arn: Option<String>,
+    /// The evaluated layer version (layer events).
+    pub layer_version_arn: Option<String>,
     /// Why it was skipped, exempt or ignored (a stable code, e.g. `failed_call`, with detail).
     pub skip_reason: Option<String>,
     /// The rule ids found, sorted.
@@ -88,6 +90,9 @@ impl Decision {
             function_arn: trigger
                 .and_then(Trigger::function_arn)
                 .map(|a| a.to_string()),
+            layer_version_arn: trigger
+                .and_then(|t| t.layer.as_ref())
+                .map(|l| l.to_string()),
             skip_reason: None,
             findings: Vec::new(),
             actions: Vec::new(),
@@ -126,7 +131,8 @@ impl From<HandlerError> for Diagnostic {
     }
 }
 
-/// Handles one event. `_now_unix_seconds` is the evaluation time, read by the caller.
+/// Handles one event. `now_unix_seconds` is the evaluation time (seconds since the Unix
+/// epoch), read by the caller.
 ///
 /// # Errors
 /// [`HandlerError`] only for failures a later delivery can overcome (throttling, 5xx,
@@ -135,7 +141,7 @@ impl From<HandlerError> for Diagnostic {
 pub async fn handle(
     event: Value,
     deps: &Deps,
-    _now_unix_seconds: i64,
+    now_unix_seconds: i64,
 ) -> Result<Decision, HandlerError> {
     let trigger = match trigger::parse(&event) {
         Ok(t) => t,
@@ -149,14 +155,24 @@ pub async fn handle(
         event_id = %trigger.event_id,
         event_name = %trigger.event_name.as_str(),
     );
-    evaluate_event(trigger, deps).instrument(span).await
+    evaluate_event(trigger, deps, now_unix_seconds)
+        .instrument(span)
+        .await
 }
 
-async fn evaluate_event(trigger: Trigger, deps: &Deps) -> Result<Decision, HandlerError> {
+async fn evaluate_event(trigger: Trigger, deps: &Deps, now: i64) -> Result<Decision, HandlerError> {
     if let Gate::Skip(reason) = gate::decide(&trigger, &deps.config) {
         info!(outcome = "skipped", reason = reason.code(), detail = %reason, "gate");
         return Ok(Decision::new(DecisionOutcome::Skipped, Some(&trigger))
             .because(format!("{}: {reason}", reason.code())));
+    }
+    let cause = Cause {
+        event_id: &trigger.event_id,
+        event_name: trigger.event_name.as_str(),
+    };
+    if let Some(layer) = &trigger.layer {
+        let done = remediate_layer(&deps.aws, &deps.config, layer, cause).await?;
+        return Ok(decision(done, &trigger));
     }
     let Some(arn) = trigger.function_arn() else {
         // The gate skips events without a target; kept for completeness.
@@ -164,12 +180,12 @@ async fn evaluate_event(trigger: Trigger, deps: &Deps) -> Result<Decision, Handl
             Decision::new(DecisionOutcome::Skipped, Some(&trigger)).because("no_target".to_owned())
         );
     };
-    let cause = Cause {
-        event_id: &trigger.event_id,
-        event_name: trigger.event_name.as_str(),
-    };
-    let done = remediate(&deps.aws, &deps.config, &arn, cause).await?;
-    let mut decision = Decision::new(done.resolution.into(), Some(&trigger));
+    let done = remediate(&deps.aws, &deps.config, &arn, cause, now).await?;
+    Ok(decision(done, &trigger))
+}
+
+fn decision(done: warden_aws::remediate::Remediated, trigger: &Trigger) -> Decision {
+    let mut decision = Decision::new(done.resolution.into(), Some(trigger));
     decision.skip_reason = done.exempt_reason;
     if let Some(record) = done.record {
         decision.findings = record.findings.iter().map(|f| f.rule_id).collect();
@@ -177,5 +193,5 @@ async fn evaluate_event(trigger: Trigger, deps: &Deps) -> Result<Decision, Handl
         decision.findings.dedup();
         decision.actions = record.actions;
     }
-    Ok(decision)
+    decision
 }

@@ -15,12 +15,22 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
-/// The operations the adapter calls, by their API names. [`CallLog::by_operation`] keys are
-/// taken from this list; any other operation is counted under [`OTHER_OPERATION`].
+/// The operations the adapter calls, by their API names; IAM's carry the prefix `iam:` (IAM
+/// and Lambda both have a `GetPolicy`). [`CallLog::by_operation`] keys are taken from this
+/// list; any other operation is counted under [`OTHER_OPERATION`].
 pub const OPERATIONS: &[&str] = &[
     "GetFunction",
     "GetPolicy",
     "GetFunctionUrlConfig",
+    "GetFunctionEventInvokeConfig",
+    "GetFunctionCodeSigningConfig",
+    "GetLayerVersionPolicy",
+    "iam:GetRole",
+    "iam:ListAttachedRolePolicies",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+    "iam:ListRolePolicies",
+    "iam:GetRolePolicy",
     "RemovePermission",
     "AddPermission",
     "UpdateFunctionUrlConfig",
@@ -57,7 +67,8 @@ impl CallLog {
         self.counts.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Records one request of `operation` (its API name, e.g. `GetPolicy`).
+    /// Records one request of `operation` (its API name, e.g. `GetPolicy`, with `iam:` before
+    /// IAM's).
     pub(crate) fn record(&self, operation: &str) {
         let key = OPERATIONS
             .iter()
@@ -95,7 +106,8 @@ impl CallLog {
 }
 
 fn is_read(operation: &str) -> bool {
-    operation.starts_with("Get") || operation.starts_with("List")
+    let name = operation.strip_prefix("iam:").unwrap_or(operation);
+    name.starts_with("Get") || name.starts_with("List")
 }
 
 /// The SDK interceptor that feeds a [`CallLog`]: it records the operation name the SDK stores
@@ -122,10 +134,13 @@ impl Intercept for CallCounter {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let operation = cfg
-            .load::<Metadata>()
-            .map_or(OTHER_OPERATION, Metadata::name);
-        self.log.record(operation);
+        match cfg.load::<Metadata>() {
+            Some(m) if m.service().eq_ignore_ascii_case("iam") => {
+                self.log.record(&format!("iam:{}", m.name()));
+            }
+            Some(m) => self.log.record(m.name()),
+            None => self.log.record(OTHER_OPERATION),
+        }
         Ok(())
     }
 }
@@ -148,11 +163,13 @@ mod tests {
         }
         log.record("ListTags");
         log.record("DeleteFunction");
-        assert_eq!(log.reads(), 4);
+        log.record("iam:GetPolicy");
+        assert_eq!(log.reads(), 5);
         assert_eq!(log.writes(), 3);
         let by_op = log.by_operation();
         assert_eq!(by_op.get("GetPolicy"), Some(&2));
         assert_eq!(by_op.get("GetFunction"), Some(&1));
+        assert_eq!(by_op.get("iam:GetPolicy"), Some(&1));
         assert_eq!(by_op.get(OTHER_OPERATION), Some(&2));
         assert_eq!(by_op.get("TagResource"), None);
         log.reset();

@@ -24,6 +24,7 @@ pub mod discover;
 pub mod error;
 pub mod execute;
 pub mod remediate;
+pub mod role;
 pub mod runtime;
 pub mod snapshot;
 
@@ -38,31 +39,32 @@ use calls::CallCounter;
 #[derive(Debug, Clone)]
 pub struct Aws {
     lambda: aws_sdk_lambda::Client,
-    sns: aws_sdk_sns::Client,
     iam: aws_sdk_iam::Client,
+    sns: aws_sdk_sns::Client,
     /// The configuration the clients were built from, for Lambda clients of other Regions.
     sdk: aws_config::SdkConfig,
     calls: Arc<CallLog>,
 }
 
 impl Aws {
-    /// Builds the Lambda, SNS and IAM clients from `config` (region, credentials, endpoint, retry
-    /// and timeout configuration all come from it) and registers the request counter on each.
+    /// Builds the Lambda, IAM and SNS clients from `config` (region, credentials, endpoint,
+    /// retry and timeout configuration all come from it) and registers the request counter on
+    /// each. IAM is a global service: its client uses the same configuration.
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         let calls = Arc::new(CallLog::default());
         let lambda = aws_sdk_lambda::config::Builder::from(config)
             .interceptor(CallCounter::new(Arc::clone(&calls)))
             .build();
-        let sns = aws_sdk_sns::config::Builder::from(config)
+        let iam = aws_sdk_iam::config::Builder::from(config)
             .interceptor(CallCounter::new(Arc::clone(&calls)))
             .build();
-        let iam = aws_sdk_iam::config::Builder::from(config)
+        let sns = aws_sdk_sns::config::Builder::from(config)
             .interceptor(CallCounter::new(Arc::clone(&calls)))
             .build();
         Self {
             lambda: aws_sdk_lambda::Client::from_conf(lambda),
-            sns: aws_sdk_sns::Client::from_conf(sns),
             iam: aws_sdk_iam::Client::from_conf(iam),
+            sns: aws_sdk_sns::Client::from_conf(sns),
             sdk: config.clone(),
             calls,
         }

@@ -10,9 +10,9 @@ use tracing::{info, warn};
 use warden_rules::config::Config;
 use warden_rules::findings::Finding;
 use warden_rules::gate;
-use warden_rules::ids::FunctionArn;
+use warden_rules::ids::{FunctionArn, LayerVersionArn};
 use warden_rules::outcome::{ActionResult, ActionStatus, FailureKind, Outcome};
-use warden_rules::plan::{self, Plan};
+use warden_rules::plan::{self, FixDecision, Plan, Withheld};
 use warden_rules::report::{self, AuditRecord};
 use warden_rules::rules::{self, RuleConfig};
 use warden_rules::snapshot::{FunctionSnapshot, Readable};
@@ -94,7 +94,8 @@ impl RemediateError {
     }
 }
 
-/// Evaluates `arn` and carries out the plan `config` allows.
+/// Evaluates `arn` at `now` (seconds since the Unix epoch, read by the caller) and carries
+/// out the plan `config` allows.
 ///
 /// `GetFunction` refused (`AccessDeniedException`) yields an all-unverified snapshot: the
 /// function is reported `unverified` and alerted, never taken as compliant.
@@ -109,6 +110,7 @@ pub async fn remediate(
     config: &Config,
     arn: &FunctionArn,
     cause: Cause<'_>,
+    now: i64,
 ) -> Result<Remediated, RemediateError> {
     let rule_config = RuleConfig::from(config);
     let mut history: Vec<ActionResult> = Vec::new();
@@ -135,7 +137,7 @@ pub async fn remediate(
                 record: None,
             });
         }
-        let findings = rules::evaluate(&snapshot, &rule_config);
+        let findings = rules::evaluate(&snapshot, &rule_config, now);
         let plan = plan::plan(findings, &snapshot, config);
         let outcome = aws.execute(&plan.actions).await;
         history.extend(outcome.results.iter().cloned());
@@ -158,11 +160,85 @@ pub async fn remediate(
     }
 }
 
+/// Evaluates layer version `layer` (a layer event): reads its policy, runs the layer rules
+/// (LW018, and LW006 when the policy cannot be read), writes the audit record and alerts.
+/// Layers cannot be tagged and their rules have no executable fix, so nothing is written to
+/// the layer; with no tag to remember what was alerted, each event with findings at or above
+/// `WARDEN_ALERT_MIN_SEVERITY` alerts (layer permission changes are rare).
+///
+/// # Errors
+/// [`RemediateError`] for throttling, transient failures, or a retryable failure of the
+/// alert.
+pub async fn remediate_layer(
+    aws: &Aws,
+    config: &Config,
+    layer: &LayerVersionArn,
+    cause: Cause<'_>,
+) -> Result<Remediated, RemediateError> {
+    let rule_config = RuleConfig::from(config);
+    let snapshot = aws.fetch_layer(layer).await?;
+    let findings = rules::evaluate_layer(&snapshot, &rule_config);
+    let status = ComplianceStatus::of(findings.iter());
+    let record = AuditRecord {
+        schema: "lambda-warden.audit/1".to_owned(),
+        event_id: cause.event_id.to_owned(),
+        event_name: cause.event_name.to_owned(),
+        function_arn: layer.to_string(),
+        mode: config.mode,
+        status,
+        fixes: findings
+            .iter()
+            .map(|_| FixDecision::Withhold {
+                reason: Withheld::ManualOnly,
+            })
+            .collect(),
+        findings,
+        actions: Vec::new(),
+        removed_statements: Vec::new(),
+    };
+    let resolution = match status {
+        ComplianceStatus::Unverified => Resolution::Unverified,
+        ComplianceStatus::NonCompliant => Resolution::NonCompliant,
+        ComplianceStatus::Compliant => Resolution::Compliant,
+    };
+    info!(
+        outcome = ?resolution,
+        layer_version_arn = %layer,
+        rule_ids = ?record.findings.iter().map(|f| f.rule_id.as_str()).collect::<Vec<_>>(),
+        audit = %serde_json::to_string(&record)?,
+        "decision"
+    );
+    let alertable = record
+        .findings
+        .iter()
+        .any(|f| f.severity >= config.alert_min_severity);
+    if alertable {
+        if let Some(topic) = &config.alert_topic_arn {
+            let alert = report::alert(&record)?;
+            if let Err(e) = aws.publish_alert(topic, &alert).await {
+                warn!(error = %e, "alert not delivered");
+                if e.kind.is_retryable() {
+                    return Err(e.into());
+                }
+            }
+        }
+    }
+    Ok(Remediated {
+        resolution,
+        exempt_reason: None,
+        record: Some(record),
+    })
+}
+
 /// The snapshot of a function whose `GetFunction` was refused: everything unverified.
 fn unreadable(arn: &FunctionArn, e: &AwsError) -> FunctionSnapshot {
     FunctionSnapshot {
         policy: unreadable_part(e),
         url: unreadable_part(e),
+        configuration: unreadable_part(e),
+        event_invoke_config: unreadable_part(e),
+        code_signing_config_arn: unreadable_part(e),
+        execution_role: unreadable_part(e),
         ..FunctionSnapshot::empty(arn.clone())
     }
 }

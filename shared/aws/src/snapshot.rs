@@ -2,10 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use warden_rules::ids::FunctionArn;
+use warden_rules::ids::{FunctionArn, LayerVersionArn};
 use warden_rules::outcome::FailureKind;
 use warden_rules::snapshot::{
-    Cors, FunctionSnapshot, FunctionUrlAuthType, FunctionUrlConfig, PolicyDocument, Readable,
+    Cors, EventInvokeConfig, FunctionConfiguration, FunctionSnapshot, FunctionUrlAuthType,
+    FunctionUrlConfig, LayerSnapshot, PackageType, PolicyDocument, Readable, Redacted, TracingMode,
+    VpcConfig,
 };
 
 use crate::error::AwsError;
@@ -25,22 +27,31 @@ pub enum Fetched {
 }
 
 impl Aws {
-    /// Reads the live state of `arn`: three reads, sent concurrently.
+    /// Reads the live state of `arn`: five Lambda reads sent concurrently, then the execution
+    /// role's IAM reads ([`Aws::fetch_execution_role`]).
     ///
     /// - `GetFunction` (`FunctionName` = the unqualified ARN, `Qualifier` = the ARN's qualifier
-    ///   when it has one) for existence and `Tags`
+    ///   when it has one) for existence, `Tags`, `Configuration` and `Concurrency`
     ///   (<https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html>).
-    ///   `ResourceNotFoundException` gives [`Fetched::Gone`].
+    ///   `ResourceNotFoundException` gives [`Fetched::Gone`]. An `Environment.Error` (variables
+    ///   Lambda could not decrypt) makes the variables `Unreadable`.
     /// - `GetPolicy` (same `FunctionName` and `Qualifier`) for the resource-based policy and its
     ///   `RevisionId` (<https://docs.aws.amazon.com/lambda/latest/api/API_GetPolicy.html>).
     ///   `ResourceNotFoundException` means the function has no policy: `Read { value: None }`.
     /// - `GetFunctionUrlConfig` (same `FunctionName` and `Qualifier`) for the URL's `AuthType`
     ///   and `Cors` (<https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionUrlConfig.html>).
     ///   `ResourceNotFoundException` means no URL: `Read { value: None }`.
+    /// - `GetFunctionEventInvokeConfig` (same `FunctionName` and `Qualifier`)
+    ///   (<https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionEventInvokeConfig.html>).
+    ///   `ResourceNotFoundException` means none is configured: `Read { value: None }`.
+    /// - `GetFunctionCodeSigningConfig` (`FunctionName` only: code signing is per function)
+    ///   (<https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionCodeSigningConfig.html>).
+    ///   An empty `CodeSigningConfigArn` means none.
+    /// - the execution role named by `Configuration.Role`, from IAM.
     ///
-    /// An access-denied answer to `GetPolicy` or `GetFunctionUrlConfig` gives
-    /// `Readable::Unreadable` with the operation and the AWS error code: the part is unverified,
-    /// never taken as "no policy" or "no URL" (fail closed).
+    /// An access-denied answer to any read but `GetFunction` gives `Readable::Unreadable` with
+    /// the operation and the AWS error code: the part is unverified, never taken as "no policy"
+    /// or "no URL" (fail closed).
     ///
     /// The snapshot's `arn` is `arn` as given (qualified when it was).
     ///
@@ -48,8 +59,8 @@ impl Aws {
     /// An [`AwsError`] when `GetFunction` fails other than with `ResourceNotFoundException`
     /// (including `AccessDeniedException`: the caller decides), when `GetFunction` answers with a
     /// `TagsError` (the tags could not be read: kind `AccessDenied`, code the `TagsError`'s
-    /// `ErrorCode`), or when `GetPolicy` or `GetFunctionUrlConfig` fail with anything but
-    /// not-found or access-denied (throttling, 5xx, no response).
+    /// `ErrorCode`), or when another read fails with anything but not-found or access-denied
+    /// (throttling, 5xx, no response).
     pub async fn fetch_snapshot(&self, arn: &FunctionArn) -> Result<Fetched, AwsError> {
         let function_name = arn.unqualified().to_string();
         let qualifier = arn.qualifier.as_ref().map(|q| q.as_str().to_owned());
@@ -71,11 +82,23 @@ impl Aws {
             .lambda
             .get_function_url_config()
             .function_name(&function_name)
+            .set_qualifier(qualifier.clone())
+            .send();
+        let get_invoke = self
+            .lambda
+            .get_function_event_invoke_config()
+            .function_name(&function_name)
             .set_qualifier(qualifier)
             .send();
-        let (function, policy, url) = tokio::join!(get_function, get_policy, get_url);
+        let get_signing = self
+            .lambda
+            .get_function_code_signing_config()
+            .function_name(&function_name)
+            .send();
+        let (function, policy, url, invoke, signing) =
+            tokio::join!(get_function, get_policy, get_url, get_invoke, get_signing);
 
-        let tags = match function {
+        let (tags, configuration) = match function {
             Ok(out) => {
                 if let Some(tags_error) = out.tags_error() {
                     tracing::warn!(
@@ -90,9 +113,14 @@ impl Aws {
                         code: tags_error.error_code().to_owned(),
                     });
                 }
-                out.tags()
+                let tags = out
+                    .tags()
                     .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                    .unwrap_or_else(BTreeMap::new)
+                    .unwrap_or_else(BTreeMap::new);
+                let reserved = out
+                    .concurrency()
+                    .and_then(|c| c.reserved_concurrent_executions());
+                (tags, configuration(out.configuration(), reserved))
             }
             Err(err) => {
                 let err = AwsError::from_sdk("GetFunction", resource_arn, &err);
@@ -128,12 +156,160 @@ impl Aws {
             ))?,
         };
 
+        let event_invoke_config = match invoke {
+            Ok(out) => Readable::read(Some(EventInvokeConfig {
+                on_failure_destination: out
+                    .destination_config()
+                    .and_then(|d| d.on_failure())
+                    .and_then(|f| f.destination())
+                    .map(str::to_owned),
+                on_success_destination: out
+                    .destination_config()
+                    .and_then(|d| d.on_success())
+                    .and_then(|f| f.destination())
+                    .map(str::to_owned),
+                maximum_retry_attempts: out.maximum_retry_attempts(),
+                maximum_event_age_in_seconds: out.maximum_event_age_in_seconds(),
+            })),
+            Err(err) => optional_part(AwsError::from_sdk(
+                "GetFunctionEventInvokeConfig",
+                &resource_arn,
+                &err,
+            ))?,
+        };
+
+        let code_signing_config_arn = match signing {
+            Ok(out) => Readable::read(
+                Some(out.code_signing_config_arn())
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_owned),
+            ),
+            Err(err) => optional_part(AwsError::from_sdk(
+                "GetFunctionCodeSigningConfig",
+                &resource_arn,
+                &err,
+            ))?,
+        };
+
+        let execution_role = match configuration.role.as_deref().filter(|r| !r.is_empty()) {
+            Some(role_arn) => self.fetch_execution_role(role_arn).await?,
+            None => Readable::read(None),
+        };
+
         Ok(Fetched::Found(FunctionSnapshot {
             arn: arn.clone(),
             tags,
             policy,
             url,
+            configuration: Readable::read(configuration),
+            event_invoke_config,
+            code_signing_config_arn,
+            execution_role,
         }))
+    }
+
+    /// Reads the resource-based policy of layer version `arn` with `GetLayerVersionPolicy`
+    /// (`LayerName` = the layer ARN, `VersionNumber`)
+    /// (<https://docs.aws.amazon.com/lambda/latest/api/API_GetLayerVersionPolicy.html>): one
+    /// read. `ResourceNotFoundException` (no policy, or the version was deleted) gives
+    /// `Read(None)`, access denied gives `Unreadable`.
+    ///
+    /// # Errors
+    /// An [`AwsError`] for throttling, transient failures and other errors.
+    pub async fn fetch_layer(&self, arn: &LayerVersionArn) -> Result<LayerSnapshot, AwsError> {
+        let resource_arn = arn.to_string();
+        let version = i64::try_from(arn.version).unwrap_or(i64::MAX);
+        let policy = match self
+            .lambda
+            .get_layer_version_policy()
+            .layer_name(arn.layer_arn())
+            .version_number(version)
+            .send()
+            .await
+        {
+            Ok(out) => Readable::read(out.policy().map(|json| PolicyDocument {
+                json: json.to_owned(),
+                revision_id: out.revision_id().map(str::to_owned),
+            })),
+            Err(err) => optional_part(AwsError::from_sdk(
+                "GetLayerVersionPolicy",
+                &resource_arn,
+                &err,
+            ))?,
+        };
+        Ok(LayerSnapshot {
+            arn: arn.clone(),
+            policy,
+        })
+    }
+}
+
+/// The rules' view of `GetFunction`'s `Configuration` and `Concurrency`. Environment values
+/// are wrapped in [`Redacted`] at once, so no log or debug output of the snapshot shows them.
+fn configuration(
+    c: Option<&aws_sdk_lambda::types::FunctionConfiguration>,
+    reserved: Option<i32>,
+) -> FunctionConfiguration {
+    let Some(c) = c else {
+        return FunctionConfiguration {
+            reserved_concurrent_executions: reserved,
+            ..FunctionConfiguration::default()
+        };
+    };
+    let environment = match c.environment() {
+        Some(env) => match env.error() {
+            Some(e) => Readable::Unreadable {
+                operation: "GetFunction".to_owned(),
+                error_code: e.error_code().unwrap_or("EnvironmentError").to_owned(),
+            },
+            None => Readable::read(
+                env.variables()
+                    .map(|vars| {
+                        vars.iter()
+                            .map(|(k, v)| (k.clone(), Redacted::new(v.as_str())))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            ),
+        },
+        None => Readable::read(BTreeMap::new()),
+    };
+    let vpc = c
+        .vpc_config()
+        .filter(|v| !v.subnet_ids().is_empty())
+        .map(|v| VpcConfig {
+            subnet_ids: v.subnet_ids().to_vec(),
+            security_group_ids: v.security_group_ids().to_vec(),
+            vpc_id: v.vpc_id().filter(|id| !id.is_empty()).map(str::to_owned),
+        });
+    FunctionConfiguration {
+        runtime: c.runtime().map(|r| r.as_str().to_owned()),
+        package_type: PackageType::parse(c.package_type().map(|p| p.as_str())),
+        role: c.role().map(str::to_owned),
+        kms_key_arn: c.kms_key_arn().filter(|k| !k.is_empty()).map(str::to_owned),
+        environment,
+        tracing_mode: TracingMode::parse(
+            c.tracing_config()
+                .and_then(|t| t.mode())
+                .map(|m| m.as_str()),
+        ),
+        dead_letter_target_arn: c
+            .dead_letter_config()
+            .and_then(|d| d.target_arn())
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned),
+        vpc,
+        layers: c
+            .layers()
+            .iter()
+            .filter_map(|l| l.arn().map(str::to_owned))
+            .collect(),
+        architectures: c
+            .architectures()
+            .iter()
+            .map(|a| a.as_str().to_owned())
+            .collect(),
+        reserved_concurrent_executions: reserved,
     }
 }
 

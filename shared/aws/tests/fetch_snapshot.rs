@@ -20,7 +20,7 @@ fn found(fetched: Fetched) -> FunctionSnapshot {
 }
 
 #[tokio::test]
-async fn reads_tags_policy_and_revision_id_in_three_reads() {
+async fn reads_tags_policy_and_revision_id_with_one_request_per_read() {
     // GIVEN a tagged function with two statements and no URL
     let moto = Moto::start();
     let setup = moto.setup();
@@ -70,15 +70,21 @@ async fn reads_tags_policy_and_revision_id_in_three_reads() {
     assert_eq!(policy.revision_id, expected_revision);
     assert_eq!(snapshot.url, Readable::read(None));
 
-    // AND exactly one request per read operation was sent
-    assert_eq!(aws.calls().reads(), 3);
+    // AND exactly one request per read operation was sent: five Lambda reads, and the role
+    // (which has no policies) with its two lists
+    assert_eq!(aws.calls().reads(), 8);
     assert_eq!(aws.calls().writes(), 0);
     assert_eq!(
         aws.calls().by_operation(),
         BTreeMap::from([
             ("GetFunction", 1),
+            ("GetFunctionCodeSigningConfig", 1),
+            ("GetFunctionEventInvokeConfig", 1),
             ("GetFunctionUrlConfig", 1),
-            ("GetPolicy", 1)
+            ("GetPolicy", 1),
+            ("iam:GetRole", 1),
+            ("iam:ListAttachedRolePolicies", 1),
+            ("iam:ListRolePolicies", 1),
         ])
     );
 }
@@ -94,7 +100,221 @@ async fn a_function_without_policy_or_url_reads_as_none() {
     assert_eq!(snapshot.policy, Readable::read(None));
     assert_eq!(snapshot.url, Readable::read(None));
     assert!(snapshot.tags.is_empty());
-    assert_eq!(aws.calls().reads(), 3);
+    assert_eq!(snapshot.event_invoke_config, Readable::read(None));
+    assert_eq!(snapshot.code_signing_config_arn, Readable::read(None));
+    assert_eq!(aws.calls().reads(), 8);
+}
+
+#[tokio::test]
+async fn configuration_invoke_config_and_the_role_with_managed_and_inline_policies_are_read() {
+    // GIVEN a function with variables, tracing and an on-failure destination, whose role has
+    // a customer managed policy (two versions, the second the default) and an inline policy
+    let moto = Moto::start();
+    let setup = moto.setup();
+    let arn = setup.create_function("configured", &[]).await;
+    let role = "warden-test-function-role";
+    let v1 = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+    let v2 = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Everything","Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    let policy_arn = setup
+        .iam
+        .create_policy()
+        .policy_name("app-policy")
+        .policy_document(v1)
+        .send()
+        .await
+        .expect("CreatePolicy")
+        .policy()
+        .and_then(|p| p.arn())
+        .expect("policy ARN")
+        .to_owned();
+    setup
+        .iam
+        .create_policy_version()
+        .policy_arn(&policy_arn)
+        .policy_document(v2)
+        .set_as_default(true)
+        .send()
+        .await
+        .expect("CreatePolicyVersion");
+    setup
+        .iam
+        .attach_role_policy()
+        .role_name(role)
+        .policy_arn(&policy_arn)
+        .send()
+        .await
+        .expect("AttachRolePolicy");
+    let inline = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:PassRole","Resource":"*"}]}"#;
+    setup
+        .iam
+        .put_role_policy()
+        .role_name(role)
+        .policy_name("deployer")
+        .policy_document(inline)
+        .send()
+        .await
+        .expect("PutRolePolicy");
+    setup
+        .lambda
+        .update_function_configuration()
+        .function_name("configured")
+        .environment(
+            aws_sdk_lambda::types::Environment::builder()
+                .variables("TABLE_NAME", "orders")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("UpdateFunctionConfiguration");
+    setup
+        .lambda
+        .put_function_event_invoke_config()
+        .function_name("configured")
+        .destination_config(
+            aws_sdk_lambda::types::DestinationConfig::builder()
+                .on_failure(
+                    aws_sdk_lambda::types::OnFailure::builder()
+                        .destination("arn:aws:sqs:us-east-1:123456789012:failed")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("PutFunctionEventInvokeConfig");
+
+    // WHEN the adapter reads it
+    let aws = Aws::new(&moto.sdk_config());
+    let snapshot = found(aws.fetch_snapshot(&arn).await.expect("fetch_snapshot"));
+
+    // THEN the configuration's variables are read, redacted in debug output
+    let config = snapshot.configuration.value().expect("configuration");
+    let vars = config.environment.value().expect("variables");
+    assert_eq!(vars["TABLE_NAME"].expose(), "orders");
+    assert!(!format!("{snapshot:?}").contains("orders\""));
+    assert_eq!(config.runtime.as_deref(), Some("python3.12"));
+    assert!(config.role.as_deref().is_some_and(|r| r.ends_with(role)));
+    // AND the event invoke configuration
+    let invoke = snapshot
+        .event_invoke_config
+        .value()
+        .and_then(Option::as_ref)
+        .expect("event invoke config");
+    assert_eq!(
+        invoke.on_failure_destination.as_deref(),
+        Some("arn:aws:sqs:us-east-1:123456789012:failed")
+    );
+    // AND the role: trust policy decoded, the managed policy's default version, the inline
+    // policy
+    let role_read = snapshot
+        .execution_role
+        .value()
+        .and_then(Option::as_ref)
+        .expect("role");
+    assert!(role_read.trust_policy.contains("lambda.amazonaws.com"));
+    let attached = role_read.attached.value().expect("attached policies");
+    assert_eq!(attached.len(), 1);
+    assert_eq!(attached[0].arn, policy_arn);
+    let doc: serde_json::Value =
+        serde_json::from_str(attached[0].document.value().expect("document")).expect("JSON");
+    assert_eq!(
+        doc["Statement"][0]["Sid"], "Everything",
+        "the default version is read"
+    );
+    let inline_read = role_read.inline.value().expect("inline policies");
+    assert_eq!(inline_read[0].name, "deployer");
+    assert!(inline_read[0]
+        .document
+        .value()
+        .is_some_and(|d| d.contains("iam:PassRole")));
+    // AND each read was one request
+    let by_op = aws.calls().by_operation();
+    for op in [
+        "iam:GetRole",
+        "iam:ListAttachedRolePolicies",
+        "iam:GetPolicy",
+        "iam:GetPolicyVersion",
+        "iam:ListRolePolicies",
+        "iam:GetRolePolicy",
+    ] {
+        assert_eq!(by_op.get(op), Some(&1), "{op}: {by_op:?}");
+    }
+    assert_eq!(aws.calls().reads(), 11);
+
+    // AND the rules see the role: LW019 names the managed policy's statement
+    let findings =
+        warden_rules::rules::evaluate(&snapshot, &warden_rules::rules::RuleConfig::default(), 0);
+    let ids: Vec<_> = findings
+        .iter()
+        .map(|f| (f.rule_id.as_str(), f.sid.clone()))
+        .collect();
+    assert!(
+        ids.contains(&("LW019", Some("policy/app-policy#0".to_owned()))),
+        "{ids:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_layer_version_policy_is_read() {
+    let moto = Moto::start();
+    let setup = moto.setup();
+    let published = setup
+        .lambda
+        .publish_layer_version()
+        .layer_name("shared-deps")
+        .content(
+            aws_sdk_lambda::types::LayerVersionContentInput::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(
+                    [0x50u8, 0x4b, 0x05, 0x06]
+                        .into_iter()
+                        .chain([0u8; 18])
+                        .collect::<Vec<u8>>(),
+                ))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("PublishLayerVersion");
+    let layer = warden_rules::ids::LayerVersionArn::parse(
+        published.layer_version_arn().expect("LayerVersionArn"),
+    )
+    .expect("layer version ARN");
+    let aws = Aws::new(&moto.sdk_config());
+
+    let before = aws.fetch_layer(&layer).await.expect("fetch_layer");
+    assert_eq!(before.policy, Readable::read(None), "no policy yet");
+
+    setup
+        .lambda
+        .add_layer_version_permission()
+        .layer_name("shared-deps")
+        .version_number(i64::try_from(layer.version).expect("version"))
+        .statement_id("public-read")
+        .action("lambda:GetLayerVersion")
+        .principal("*")
+        .send()
+        .await
+        .expect("AddLayerVersionPermission");
+    let after = aws.fetch_layer(&layer).await.expect("fetch_layer");
+    let doc = after
+        .policy
+        .value()
+        .and_then(Option::as_ref)
+        .expect("policy");
+    assert_eq!(sids_of(&doc.json), ["public-read"]);
+    let findings =
+        warden_rules::rules::evaluate_layer(&after, &warden_rules::rules::RuleConfig::default());
+    assert_eq!(
+        findings
+            .iter()
+            .map(|f| f.rule_id.as_str())
+            .collect::<Vec<_>>(),
+        ["LW018"]
+    );
+    assert_eq!(
+        aws.calls().by_operation().get("GetLayerVersionPolicy"),
+        Some(&2)
+    );
 }
 
 #[tokio::test]
@@ -262,9 +482,11 @@ async fn no_response_is_transient_and_every_retry_is_counted() {
         aws.calls().by_operation(),
         BTreeMap::from([
             ("GetFunction", 3),
+            ("GetFunctionCodeSigningConfig", 3),
+            ("GetFunctionEventInvokeConfig", 3),
             ("GetFunctionUrlConfig", 3),
             ("GetPolicy", 3)
         ])
     );
-    assert_eq!(aws.calls().reads(), 9);
+    assert_eq!(aws.calls().reads(), 15);
 }

@@ -14,6 +14,9 @@ use warden_rules::rules::{evaluate, RuleConfig};
 use warden_rules::snapshot::{FunctionSnapshot, PolicyDocument, Readable};
 use warden_rules::trigger;
 
+/// 2026-05-28T00:00:00Z: the evaluation time, in seconds since the Unix epoch.
+const NOW: i64 = 1_779_926_400;
+
 const EVENT: &str = include_str!("../../../events/add-permission-s3-unpinned-image-resizer.json");
 
 /// A policy of `n` statements mixing every verdict kind.
@@ -48,7 +51,10 @@ fn snapshot(n: usize) -> FunctionSnapshot {
             json: policy(n),
             revision_id: Some("rev".into()),
         })),
-        url: Readable::read(None),
+        ..FunctionSnapshot::empty(
+            FunctionArn::parse("arn:aws:lambda:us-east-1:123456789012:function:image-resizer")
+                .expect("valid ARN"),
+        )
     }
 }
 
@@ -70,7 +76,7 @@ fn bench(c: &mut Criterion) {
         let s = snapshot(n);
         group.bench_with_input(BenchmarkId::from_parameter(n), &s, |b, s| {
             b.iter(|| {
-                let findings = evaluate(black_box(s), &rc);
+                let findings = evaluate(black_box(s), &rc, NOW);
                 black_box(plan(findings, s, &config));
             })
         });

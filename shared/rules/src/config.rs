@@ -78,6 +78,20 @@ pub struct Config {
     pub max_replans: u32,
     /// `WARDEN_DISABLED_RULES`: comma-separated rule ids or slugs that do not run.
     pub disabled_rules: BTreeSet<RuleId>,
+    /// `WARDEN_ENABLED_RULES`: comma-separated rule ids or slugs of rules that are off by
+    /// default (`default_on: false` in the catalogue) and should run. A rule may not be both
+    /// enabled and disabled.
+    pub enabled_rules: BTreeSet<RuleId>,
+    /// `WARDEN_REQUIRED_TAGS`: comma-separated tag keys every function must carry (LW017).
+    /// Empty (the default): LW017 reports nothing.
+    pub required_tags: BTreeSet<String>,
+    /// `WARDEN_RUNTIME_WARNING_DAYS`: how many days before a runtime's deprecation date LW009
+    /// starts warning (default 90, at most 3650).
+    pub runtime_warning_days: u32,
+    /// `WARDEN_TRUSTED_LAYER_ACCOUNTS`: comma-separated account ids whose published layers
+    /// count as trusted (LW016), besides the function's own account and
+    /// `WARDEN_TRUSTED_ACCOUNTS`.
+    pub trusted_layer_accounts: BTreeSet<AccountId>,
 }
 
 impl Default for Config {
@@ -93,6 +107,10 @@ impl Default for Config {
             alert_min_severity: Severity::Low,
             max_replans: 3,
             disabled_rules: BTreeSet::new(),
+            enabled_rules: BTreeSet::new(),
+            required_tags: BTreeSet::new(),
+            runtime_warning_days: 90,
+            trusted_layer_accounts: BTreeSet::new(),
         }
     }
 }
@@ -222,6 +240,61 @@ impl Config {
             })?;
             c.disabled_rules.insert(id);
         }
+        for r in list(get("WARDEN_ENABLED_RULES")) {
+            let id = RuleId::parse(&r).ok_or_else(|| {
+                err(
+                    "WARDEN_ENABLED_RULES",
+                    r.clone(),
+                    "rule ids (LW014) or slugs (not-in-vpc)",
+                )
+            })?;
+            if c.disabled_rules.contains(&id) {
+                return Err(err(
+                    "WARDEN_ENABLED_RULES",
+                    r,
+                    "rules that are not also in WARDEN_DISABLED_RULES",
+                ));
+            }
+            c.enabled_rules.insert(id);
+        }
+        for key in list(get("WARDEN_REQUIRED_TAGS")) {
+            // Tag keys: 1-128 characters; the aws: prefix is reserved
+            // (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html).
+            let ok = key.chars().count() <= crate::tags::MAX_KEY_CHARS
+                && !key.to_ascii_lowercase().starts_with("aws:");
+            if !ok {
+                return Err(err(
+                    "WARDEN_REQUIRED_TAGS",
+                    key,
+                    "tag keys of at most 128 characters, not starting with aws:",
+                ));
+            }
+            c.required_tags.insert(key);
+        }
+        if let Some(v) = get("WARDEN_RUNTIME_WARNING_DAYS") {
+            c.runtime_warning_days = v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n <= 3650)
+                .ok_or_else(|| {
+                    err(
+                        "WARDEN_RUNTIME_WARNING_DAYS",
+                        v.clone(),
+                        "a whole number of days 0-3650",
+                    )
+                })?;
+        }
+        for a in list(get("WARDEN_TRUSTED_LAYER_ACCOUNTS")) {
+            let id = AccountId::parse(&a).map_err(|_| {
+                err(
+                    "WARDEN_TRUSTED_LAYER_ACCOUNTS",
+                    a.clone(),
+                    "12-digit account ids",
+                )
+            })?;
+            c.trusted_layer_accounts.insert(id);
+        }
         Ok(c)
     }
 }
@@ -262,6 +335,10 @@ mod tests {
             ("WARDEN_DISABLED_RULES", "LW005, confused-deputy"),
             ("WARDEN_REGIONS", "us-east-1, eu-west-1,us-east-1"),
             ("AWS_REGION", "ap-south-1"),
+            ("WARDEN_ENABLED_RULES", "not-in-vpc, LW013"),
+            ("WARDEN_REQUIRED_TAGS", "owner, cost-center"),
+            ("WARDEN_RUNTIME_WARNING_DAYS", "30"),
+            ("WARDEN_TRUSTED_LAYER_ACCOUNTS", "017000801446"),
         ])
         .unwrap();
         assert_eq!(c.regions, ["us-east-1", "eu-west-1"]);
@@ -277,6 +354,26 @@ mod tests {
             c.disabled_rules,
             [RuleId::LW002, RuleId::LW005].into_iter().collect()
         );
+        assert_eq!(
+            c.enabled_rules,
+            [RuleId::LW013, RuleId::LW014].into_iter().collect()
+        );
+        assert_eq!(
+            c.required_tags,
+            ["cost-center".to_owned(), "owner".to_owned()].into()
+        );
+        assert_eq!(c.runtime_warning_days, 30);
+        assert_eq!(c.trusted_layer_accounts.len(), 1);
+    }
+
+    #[test]
+    fn a_rule_cannot_be_enabled_and_disabled() {
+        let e = from(&[
+            ("WARDEN_DISABLED_RULES", "LW014"),
+            ("WARDEN_ENABLED_RULES", "not-in-vpc"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.variable, "WARDEN_ENABLED_RULES");
     }
 
     #[test]
@@ -306,6 +403,11 @@ mod tests {
             ("WARDEN_DISABLED_RULES", "LW999"),
             ("WARDEN_REGIONS", "Europe"),
             ("AWS_REGION", "us_east_1"),
+            ("WARDEN_ENABLED_RULES", "everything"),
+            ("WARDEN_REQUIRED_TAGS", "aws:cloudformation:stack-name"),
+            ("WARDEN_RUNTIME_WARNING_DAYS", "-1"),
+            ("WARDEN_RUNTIME_WARNING_DAYS", "9999"),
+            ("WARDEN_TRUSTED_LAYER_ACCOUNTS", "aws"),
         ] {
             let e = from(&[(k, v)]).unwrap_err();
             assert_eq!(e.variable, k);

@@ -52,6 +52,13 @@ pub enum LambdaApi {
     CreateAlias,
     /// `UpdateAlias`.
     UpdateAlias,
+    /// `PutFunctionEventInvokeConfig`: destinations and retries of asynchronous invocations.
+    PutFunctionEventInvokeConfig,
+    /// `PutFunctionCodeSigningConfig`.
+    PutFunctionCodeSigningConfig,
+    /// `AddLayerVersionPermission`: adds a statement to a layer version's resource-based
+    /// policy. The event names a layer version, not a function.
+    AddLayerVersionPermission,
 }
 
 impl LambdaApi {
@@ -71,6 +78,9 @@ impl LambdaApi {
         LambdaApi::PublishVersion,
         LambdaApi::CreateAlias,
         LambdaApi::UpdateAlias,
+        LambdaApi::PutFunctionEventInvokeConfig,
+        LambdaApi::PutFunctionCodeSigningConfig,
+        LambdaApi::AddLayerVersionPermission,
     ];
 
     /// The operation name as the Lambda API reference spells it, e.g. `AddPermission`.
@@ -90,6 +100,9 @@ impl LambdaApi {
             LambdaApi::PublishVersion => "PublishVersion",
             LambdaApi::CreateAlias => "CreateAlias",
             LambdaApi::UpdateAlias => "UpdateAlias",
+            LambdaApi::PutFunctionEventInvokeConfig => "PutFunctionEventInvokeConfig",
+            LambdaApi::PutFunctionCodeSigningConfig => "PutFunctionCodeSigningConfig",
+            LambdaApi::AddLayerVersionPermission => "AddLayerVersionPermission",
         }
     }
 }
@@ -180,6 +193,23 @@ event_names! {
     CreateAlias20150331 => CreateAlias,
     /// `UpdateAlias` (Lambda Developer Guide, CloudTrail management events list).
     UpdateAlias20150331 => UpdateAlias,
+    /// `PutFunctionEventInvokeConfig`: no suffix (CloudTrail User Guide, event history list).
+    PutFunctionEventInvokeConfig => PutFunctionEventInvokeConfig,
+    /// `PutFunctionCodeSigningConfig`: no suffix (CloudTrail User Guide, event history list).
+    PutFunctionCodeSigningConfig => PutFunctionCodeSigningConfig,
+    /// `AddLayerVersionPermission`, as recorded in real trails (layer API version
+    /// 2018-10-31).
+    AddLayerVersionPermission20181031 => AddLayerVersionPermission,
+    /// `AddLayerVersionPermission` without suffix, as the CloudTrail event history list
+    /// spells it; both are accepted.
+    AddLayerVersionPermission => AddLayerVersionPermission,
+}
+
+impl LambdaApi {
+    /// Whether the operation is about a layer version rather than a function.
+    pub fn is_layer_operation(self) -> bool {
+        matches!(self, LambdaApi::AddLayerVersionPermission)
+    }
 }
 
 impl EventName {
@@ -449,10 +479,12 @@ mod tests {
     }
 
     #[test]
-    fn function_url_names_carry_no_suffix() {
+    fn function_url_and_invoke_config_names_carry_no_suffix() {
         for api in [
             LambdaApi::CreateFunctionUrlConfig,
             LambdaApi::UpdateFunctionUrlConfig,
+            LambdaApi::PutFunctionEventInvokeConfig,
+            LambdaApi::PutFunctionCodeSigningConfig,
         ] {
             let names: Vec<_> = EventName::ALL
                 .iter()
@@ -471,6 +503,19 @@ mod tests {
                 "{api} has no event name"
             );
         }
+    }
+
+    #[test]
+    fn layer_permission_is_accepted_with_and_without_suffix() {
+        for name in [
+            "AddLayerVersionPermission20181031",
+            "AddLayerVersionPermission",
+        ] {
+            let parsed = EventName::parse(name);
+            assert_eq!(parsed.api(), Some(LambdaApi::AddLayerVersionPermission));
+            assert!(LambdaApi::AddLayerVersionPermission.is_layer_operation());
+        }
+        assert!(!LambdaApi::AddPermission.is_layer_operation());
     }
 
     #[test]
@@ -507,7 +552,7 @@ mod tests {
     fn unrelated_names_are_other() {
         for other in [
             "AttachRolePolicy",
-            "AddLayerVersionPermission20181031",
+            "AddLayerVersionPermission20150331",
             "PublishLayerVersion20181031",
             "DeleteFunction20150331",
         ] {

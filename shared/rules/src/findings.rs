@@ -163,7 +163,13 @@ pub struct Finding {
     pub severity: Severity,
     /// The evaluated function ARN (qualified when an alias or version was evaluated).
     pub resource_arn: String,
-    /// The `Sid` of the statement concerned, for policy findings.
+    /// What in the resource the finding is about: the `Sid` of the resource-based policy
+    /// statement concerned (function and layer policies); for other findings a stable
+    /// locator: `env/NAME` (an environment variable), `layer/ARN`, `policy/NAME#INDEX` and
+    /// `inline/NAME#INDEX` (a statement of an execution role's managed or inline policy),
+    /// `trust#INDEX` (a trust policy statement), or the unverified part (`execution-role`,
+    /// `environment`, ...). `None` when the finding is about the function as a whole. The
+    /// fingerprint tag is computed from rule ids and these values.
     pub sid: Option<String>,
     /// One sentence a human reads.
     pub message: String,

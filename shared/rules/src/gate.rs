@@ -140,8 +140,9 @@ impl fmt::Display for SkipReason {
 pub const LAMBDA_EVENT_SOURCE: &str = "lambda.amazonaws.com";
 
 /// Decides whether to go on with `trigger`. Checks, in order: failed call, unsupported event,
-/// wrong event source, self-initiated call (see [`self_initiated`]), no target, a target in
-/// another account or Region than the event's, own function (the target's name is in
+/// wrong event source, self-initiated call (see [`self_initiated`]), a layer event with its
+/// layer version ([`Gate::Go`]), no target, a target in another account or Region than the
+/// event's, own function (the target's name is in
 /// `config.self_identity.function_names`); otherwise [`Gate::Go`].
 pub fn decide(trigger: &Trigger, config: &Config) -> Gate {
     let me = &config.self_identity;
@@ -162,6 +163,10 @@ pub fn decide(trigger: &Trigger, config: &Config) -> Gate {
     }
     if let Some(reason) = self_initiated(&trigger.actor, me, &trigger.account) {
         return Gate::Skip(reason);
+    }
+    if trigger.layer.is_some() {
+        // A layer event: the layer version is evaluated, not a function.
+        return Gate::Go;
     }
     let Some(target) = &trigger.target else {
         return Gate::Skip(SkipReason::NoTarget);
@@ -246,6 +251,7 @@ mod tests {
             },
             error_code: None,
             target: Some(FunctionRef::parse("orders-api").unwrap()),
+            layer: None,
             shape: EnvelopeShape::EventBridge,
         }
     }
@@ -374,6 +380,25 @@ mod tests {
         let gate = decide(&t, &config());
         assert_eq!(
             gate.skip_reason().map(SkipReason::code),
+            Some("self_initiated")
+        );
+    }
+
+    #[test]
+    fn a_layer_event_goes_without_a_function() {
+        let mut t = trigger();
+        t.event_name = EventName::AddLayerVersionPermission20181031;
+        t.target = None;
+        t.layer = Some(
+            crate::ids::LayerVersionArn::parse(
+                "arn:aws:lambda:us-east-1:111122223333:layer:shared:1",
+            )
+            .unwrap(),
+        );
+        assert_eq!(decide(&t, &config()), Gate::Go);
+        t.actor.role_name = Some("lambda-warden-events-role".into());
+        assert_eq!(
+            decide(&t, &config()).skip_reason().map(SkipReason::code),
             Some("self_initiated")
         );
     }

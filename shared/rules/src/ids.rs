@@ -63,6 +63,9 @@ pub enum IdError {
     /// The string is not a bare name, partial ARN or full ARN of a Lambda function.
     #[error("{0:?} is not a Lambda function name or ARN")]
     FunctionRef(String),
+    /// The string is not a layer name or layer ARN, or the version is not a positive number.
+    #[error("{0:?} is not a Lambda layer name or ARN with a version number")]
+    LayerRef(String),
 }
 
 /// A 12-digit AWS account id, e.g. `111122223333`.
@@ -358,6 +361,102 @@ impl fmt::Display for FunctionArn {
     }
 }
 
+/// A Lambda layer version:
+/// `arn:PARTITION:lambda:REGION:ACCOUNT:layer:NAME:VERSION`
+/// (<https://docs.aws.amazon.com/lambda/latest/api/API_GetLayerVersionPolicy.html>; a layer
+/// name is 1-140 characters of `a-z A-Z 0-9 - _`, a version a positive integer).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LayerVersionArn {
+    /// `aws`, `aws-cn` or `aws-us-gov`.
+    pub partition: String,
+    /// e.g. `us-east-1`.
+    pub region: String,
+    /// The account that published the layer.
+    pub account: AccountId,
+    /// The layer name.
+    pub name: String,
+    /// The version number.
+    pub version: u64,
+}
+
+fn is_layer_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 140
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl LayerVersionArn {
+    /// Parses a full layer version ARN (`...:layer:NAME:VERSION`).
+    ///
+    /// # Errors
+    /// [`IdError::LayerRef`] for any other shape; [`IdError::AccountId`] for a bad account.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        let bad = || IdError::LayerRef(s.to_owned());
+        let parts: Vec<&str> = s.split(':').collect();
+        let ["arn", partition, "lambda", region, account, "layer", name, version] =
+            parts.as_slice()
+        else {
+            return Err(bad());
+        };
+        if partition.is_empty() || region.is_empty() || !is_layer_name(name) {
+            return Err(bad());
+        }
+        let version = version
+            .parse::<u64>()
+            .ok()
+            .filter(|v| *v > 0)
+            .ok_or_else(bad)?;
+        Ok(Self {
+            partition: (*partition).to_owned(),
+            region: (*region).to_owned(),
+            account: AccountId::parse(account)?,
+            name: (*name).to_owned(),
+            version,
+        })
+    }
+
+    /// The layer version named by an event's `layerName` (a name or a layer ARN without
+    /// version, as `AddLayerVersionPermission` accepts it) and `versionNumber`, completed
+    /// with `defaults` where `layer_name` is a bare name.
+    ///
+    /// # Errors
+    /// [`IdError::LayerRef`] when `layer_name` is neither form or `version` is 0.
+    pub fn from_parts(
+        layer_name: &str,
+        version: u64,
+        defaults: &ArnDefaults,
+    ) -> Result<Self, IdError> {
+        if version == 0 {
+            return Err(IdError::LayerRef(format!("{layer_name}:{version}")));
+        }
+        if is_layer_name(layer_name) {
+            return Ok(Self {
+                partition: defaults.partition.clone(),
+                region: defaults.region.clone(),
+                account: defaults.account.clone(),
+                name: layer_name.to_owned(),
+                version,
+            });
+        }
+        Self::parse(&format!("{layer_name}:{version}"))
+    }
+
+    /// The layer ARN without the version (`LayerName` for `GetLayerVersionPolicy`).
+    pub fn layer_arn(&self) -> String {
+        format!(
+            "arn:{}:lambda:{}:{}:layer:{}",
+            self.partition, self.region, self.account, self.name
+        )
+    }
+}
+
+impl fmt::Display for LayerVersionArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.layer_arn(), self.version)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,5 +562,43 @@ mod tests {
             resolved.to_string(),
             "arn:aws:lambda:eu-west-1:444455556666:function:orders-api"
         );
+    }
+
+    #[test]
+    fn layer_versions_parse_from_arns_and_event_parts() {
+        let arn = "arn:aws:lambda:us-east-1:111122223333:layer:example-extension-layer:1";
+        let l = LayerVersionArn::parse(arn).unwrap();
+        assert_eq!(l.account.as_str(), "111122223333");
+        assert_eq!((l.name.as_str(), l.version), ("example-extension-layer", 1));
+        assert_eq!(l.to_string(), arn);
+        let defaults = ArnDefaults {
+            partition: "aws".into(),
+            region: "us-east-1".into(),
+            account: AccountId::parse("111122223333").unwrap(),
+        };
+        assert_eq!(
+            LayerVersionArn::from_parts("example-extension-layer", 1, &defaults).unwrap(),
+            l
+        );
+        assert_eq!(
+            LayerVersionArn::from_parts(
+                "arn:aws:lambda:us-east-1:111122223333:layer:example-extension-layer",
+                1,
+                &defaults
+            )
+            .unwrap(),
+            l
+        );
+        for bad in [
+            "arn:aws:lambda:us-east-1:111122223333:layer:x:0",
+            "arn:aws:lambda:us-east-1:111122223333:layer:x",
+            "arn:aws:lambda:us-east-1:111122223333:function:x:1",
+            "arn:aws:lambda:us-east-1:1111:layer:x:1",
+            "arn:aws:lambda:us-east-1:111122223333:layer:x y:1",
+        ] {
+            assert!(LayerVersionArn::parse(bad).is_err(), "{bad}");
+        }
+        assert!(LayerVersionArn::from_parts("x", 0, &defaults).is_err());
+        assert!(LayerVersionArn::from_parts("bad name", 1, &defaults).is_err());
     }
 }

@@ -23,6 +23,7 @@ pub mod plan;
 pub mod policy;
 pub mod report;
 pub mod rules;
+pub mod secrets;
 pub mod snapshot;
 pub mod tags;
 pub mod trigger;

@@ -363,7 +363,9 @@ mod tests {
                 json: "{}".into(),
                 revision_id: Some("rev-1".into()),
             })),
-            url: Readable::read(None),
+            ..FunctionSnapshot::empty(
+                FunctionArn::parse("arn:aws:lambda:us-east-1:123456789012:function:f").unwrap(),
+            )
         }
     }
 

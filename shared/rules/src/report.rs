@@ -44,7 +44,7 @@ pub struct AuditRecord {
     pub event_id: String,
     /// The CloudTrail `eventName`, suffix included.
     pub event_name: String,
-    /// The evaluated function ARN.
+    /// The evaluated function ARN (for a layer event, the layer version ARN).
     pub function_arn: String,
     /// The mode in force.
     pub mode: Mode,
@@ -153,6 +153,12 @@ pub fn alert(record: &AuditRecord) -> Result<Alert, serde_json::Error> {
         .function_arn
         .split(":function:")
         .nth(1)
+        .or_else(|| {
+            record
+                .function_arn
+                .split_once(":layer:")
+                .map(|(_, layer)| layer)
+        })
         .unwrap_or(&record.function_arn);
     let severity = worst.map_or("INFO", |s| s.as_str());
     let mut subject = ascii_line(&format!(

@@ -23,7 +23,9 @@ use serde_json::{Map, Value};
 use thiserror::Error;
 
 use crate::event_name::{EventName, LambdaApi};
-use crate::ids::{AccountId, ArnDefaults, FunctionArn, FunctionRef, IdError, Qualifier};
+use crate::ids::{
+    AccountId, ArnDefaults, FunctionArn, FunctionRef, IdError, LayerVersionArn, Qualifier,
+};
 
 /// The `detail-type` EventBridge gives CloudTrail management events of API calls.
 pub const CLOUDTRAIL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
@@ -161,6 +163,16 @@ pub enum EventError {
         /// The event.
         event_name: EventName,
     },
+    /// A successful call of a supported layer event (`AddLayerVersionPermission`) names no
+    /// layer version in `requestParameters.layerName` and `requestParameters.versionNumber`.
+    #[error(
+        "{event_name} succeeded but names no layer version in requestParameters.layerName and \
+         requestParameters.versionNumber"
+    )]
+    NoLayer {
+        /// The event.
+        event_name: EventName,
+    },
     /// A value too large to decode.
     #[error("{path}: {bytes} bytes is more than the limit of {limit} bytes")]
     TooLarge {
@@ -186,12 +198,13 @@ impl EventError {
             | EventError::NotCloudTrail { .. }
             | EventError::BadIdentifier { .. }
             | EventError::NoFunction { .. }
+            | EventError::NoLayer { .. }
             | EventError::TooLarge { .. } => true,
         }
     }
 
-    /// The JSON path the error is about; `None` for [`EventError::NoFunction`], which is about
-    /// several fields.
+    /// The JSON path the error is about; `None` for [`EventError::NoFunction`] and
+    /// [`EventError::NoLayer`], which are about several fields.
     pub fn path(&self) -> Option<&str> {
         match self {
             EventError::NotAnObject { path, .. }
@@ -202,7 +215,7 @@ impl EventError {
             | EventError::BadIdentifier { path, .. }
             | EventError::TooLarge { path, .. } => Some(path),
             EventError::NotCloudTrail { .. } => Some("detail-type"),
-            EventError::NoFunction { .. } => None,
+            EventError::NoFunction { .. } | EventError::NoLayer { .. } => None,
         }
     }
 
@@ -217,6 +230,7 @@ impl EventError {
             EventError::NotCloudTrail { .. } => "not_cloudtrail",
             EventError::BadIdentifier { .. } => "bad_identifier",
             EventError::NoFunction { .. } => "no_function",
+            EventError::NoLayer { .. } => "no_layer",
             EventError::TooLarge { .. } => "too_large",
         }
     }
@@ -282,8 +296,12 @@ pub struct Trigger {
     pub error_code: Option<String>,
     /// The function the event is about, qualifier kept. `None` when a failed call or an
     /// unsupported event names no function, or when the event is about another kind of Lambda
-    /// resource (e.g. `TagResource` on an event source mapping).
+    /// resource (e.g. `TagResource` on an event source mapping), and for layer events.
     pub target: Option<FunctionRef>,
+    /// The layer version a layer event (`AddLayerVersionPermission`) is about, completed to a
+    /// full ARN with the event's partition, region and account when `layerName` was a bare
+    /// name. `None` for every other event.
+    pub layer: Option<LayerVersionArn>,
     /// How the record was delivered.
     pub shape: EnvelopeShape,
 }
@@ -340,7 +358,9 @@ pub fn parse(event: &Value) -> Result<Trigger, EventError> {
     let shape = delivered.shape;
 
     let best_effort = error_code.is_some() || !event_name.is_supported();
+    let is_layer_event = event_name.api().is_some_and(|api| api.is_layer_operation());
     let target = match locate_function(&rec, &event_name) {
+        _ if is_layer_event => None,
         Ok(Located::Function(f)) => Some(f),
         Ok(Located::OtherResource) => None,
         Ok(Located::Nothing) if best_effort => None,
@@ -357,6 +377,27 @@ pub fn parse(event: &Value) -> Result<Trigger, EventError> {
         .or_else(|| actor.arn.as_deref().and_then(arn_partition))
         .unwrap_or_else(|| partition_of_region(&region).to_owned());
 
+    let layer = if is_layer_event {
+        let defaults = ArnDefaults {
+            partition: partition.clone(),
+            region: region.clone(),
+            account: account.clone(),
+        };
+        match locate_layer(&rec, &defaults) {
+            Ok(Some(layer)) => Some(layer),
+            Ok(None) if best_effort => None,
+            Ok(None) => return Err(EventError::NoLayer { event_name }),
+            Err(_) if best_effort => None,
+            Err(e) => return Err(e),
+        }
+    } else {
+        None
+    };
+    let partition = match &layer {
+        Some(l) => l.partition.clone(),
+        None => partition,
+    };
+
     Ok(Trigger {
         event_id,
         event_name,
@@ -368,6 +409,7 @@ pub fn parse(event: &Value) -> Result<Trigger, EventError> {
         actor,
         error_code,
         target,
+        layer,
         shape,
     })
 }
@@ -550,6 +592,39 @@ pub(crate) fn header(rec: &Node<'_>, env: Option<&Node<'_>>) -> Result<Header, E
         account,
         actor,
     })
+}
+
+/// The layer version of an `AddLayerVersionPermission` event: `requestParameters.layerName`
+/// (a name or a layer ARN) and `requestParameters.versionNumber` (a number, or a string of
+/// digits) (<https://docs.aws.amazon.com/lambda/latest/api/API_AddLayerVersionPermission.html>).
+/// `None` when either is absent.
+fn locate_layer(
+    rec: &Node<'_>,
+    defaults: &ArnDefaults,
+) -> Result<Option<LayerVersionArn>, EventError> {
+    let Some(request) = rec.opt_object(&["requestParameters"])? else {
+        return Ok(None);
+    };
+    let (Some(name), Some(version)) = (
+        request.opt_str(&["layerName"])?,
+        request.opt_text(&["versionNumber"])?,
+    ) else {
+        return Ok(None);
+    };
+    let number = version
+        .parse::<u64>()
+        .map_err(|_| EventError::InvalidValue {
+            path: request.path(&["versionNumber"]),
+            value: excerpt(&version),
+            expected: "a positive layer version number",
+        })?;
+    LayerVersionArn::from_parts(name, number, defaults)
+        .map(Some)
+        .map_err(|source| EventError::BadIdentifier {
+            path: request.path(&["layerName"]),
+            value: excerpt(name),
+            source,
+        })
 }
 
 /// The partition of a Region code: `cn-*` → `aws-cn`, `us-gov-*` → `aws-us-gov`, else `aws`
@@ -911,7 +986,10 @@ fn locate_function(rec: &Node<'_>, event_name: &EventName) -> Result<Located, Ev
             | LambdaApi::TagResource
             | LambdaApi::UntagResource
             | LambdaApi::PutFunctionConcurrency
-            | LambdaApi::DeleteFunctionConcurrency,
+            | LambdaApi::DeleteFunctionConcurrency
+            | LambdaApi::PutFunctionEventInvokeConfig
+            | LambdaApi::PutFunctionCodeSigningConfig
+            | LambdaApi::AddLayerVersionPermission,
         )
         | None => {}
     }
@@ -1102,6 +1180,36 @@ mod tests {
             "arn:aws:lambda:us-east-1:111122223333:function:orders-api"
         ));
         assert!(!is_other_lambda_resource("orders-api"));
+    }
+
+    #[test]
+    fn layer_events_name_the_layer_version_not_a_function() {
+        let t = parse(&minimal(json!({
+            "eventName": "AddLayerVersionPermission20181031",
+            "eventSource": "lambda.amazonaws.com",
+            "requestParameters": {"layerName": "shared-deps", "versionNumber": 3,
+                "principal": "*", "statementId": "s", "action": "lambda:GetLayerVersion"},
+        })))
+        .unwrap();
+        assert_eq!(t.target, None);
+        assert_eq!(
+            t.layer.map(|l| l.to_string()).as_deref(),
+            Some("arn:aws:lambda:us-east-1:111122223333:layer:shared-deps:3")
+        );
+        let e = parse(&minimal(json!({
+            "eventName": "AddLayerVersionPermission",
+            "eventSource": "lambda.amazonaws.com",
+            "requestParameters": {"principal": "*"},
+        })))
+        .unwrap_err();
+        assert_eq!(e.code(), "no_layer");
+        let e = parse(&minimal(json!({
+            "eventName": "AddLayerVersionPermission",
+            "eventSource": "lambda.amazonaws.com",
+            "requestParameters": {"layerName": "x", "versionNumber": "one"},
+        })))
+        .unwrap_err();
+        assert_eq!(e.path(), Some("detail.requestParameters.versionNumber"));
     }
 
     #[test]

@@ -113,6 +113,9 @@ const EVENTS: &[Row] = &[
     row("create-function-orders-api.json", "CreateFunction20150331", Some("orders-api"), None, DEMO, USE1, None, Some("ci-deploy-role")),
     row("update-function-configuration-orders-api.json", "UpdateFunctionConfiguration20150331v2", Some("orders-api"), None, DEMO, USE1, None, Some("ci-deploy-role")),
     row("create-alias-live-orders-api.json", "CreateAlias20150331", Some("orders-api"), Some("live"), DEMO, USE1, None, None),
+    row("put-function-event-invoke-config-orders-api.json", "PutFunctionEventInvokeConfig", Some("orders-api"), None, DEMO, USE1, None, None),
+    row("put-function-code-signing-config-orders-api.json", "PutFunctionCodeSigningConfig", Some("orders-api"), None, DEMO, USE1, None, None),
+    row("add-layer-version-permission-public-shared-deps.json", "AddLayerVersionPermission20181031", None, None, DEMO, USE1, None, None),
     // IAM events (handled by `iam_trigger`, see tests/iam_trigger_events.rs) name no function.
     row("iam-attach-role-policy-admin-demo-function-role.json", "AttachRolePolicy", None, None, DEMO, USE1, None, None),
     row("iam-detach-role-policy-demo-function-role.json", "DetachRolePolicy", None, None, DEMO, USE1, None, Some(SSO_ROLE)),
@@ -541,6 +544,8 @@ fn gate_decisions() {
         (ev("create-function-url-none-public-webhook.json"), warden_config(), None),
         (ev("tag-resource-opt-in-orders-api.json"), warden_config(), None),
         (ev("create-alias-live-orders-api.json"), warden_config(), None),
+        (ev("add-layer-version-permission-public-shared-deps.json"), warden_config(), None),
+        (ev("put-function-event-invoke-config-orders-api.json"), warden_config(), None),
         (ev("remove-permission-by-lambda-warden.json"), warden_config(), Some("self_initiated")),
         // Not by its session name alone: anyone may choose any session name.
         (ev("remove-permission-by-lambda-warden.json"), config_with(&[], &["lambda-warden-events"]), None),
@@ -551,7 +556,7 @@ fn gate_decisions() {
         (rf(self_ref), config_with(&[], &["lambda-remediator"]), None),
         (rf(self_ref), warden_config(), None),
         (rf("iam-AttachRolePolicy-execution-role-AdministratorAccess.json"), warden_config(), Some("unsupported_event")),
-        (rf("lambda-AddLayerVersionPermission20181031-principal-star-no-org.json"), warden_config(), Some("unsupported_event")),
+        (rf("lambda-AddLayerVersionPermission20181031-principal-star-no-org.json"), warden_config(), None),
         (rf("lambda-AddPermission20150331v2-errorCode-AccessDenied.json"), warden_config(), Some("failed_call")),
     ];
     for (path, config, expected) in cases {
@@ -564,6 +569,25 @@ fn gate_decisions() {
             "{name} with {:?}",
             config.self_identity
         );
+    }
+}
+
+#[test]
+fn layer_permission_events_name_the_layer_version() {
+    for (path, arn) in [
+        (
+            events_dir().join("add-layer-version-permission-public-shared-deps.json"),
+            "arn:aws:lambda:us-east-1:123456789012:layer:shared-deps:1",
+        ),
+        (
+            fixtures_dir("reference")
+                .join("lambda-AddLayerVersionPermission20181031-principal-star-no-org.json"),
+            "arn:aws:lambda:us-east-1:111122223333:layer:example-extension-layer:1",
+        ),
+    ] {
+        let t = trigger::parse(&load(&path)).unwrap();
+        assert_eq!(t.target, None, "{path:?}");
+        assert_eq!(t.layer.map(|l| l.to_string()).as_deref(), Some(arn));
     }
 }
 

@@ -10,6 +10,7 @@
 //! - <https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html>
 
 mod condition;
+pub mod identity;
 mod model;
 mod pattern;
 mod verdict;

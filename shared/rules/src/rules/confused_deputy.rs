@@ -42,6 +42,11 @@ declare_rule! {
     default_on: true,
     fix: FixSafety::Unsafe,
     since: "0.1.0",
+    security_hub: "",
+    config_rule: "",
+    checkov: "CKV_AWS_364",
+    prowler: "",
+    beyond: "Checks the value of the pin, not only its presence: an S3 bucket ARN carries no account, so `aws:SourceArn` alone does not pin it; adds the missing `aws:SourceAccount` rather than deleting the grant.",
 }
 
 pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {

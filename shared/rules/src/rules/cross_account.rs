@@ -34,6 +34,11 @@ declare_rule! {
     default_on: true,
     fix: FixSafety::Manual,
     since: "0.1.0",
+    security_hub: "",
+    config_rule: "",
+    checkov: "",
+    prowler: "awslambda_function_not_publicly_accessible",
+    beyond: "Tells a named foreign account from the public, against the configured trusted accounts and organization.",
 }
 
 pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {

@@ -12,15 +12,35 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::findings::{Finding, FixSafety, Severity};
 use crate::ids::AccountId;
-use crate::policy::{verdict, ResourcePolicy, TrustContext, Verdict};
-use crate::snapshot::{FunctionSnapshot, Readable};
+use crate::policy::{verdict, PolicyParseError, ResourcePolicy, TrustContext, Verdict};
+use crate::snapshot::{FunctionSnapshot, LayerSnapshot, Readable};
 
+mod code_signing;
 mod confused_deputy;
 mod cross_account;
+mod deprecated_runtime;
+mod env_not_cmk;
+mod failure_destination;
+mod not_in_vpc;
 mod public_invoke;
+mod public_layer;
 mod public_url;
+mod required_tags;
+mod reserved_concurrency;
+pub(crate) mod role;
+mod role_admin;
+mod role_passrole;
+mod role_privesc;
+mod role_service_wildcard;
+mod role_trust;
+mod role_trust_source;
+pub mod runtimes;
+mod secrets_in_env;
+mod tracing_disabled;
+mod untrusted_layer;
 mod unverified_state;
 mod url_cors;
+mod vpc_single_az;
 
 /// Declares a rule's metadata, capturing its doc comment as the catalogue text.
 macro_rules! declare_rule {
@@ -32,7 +52,12 @@ macro_rules! declare_rule {
         severity: $severity:expr,
         default_on: $on:literal,
         fix: $fix:expr,
-        since: $since:literal $(,)?
+        since: $since:literal,
+        security_hub: $sh:literal,
+        config_rule: $cr:literal,
+        checkov: $ck:literal,
+        prowler: $pr:literal,
+        beyond: $beyond:literal $(,)?
     ) => {
         /// This rule's metadata and documentation.
         pub(crate) const META: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
@@ -43,6 +68,11 @@ macro_rules! declare_rule {
             default_on: $on,
             fix: $fix,
             since: $since,
+            security_hub: $sh,
+            config_rule: $cr,
+            checkov: $ck,
+            prowler: $pr,
+            beyond: $beyond,
             doc: concat!($($doc, "\n"),*),
         };
     };
@@ -64,6 +94,42 @@ pub enum RuleId {
     LW005,
     /// unverified-state
     LW006,
+    /// secrets-in-environment
+    LW007,
+    /// environment-not-encrypted-with-cmk
+    LW008,
+    /// deprecated-runtime
+    LW009,
+    /// tracing-disabled
+    LW010,
+    /// no-failure-destination
+    LW011,
+    /// no-reserved-concurrency
+    LW012,
+    /// no-code-signing
+    LW013,
+    /// not-in-vpc
+    LW014,
+    /// vpc-single-az
+    LW015,
+    /// untrusted-layer-account
+    LW016,
+    /// required-tags-missing
+    LW017,
+    /// public-layer-version
+    LW018,
+    /// execution-role-admin-access
+    LW019,
+    /// execution-role-service-wildcard
+    LW020,
+    /// execution-role-passrole-wildcard
+    LW021,
+    /// execution-role-privilege-escalation
+    LW022,
+    /// execution-role-untrusted-trust
+    LW023,
+    /// execution-role-trust-no-source-account
+    LW024,
 }
 
 impl RuleId {
@@ -75,6 +141,24 @@ impl RuleId {
         RuleId::LW004,
         RuleId::LW005,
         RuleId::LW006,
+        RuleId::LW007,
+        RuleId::LW008,
+        RuleId::LW009,
+        RuleId::LW010,
+        RuleId::LW011,
+        RuleId::LW012,
+        RuleId::LW013,
+        RuleId::LW014,
+        RuleId::LW015,
+        RuleId::LW016,
+        RuleId::LW017,
+        RuleId::LW018,
+        RuleId::LW019,
+        RuleId::LW020,
+        RuleId::LW021,
+        RuleId::LW022,
+        RuleId::LW023,
+        RuleId::LW024,
     ];
 
     /// `LW001`, ...
@@ -86,6 +170,24 @@ impl RuleId {
             RuleId::LW004 => "LW004",
             RuleId::LW005 => "LW005",
             RuleId::LW006 => "LW006",
+            RuleId::LW007 => "LW007",
+            RuleId::LW008 => "LW008",
+            RuleId::LW009 => "LW009",
+            RuleId::LW010 => "LW010",
+            RuleId::LW011 => "LW011",
+            RuleId::LW012 => "LW012",
+            RuleId::LW013 => "LW013",
+            RuleId::LW014 => "LW014",
+            RuleId::LW015 => "LW015",
+            RuleId::LW016 => "LW016",
+            RuleId::LW017 => "LW017",
+            RuleId::LW018 => "LW018",
+            RuleId::LW019 => "LW019",
+            RuleId::LW020 => "LW020",
+            RuleId::LW021 => "LW021",
+            RuleId::LW022 => "LW022",
+            RuleId::LW023 => "LW023",
+            RuleId::LW024 => "LW024",
         }
     }
 
@@ -129,43 +231,134 @@ pub struct RuleMeta {
     pub fix: FixSafety,
     /// The version that introduced it.
     pub since: &'static str,
+    /// The equivalent AWS Security Hub control (e.g. `Lambda.1`); empty when none.
+    pub security_hub: &'static str,
+    /// The equivalent AWS Config managed rule (e.g. `lambda-dlq-check`); empty when none.
+    pub config_rule: &'static str,
+    /// The equivalent Checkov check (e.g. `CKV_AWS_116`); empty when none.
+    pub checkov: &'static str,
+    /// The equivalent Prowler check (e.g. `awslambda_function_inside_vpc`); empty when none.
+    pub prowler: &'static str,
+    /// What lambda-warden checks beyond those tools (one sentence); empty when nothing.
+    pub beyond: &'static str,
     /// Markdown: what it flags, why it matters, remediation, fix safety, references.
     pub doc: &'static str,
+}
+
+/// What a rule looks at.
+#[derive(Clone, Copy)]
+pub enum Check {
+    /// A function: the check is a pure function of the function's evaluation context.
+    Function(fn(&Context<'_>) -> Vec<Finding>),
+    /// A layer version (layer events): a pure function of the layer's evaluation context.
+    Layer(fn(&LayerContext<'_>) -> Vec<Finding>),
 }
 
 /// A rule: metadata plus a pure check.
 pub struct Rule {
     /// Metadata and documentation.
     pub meta: RuleMeta,
-    /// The check: a pure function of the evaluation context.
-    pub check: fn(&Context<'_>) -> Vec<Finding>,
+    /// The check.
+    pub check: Check,
 }
 
 /// Every rule, in id order.
 pub static RULES: &[Rule] = &[
     Rule {
         meta: public_invoke::META,
-        check: public_invoke::check,
+        check: Check::Function(public_invoke::check),
     },
     Rule {
         meta: confused_deputy::META,
-        check: confused_deputy::check,
+        check: Check::Function(confused_deputy::check),
     },
     Rule {
         meta: cross_account::META,
-        check: cross_account::check,
+        check: Check::Function(cross_account::check),
     },
     Rule {
         meta: public_url::META,
-        check: public_url::check,
+        check: Check::Function(public_url::check),
     },
     Rule {
         meta: url_cors::META,
-        check: url_cors::check,
+        check: Check::Function(url_cors::check),
     },
     Rule {
         meta: unverified_state::META,
-        check: unverified_state::check,
+        check: Check::Function(unverified_state::check),
+    },
+    Rule {
+        meta: secrets_in_env::META,
+        check: Check::Function(secrets_in_env::check),
+    },
+    Rule {
+        meta: env_not_cmk::META,
+        check: Check::Function(env_not_cmk::check),
+    },
+    Rule {
+        meta: deprecated_runtime::META,
+        check: Check::Function(deprecated_runtime::check),
+    },
+    Rule {
+        meta: tracing_disabled::META,
+        check: Check::Function(tracing_disabled::check),
+    },
+    Rule {
+        meta: failure_destination::META,
+        check: Check::Function(failure_destination::check),
+    },
+    Rule {
+        meta: reserved_concurrency::META,
+        check: Check::Function(reserved_concurrency::check),
+    },
+    Rule {
+        meta: code_signing::META,
+        check: Check::Function(code_signing::check),
+    },
+    Rule {
+        meta: not_in_vpc::META,
+        check: Check::Function(not_in_vpc::check),
+    },
+    Rule {
+        meta: vpc_single_az::META,
+        check: Check::Function(vpc_single_az::check),
+    },
+    Rule {
+        meta: untrusted_layer::META,
+        check: Check::Function(untrusted_layer::check),
+    },
+    Rule {
+        meta: required_tags::META,
+        check: Check::Function(required_tags::check),
+    },
+    Rule {
+        meta: public_layer::META,
+        check: Check::Layer(public_layer::check),
+    },
+    Rule {
+        meta: role_admin::META,
+        check: Check::Function(role_admin::check),
+    },
+    Rule {
+        meta: role_service_wildcard::META,
+        check: Check::Function(role_service_wildcard::check),
+    },
+    Rule {
+        meta: role_passrole::META,
+        check: Check::Function(role_passrole::check),
+    },
+    Rule {
+        meta: role_privesc::META,
+        check: Check::Function(role_privesc::check),
+    },
+    Rule {
+        meta: role_trust::META,
+        check: Check::Function(role_trust::check),
+    },
+    Rule {
+        meta: role_trust_source::META,
+        check: Check::Function(role_trust_source::check),
     },
 ];
 
@@ -183,7 +376,7 @@ pub struct RetiredRule {
 /// Retired rule ids. None yet.
 pub static RETIRED: &[RetiredRule] = &[];
 
-/// Which rules run, and who counts as trusted.
+/// Which rules run, who counts as trusted, and the rules' settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleConfig {
     /// Accounts whose principals count as restricted.
@@ -192,6 +385,21 @@ pub struct RuleConfig {
     pub organization_id: Option<String>,
     /// Rules switched off.
     pub disabled: BTreeSet<RuleId>,
+    /// Rules that are off by default, switched on.
+    pub enabled: BTreeSet<RuleId>,
+    /// Tag keys every function must carry (LW017).
+    pub required_tags: BTreeSet<String>,
+    /// Days before a runtime's deprecation date that LW009 warns (MEDIUM).
+    pub runtime_warning_days: u32,
+    /// Accounts whose layers are trusted, besides the function's own and `trusted_accounts`.
+    pub trusted_layer_accounts: BTreeSet<AccountId>,
+}
+
+impl Default for RuleConfig {
+    /// The rule settings of [`Config::default`].
+    fn default() -> Self {
+        RuleConfig::from(&Config::default())
+    }
 }
 
 impl From<&Config> for RuleConfig {
@@ -200,7 +408,19 @@ impl From<&Config> for RuleConfig {
             trusted_accounts: c.trusted_accounts.clone(),
             organization_id: c.organization_id.clone(),
             disabled: c.disabled_rules.clone(),
+            enabled: c.enabled_rules.clone(),
+            required_tags: c.required_tags.clone(),
+            runtime_warning_days: c.runtime_warning_days,
+            trusted_layer_accounts: c.trusted_layer_accounts.clone(),
         }
+    }
+}
+
+impl RuleConfig {
+    /// Whether `rule` runs: on by default and not disabled, or off by default and enabled
+    /// (`WARDEN_ENABLED_RULES`); a disabled rule never runs.
+    pub fn runs(&self, rule: &RuleMeta) -> bool {
+        !self.disabled.contains(&rule.id) && (rule.default_on || self.enabled.contains(&rule.id))
     }
 }
 
@@ -224,35 +444,23 @@ pub enum PolicyView {
         error_code: String,
     },
     /// The document could not be parsed.
-    Unparseable(crate::policy::PolicyParseError),
+    Unparseable(PolicyParseError),
 }
 
-/// Everything a rule may look at: the snapshot, and the policy parsed and judged once.
-pub struct Context<'a> {
-    /// The fetched state.
-    pub snapshot: &'a FunctionSnapshot,
-    /// The policy and its verdicts.
-    pub policy: PolicyView,
-    /// Who counts as trusted.
-    pub trust: TrustContext,
-}
-
-impl<'a> Context<'a> {
-    /// Parses the snapshot's policy and judges every statement.
-    pub fn new(snapshot: &'a FunctionSnapshot, config: &RuleConfig) -> Self {
-        let trust = TrustContext {
-            function_account: snapshot.arn.account.clone(),
-            trusted_accounts: config.trusted_accounts.clone(),
-            organization_id: config.organization_id.clone(),
-        };
-        let policy = match &snapshot.policy {
+impl PolicyView {
+    /// Parses a read policy document and judges each statement against `trust`.
+    pub fn judge(
+        policy: &Readable<Option<crate::snapshot::PolicyDocument>>,
+        trust: &TrustContext,
+    ) -> Self {
+        match policy {
             Readable::Read { value: None } => PolicyView::Absent,
             Readable::Read { value: Some(doc) } => match ResourcePolicy::parse(&doc.json) {
                 Ok(policy) => {
                     let verdicts = policy
                         .statements
                         .iter()
-                        .map(|s| verdict(s, &trust))
+                        .map(|s| verdict(s, trust))
                         .collect();
                     PolicyView::Parsed { policy, verdicts }
                 }
@@ -265,23 +473,98 @@ impl<'a> Context<'a> {
                 operation: operation.clone(),
                 error_code: error_code.clone(),
             },
-        };
-        Context {
-            snapshot,
-            policy,
-            trust,
         }
     }
 
     /// The statements with their verdicts (empty when the policy is absent or unreadable).
     pub fn judged(&self) -> impl Iterator<Item = (&crate::policy::Statement, &Verdict)> {
-        let pairs: Option<_> = match &self.policy {
+        let pairs: Option<_> = match self {
             PolicyView::Parsed { policy, verdicts } => {
                 Some(policy.statements.iter().zip(verdicts.iter()))
             }
             _ => None,
         };
         pairs.into_iter().flatten()
+    }
+}
+
+/// Everything a rule may look at: the snapshot, the policy parsed and judged once, the
+/// execution role's policies parsed once, the settings and the evaluation time.
+pub struct Context<'a> {
+    /// The fetched state.
+    pub snapshot: &'a FunctionSnapshot,
+    /// The policy and its verdicts.
+    pub policy: PolicyView,
+    /// Who counts as trusted.
+    pub trust: TrustContext,
+    /// The rules' settings.
+    pub config: &'a RuleConfig,
+    /// The evaluation time, in seconds since the Unix epoch (UTC).
+    pub now: i64,
+    /// The execution role's trust policy and permission policies, parsed; `None` when the
+    /// role is unreadable or absent.
+    pub role: Option<role::RoleAnalysis<'a>>,
+}
+
+impl<'a> Context<'a> {
+    /// Parses the snapshot's policy and judges every statement; parses the execution role's
+    /// policies. `now` is the evaluation time in seconds since the Unix epoch.
+    pub fn new(snapshot: &'a FunctionSnapshot, config: &'a RuleConfig, now: i64) -> Self {
+        let trust = TrustContext {
+            function_account: snapshot.arn.account.clone(),
+            trusted_accounts: config.trusted_accounts.clone(),
+            organization_id: config.organization_id.clone(),
+        };
+        let policy = PolicyView::judge(&snapshot.policy, &trust);
+        let role = snapshot
+            .execution_role
+            .value()
+            .and_then(Option::as_ref)
+            .map(role::RoleAnalysis::new);
+        Context {
+            snapshot,
+            policy,
+            trust,
+            config,
+            now,
+            role,
+        }
+    }
+
+    /// The statements with their verdicts (empty when the policy is absent or unreadable).
+    pub fn judged(&self) -> impl Iterator<Item = (&crate::policy::Statement, &Verdict)> {
+        self.policy.judged()
+    }
+
+    /// The function's configuration, when it was read.
+    pub fn configuration(&self) -> Option<&crate::snapshot::FunctionConfiguration> {
+        self.snapshot.configuration.value()
+    }
+
+    /// A finding of `rule` about this function with a manual remediation: the shape of every
+    /// rule whose fix is text only.
+    pub fn manual_finding(
+        &self,
+        rule: &RuleMeta,
+        severity: Severity,
+        locator: Option<String>,
+        message: String,
+        evidence: serde_json::Value,
+        remediation: String,
+    ) -> Finding {
+        Finding {
+            rule_id: rule.id,
+            severity,
+            resource_arn: self.resource_arn(),
+            sid: locator,
+            message,
+            evidence,
+            remediation: crate::findings::Remediation {
+                safety: FixSafety::Manual,
+                fix: crate::findings::Fix::None,
+                text: remediation,
+            },
+        }
     }
 
     /// The evaluated ARN as text.
@@ -290,14 +573,56 @@ impl<'a> Context<'a> {
     }
 }
 
-/// Runs every enabled rule over a snapshot. Findings come in rule order, then statement order.
-pub fn evaluate(snapshot: &FunctionSnapshot, config: &RuleConfig) -> Vec<Finding> {
-    let cx = Context::new(snapshot, config);
+/// Runs every function rule that [`RuleConfig::runs`] over a snapshot, at evaluation time
+/// `now` (seconds since the Unix epoch, UTC; the caller reads the clock). Findings come in
+/// rule order, then statement order.
+pub fn evaluate(snapshot: &FunctionSnapshot, config: &RuleConfig, now: i64) -> Vec<Finding> {
+    let cx = Context::new(snapshot, config, now);
     RULES
         .iter()
-        .filter(|r| !config.disabled.contains(&r.meta.id))
-        .flat_map(|r| (r.check)(&cx))
+        .filter(|r| config.runs(&r.meta))
+        .flat_map(|r| match r.check {
+            Check::Function(check) => check(&cx),
+            Check::Layer(_) => Vec::new(),
+        })
         .collect()
+}
+
+/// Everything a layer rule may look at: the layer snapshot and its policy, parsed and judged.
+pub struct LayerContext<'a> {
+    /// The fetched state.
+    pub snapshot: &'a LayerSnapshot,
+    /// The layer version's policy and its verdicts.
+    pub policy: PolicyView,
+    /// The rules' settings.
+    pub config: &'a RuleConfig,
+}
+
+/// Runs every layer rule that [`RuleConfig::runs`] over a layer version, and LW006 for a policy
+/// that could not be read or parsed. Findings come in rule order, then statement order.
+pub fn evaluate_layer(snapshot: &LayerSnapshot, config: &RuleConfig) -> Vec<Finding> {
+    let trust = TrustContext {
+        function_account: snapshot.arn.account.clone(),
+        trusted_accounts: config.trusted_accounts.clone(),
+        organization_id: config.organization_id.clone(),
+    };
+    let cx = LayerContext {
+        snapshot,
+        policy: PolicyView::judge(&snapshot.policy, &trust),
+        config,
+    };
+    let mut out: Vec<Finding> = RULES
+        .iter()
+        .filter(|r| config.runs(&r.meta))
+        .flat_map(|r| match r.check {
+            Check::Layer(check) => check(&cx),
+            Check::Function(_) => Vec::new(),
+        })
+        .collect();
+    if config.runs(&unverified_state::META) {
+        out.extend(unverified_state::check_layer(&cx));
+    }
+    out
 }
 
 /// Renders the rule catalogue (`docs/rules.md`) from [`RULES`].
@@ -330,9 +655,46 @@ pub fn catalogue_markdown() -> String {
             m.since
         ));
     }
+    out.push_str(
+        "\nRules marked `off` run only when listed in `WARDEN_ENABLED_RULES`; any rule can be \
+         switched off with `WARDEN_DISABLED_RULES`.\n\n\
+         ## Compared with other tools\n\n\
+         The equivalent AWS Security Hub control, AWS Config managed rule, Checkov check and \
+         Prowler check of each rule (`-`: the tool has none), and what lambda-warden checks \
+         beyond them.\n\n\
+         | id | slug | Security Hub | AWS Config | Checkov | Prowler | lambda-warden checks more |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    let or_dash = |s: &str| {
+        if s.is_empty() {
+            "-".to_owned()
+        } else {
+            format!("`{s}`")
+        }
+    };
+    for r in RULES {
+        let m = &r.meta;
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            m.id,
+            m.slug,
+            or_dash(m.security_hub),
+            or_dash(m.config_rule),
+            or_dash(m.checkov),
+            or_dash(m.prowler),
+            if m.beyond.is_empty() { "-" } else { m.beyond },
+        ));
+    }
     for r in RULES {
         let m = &r.meta;
         out.push_str(&format!("\n## {} {}: {}\n\n", m.id, m.slug, m.title));
+        out.push_str(&format!(
+            "Severity {}, {} by default, fix safety `{}`, since {}.\n\n",
+            m.severity,
+            if m.default_on { "on" } else { "off" },
+            m.fix.as_str(),
+            m.since
+        ));
         for line in m.doc.lines() {
             // Doc comments carry one leading space after `///`; sections nest under the rule.
             let line = line.strip_prefix(' ').unwrap_or(line);
@@ -342,6 +704,14 @@ pub fn catalogue_markdown() -> String {
             out.push_str(line);
             out.push('\n');
         }
+        out.push_str(&format!(
+            "\n### Equivalents\n\n\
+             - Security Hub: {}\n- AWS Config: {}\n- Checkov: {}\n- Prowler: {}\n",
+            or_dash(m.security_hub),
+            or_dash(m.config_rule),
+            or_dash(m.checkov),
+            or_dash(m.prowler),
+        ));
     }
     out
 }
@@ -359,6 +729,35 @@ mod tests {
         }
         let slugs: BTreeSet<_> = RULES.iter().map(|r| r.meta.slug).collect();
         assert_eq!(slugs.len(), RULES.len(), "slugs must be unique");
+    }
+
+    #[test]
+    fn default_off_rules_run_only_when_enabled() {
+        let off = RuleId::LW014.meta();
+        assert!(!off.default_on);
+        let mut c = RuleConfig::default();
+        assert!(!c.runs(off));
+        c.enabled.insert(RuleId::LW014);
+        assert!(c.runs(off));
+        c.disabled.insert(RuleId::LW014);
+        assert!(!c.runs(off));
+        assert!(RuleConfig::default().runs(RuleId::LW001.meta()));
+    }
+
+    #[test]
+    fn the_catalogue_compares_every_rule_with_the_other_tools() {
+        let md = catalogue_markdown();
+        assert!(md.contains("## Compared with other tools"));
+        for r in RULES {
+            let m = &r.meta;
+            for id in [m.security_hub, m.config_rule, m.checkov, m.prowler] {
+                if !id.is_empty() {
+                    assert!(md.contains(&format!("`{id}`")), "{}: {id}", m.id);
+                }
+            }
+            let row = format!("| {} | {} |", m.id, m.slug);
+            assert_eq!(md.matches(&row).count(), 2, "{} in both tables", m.id);
+        }
     }
 
     #[test]

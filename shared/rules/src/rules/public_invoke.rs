@@ -43,6 +43,11 @@ declare_rule! {
     default_on: true,
     fix: FixSafety::Unsafe,
     since: "0.1.0",
+    security_hub: "Lambda.1",
+    config_rule: "lambda-function-public-access-prohibited",
+    checkov: "CKV_AWS_301",
+    prowler: "awslambda_function_not_publicly_accessible",
+    beyond: "Reads the conditions: a `*` pinned by a fixed `aws:SourceAccount` or `aws:PrincipalOrgID` value is not public, and a wildcard value pins nothing; re-pins to the organization instead of deleting.",
 }
 
 /// Whether the statement only concerns calls through a function URL with auth `NONE`.

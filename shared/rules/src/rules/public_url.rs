@@ -38,6 +38,11 @@ declare_rule! {
     default_on: true,
     fix: FixSafety::Unsafe,
     since: "0.1.0",
+    security_hub: "",
+    config_rule: "",
+    checkov: "CKV_AWS_258",
+    prowler: "awslambda_function_url_public",
+    beyond: "Also catches an `AWS_IAM` URL whose policy grants `*`, and switches the URL to `AWS_IAM` auth instead of deleting it.",
 }
 
 pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {

@@ -2,16 +2,22 @@
 
 use serde_json::json;
 
-use super::{declare_rule, Context, PolicyView, RuleId};
+use super::{declare_rule, Context, LayerContext, PolicyView, RuleId};
 use crate::findings::{Finding, Fix, FixSafety, Remediation, Severity};
 use crate::snapshot::{FunctionUrlAuthType, Readable};
 
 declare_rule! {
     /// ## What it flags
-    /// A part of the function's state that lambda-warden could not verify: `GetPolicy` or
-    /// `GetFunctionUrlConfig` refused (`AccessDeniedException`), a policy document that does not
-    /// parse, or a URL `AuthType` this version does not know. The function is tagged
-    /// `lambda-warden:status=unverified`, never `compliant`.
+    /// A part of the function's state that lambda-warden could not verify: a read refused
+    /// (`AccessDeniedException`) of the resource-based policy (`GetPolicy`), the URL
+    /// (`GetFunctionUrlConfig`), the configuration (`GetFunction`), the event invoke
+    /// configuration (`GetFunctionEventInvokeConfig`), the code signing configuration
+    /// (`GetFunctionCodeSigningConfig`), the execution role or any of its policies (`GetRole`,
+    /// `ListAttachedRolePolicies`, `GetPolicy`, `GetPolicyVersion`, `ListRolePolicies`,
+    /// `GetRolePolicy`), or a layer version's policy (`GetLayerVersionPolicy`); environment
+    /// variables Lambda could not decrypt (`Environment.Error`); a policy document (resource,
+    /// trust or permission policy) that does not parse; or a URL `AuthType` this version does
+    /// not know. The function is tagged `lambda-warden:status=unverified`, never `compliant`.
     ///
     /// ## Why it matters
     /// Tools that treat an unreadable policy as "no policy" report exposed functions as
@@ -19,7 +25,9 @@ declare_rule! {
     ///
     /// ## Remediation
     /// Grant lambda-warden's role the read permission named in the finding
-    /// (`lambda:GetPolicy`, `lambda:GetFunctionUrlConfig`), or fix the policy document.
+    /// (`lambda:GetPolicy`, `lambda:GetFunctionUrlConfig`, `lambda:GetFunctionEventInvokeConfig`,
+    /// `iam:GetRole`, ...; the template's role has them all), allow it `kms:Decrypt` on the
+    /// function's key, or fix the policy document.
     ///
     /// ## Fix safety
     /// `manual`.
@@ -27,6 +35,7 @@ declare_rule! {
     /// ## References
     /// - <https://docs.aws.amazon.com/lambda/latest/api/API_GetPolicy.html>
     /// - <https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionUrlConfig.html>
+    /// - <https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetRole.html>
     id: RuleId::LW006,
     slug: "unverified-state",
     title: "Function state could not be verified",
@@ -34,6 +43,11 @@ declare_rule! {
     default_on: true,
     fix: FixSafety::Manual,
     since: "0.1.0",
+    security_hub: "",
+    config_rule: "",
+    checkov: "",
+    prowler: "",
+    beyond: "Fails closed: a part that cannot be read makes the function `unverified`, never compliant.",
 }
 
 fn finding(
@@ -42,11 +56,21 @@ fn finding(
     evidence: serde_json::Value,
     text: String,
 ) -> Finding {
+    finding_on(cx.resource_arn(), None, message, evidence, text)
+}
+
+fn finding_on(
+    resource_arn: String,
+    sid: Option<String>,
+    message: String,
+    evidence: serde_json::Value,
+    text: String,
+) -> Finding {
     Finding {
         rule_id: RuleId::LW006,
         severity: META.severity,
-        resource_arn: cx.resource_arn(),
-        sid: None,
+        resource_arn,
+        sid,
         message,
         evidence,
         remediation: Remediation {
@@ -107,5 +131,147 @@ pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {
         }
         Readable::Read { value: None } => {}
     }
+    let refused = |part: &str, operation: &str, code: &str, permission: &str| {
+        finding_on(
+            cx.resource_arn(),
+            Some(part.to_owned()),
+            format!("{operation} failed with {code}: the {part} is unverified"),
+            json!({ "operation": operation, "error_code": code, "part": part }),
+            format!("Grant lambda-warden's role {permission}."),
+        )
+    };
+    let s = cx.snapshot;
+    if let Some((op, code)) = s.configuration.failure() {
+        out.push(refused(
+            "configuration",
+            op,
+            code,
+            "lambda:GetFunction on the function",
+        ));
+    }
+    if let Some((op, code)) = s
+        .configuration
+        .value()
+        .and_then(|c| c.environment.failure())
+    {
+        out.push(refused(
+            "environment",
+            op,
+            code,
+            "kms:Decrypt on the function's KMS key, so the variables can be checked",
+        ));
+    }
+    if let Some((op, code)) = s.event_invoke_config.failure() {
+        out.push(refused(
+            "event-invoke-config",
+            op,
+            code,
+            "lambda:GetFunctionEventInvokeConfig on the function",
+        ));
+    }
+    if let Some((op, code)) = s.code_signing_config_arn.failure() {
+        out.push(refused(
+            "code-signing-config",
+            op,
+            code,
+            "lambda:GetFunctionCodeSigningConfig on the function",
+        ));
+    }
+    if let Some((op, code)) = s.execution_role.failure() {
+        out.push(refused(
+            "execution-role",
+            op,
+            code,
+            "iam:GetRole on the execution role",
+        ));
+    }
+    if let Some(role) = s.execution_role.value().and_then(Option::as_ref) {
+        if let Some((op, code)) = role.attached.failure() {
+            out.push(refused(
+                "execution-role-managed-policies",
+                op,
+                code,
+                "iam:ListAttachedRolePolicies on the execution role",
+            ));
+        }
+        if let Some((op, code)) = role.inline.failure() {
+            out.push(refused(
+                "execution-role-inline-policies",
+                op,
+                code,
+                "iam:ListRolePolicies on the execution role",
+            ));
+        }
+        for p in role.attached.value().into_iter().flatten() {
+            if let Some((op, code)) = p.document.failure() {
+                out.push(refused(
+                    &format!("policy/{}", p.name),
+                    op,
+                    code,
+                    "iam:GetPolicy and iam:GetPolicyVersion on the policy",
+                ));
+            }
+        }
+        for p in role.inline.value().into_iter().flatten() {
+            if let Some((op, code)) = p.document.failure() {
+                out.push(refused(
+                    &format!("inline/{}", p.name),
+                    op,
+                    code,
+                    "iam:GetRolePolicy on the execution role",
+                ));
+            }
+        }
+    }
+    if let Some(ra) = &cx.role {
+        if let Err(e) = &ra.trust {
+            out.push(finding_on(
+                cx.resource_arn(),
+                Some("trust".to_owned()),
+                format!(
+                    "The trust policy of execution role {} could not be parsed: {e}",
+                    ra.role.name
+                ),
+                json!({ "role_arn": ra.role.arn, "parse_error": e.to_string() }),
+                "Inspect the role's trust policy with `aws iam get-role`.".to_owned(),
+            ));
+        }
+        for (source, e) in &ra.unparseable {
+            out.push(finding_on(
+                cx.resource_arn(),
+                Some(source.label()),
+                format!("The {} could not be parsed: {e}", source.describe()),
+                json!({ "role_arn": ra.role.arn, "policy": source.evidence(), "parse_error": e.to_string() }),
+                "Inspect the policy document with the IAM console or CLI.".to_owned(),
+            ));
+        }
+    }
     out
+}
+
+/// LW006 for a layer version: its policy could not be read or parsed.
+pub(crate) fn check_layer(cx: &LayerContext<'_>) -> Vec<Finding> {
+    let arn = cx.snapshot.arn.to_string();
+    match &cx.policy {
+        PolicyView::Unreadable {
+            operation,
+            error_code,
+        } => vec![finding_on(
+            arn,
+            None,
+            format!(
+                "{operation} failed with {error_code}: the layer version's policy is unverified"
+            ),
+            json!({ "operation": operation, "error_code": error_code }),
+            "Grant lambda-warden's role lambda:GetLayerVersionPolicy on the layer.".to_owned(),
+        )],
+        PolicyView::Unparseable(e) => vec![finding_on(
+            arn,
+            None,
+            format!("The layer version's policy could not be parsed: {e}"),
+            json!({ "operation": "GetLayerVersionPolicy", "parse_error": e.to_string() }),
+            "Inspect the policy with `aws lambda get-layer-version-policy`.".to_owned(),
+        )],
+        PolicyView::Absent | PolicyView::Parsed { .. } => Vec::new(),
+    }
 }

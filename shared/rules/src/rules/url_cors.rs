@@ -33,6 +33,11 @@ declare_rule! {
     default_on: true,
     fix: FixSafety::Manual,
     since: "0.1.0",
+    security_hub: "",
+    config_rule: "",
+    checkov: "",
+    prowler: "awslambda_function_url_cors_policy",
+    beyond: "",
 }
 
 pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {

@@ -1,0 +1,319 @@
+//! Reading a function's execution role from IAM: the trust policy, the attached managed
+//! policies (each policy's default version document) and the inline policies.
+//!
+//! IAM returns policy documents URL-encoded (RFC 3986)
+//! (<https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetRole.html>,
+//! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetRolePolicy.html>,
+//! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetPolicyVersion.html>): they are
+//! decoded here, once.
+
+use futures_util::future::join_all;
+use warden_rules::outcome::FailureKind;
+use warden_rules::snapshot::{AttachedPolicy, ExecutionRole, InlinePolicy, Readable};
+
+use crate::error::AwsError;
+use crate::Aws;
+
+/// The role name of an IAM role ARN `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`: the last
+/// path segment (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns>).
+pub fn role_name(role_arn: &str) -> Option<&str> {
+    let resource = role_arn.splitn(6, ':').nth(5)?;
+    resource
+        .strip_prefix("role/")?
+        .rsplit('/')
+        .next()
+        .filter(|n| !n.is_empty())
+}
+
+/// Decodes a URL-encoded policy document. A document that already starts with `{` is
+/// returned as it is (some emulators and tools return it decoded); `+` is left alone (IAM
+/// encodes spaces as `%20`).
+pub fn decode_document(s: &str) -> String {
+    if s.trim_start().starts_with('{') {
+        return s.to_owned();
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(h), Some(l)) => match (hex(*h), hex(*l)) {
+                (Some(h), Some(l)) => {
+                    // Two hex digits make one byte: h * 16 + l is at most 255.
+                    out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+                    i += 3;
+                }
+                _ => {
+                    out.push(b'%');
+                    i += 1;
+                }
+            },
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A read of a part that may be refused: not found or access denied become what the snapshot
+/// records (`None` / `Unreadable`), anything else is an error.
+fn part<T>(err: AwsError) -> Result<Readable<Option<T>>, AwsError> {
+    match err.kind {
+        FailureKind::NotFound => Ok(Readable::read(None)),
+        FailureKind::AccessDenied => Ok(Readable::Unreadable {
+            operation: err.operation.to_owned(),
+            error_code: err.code,
+        }),
+        FailureKind::Throttled
+        | FailureKind::Transient
+        | FailureKind::Conflict
+        | FailureKind::Invalid => Err(err),
+    }
+}
+
+/// A refused list (or a role deleted between `GetRole` and the list): the list is
+/// unverified. Anything else is an error.
+fn list_failure<T>(err: AwsError) -> Result<Readable<Vec<T>>, AwsError> {
+    match err.kind {
+        FailureKind::AccessDenied | FailureKind::NotFound => Ok(Readable::Unreadable {
+            operation: err.operation.to_owned(),
+            error_code: err.code,
+        }),
+        FailureKind::Throttled
+        | FailureKind::Transient
+        | FailureKind::Conflict
+        | FailureKind::Invalid => Err(err),
+    }
+}
+
+/// A document read that may be refused or vanish between the list and the read.
+fn document(result: Result<String, AwsError>) -> Result<Readable<String>, AwsError> {
+    match result {
+        Ok(doc) => Ok(Readable::read(doc)),
+        Err(e) => match e.kind {
+            FailureKind::AccessDenied | FailureKind::NotFound => Ok(Readable::Unreadable {
+                operation: e.operation.to_owned(),
+                error_code: e.code,
+            }),
+            FailureKind::Throttled
+            | FailureKind::Transient
+            | FailureKind::Conflict
+            | FailureKind::Invalid => Err(e),
+        },
+    }
+}
+
+impl Aws {
+    /// Reads the execution role `role_arn`.
+    ///
+    /// `GetRole` first (`NoSuchEntity` gives `Read(None)`: the role was deleted; access denied
+    /// gives `Unreadable`), then concurrently every page of `ListAttachedRolePolicies` and of
+    /// `ListRolePolicies`; then, concurrently, `GetPolicy` (for `DefaultVersionId`) and
+    /// `GetPolicyVersion` for each attached policy, and `GetRolePolicy` for each inline one
+    /// (<https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListAttachedRolePolicies.html>,
+    /// <https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListRolePolicies.html>,
+    /// <https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetPolicy.html>).
+    /// A refused list or document is recorded as `Unreadable` (LW006 reports it); the rest is
+    /// still read.
+    ///
+    /// # Errors
+    /// An [`AwsError`] for throttling, transient failures and other errors than not-found and
+    /// access-denied.
+    pub async fn fetch_execution_role(
+        &self,
+        role_arn: &str,
+    ) -> Result<Readable<Option<ExecutionRole>>, AwsError> {
+        let Some(name) = role_name(role_arn) else {
+            return Ok(Readable::Unreadable {
+                operation: "GetRole".to_owned(),
+                error_code: "InvalidRoleArn".to_owned(),
+            });
+        };
+        let role = match self.iam.get_role().role_name(name).send().await {
+            Ok(out) => out.role,
+            Err(e) => return part(AwsError::from_sdk("GetRole", role_arn, &e)),
+        };
+        let Some(role) = role else {
+            return Ok(Readable::read(None));
+        };
+        let trust_policy = decode_document(role.assume_role_policy_document().unwrap_or(""));
+        let (attached, inline) = tokio::join!(
+            self.list_attached(name, role_arn),
+            self.list_inline(name, role_arn)
+        );
+        let attached = match attached {
+            Ok(list) => {
+                let docs = join_all(list.iter().map(|(arn, _)| self.managed_document(arn))).await;
+                let mut out = Vec::with_capacity(list.len());
+                for ((arn, policy_name), doc) in list.into_iter().zip(docs) {
+                    out.push(AttachedPolicy {
+                        arn,
+                        name: policy_name,
+                        document: document(doc)?,
+                    });
+                }
+                Readable::read(out)
+            }
+            Err(e) => list_failure(e)?,
+        };
+        let inline = match inline {
+            Ok(names) => {
+                let docs = join_all(
+                    names
+                        .iter()
+                        .map(|n| self.inline_document(name, n, role_arn)),
+                )
+                .await;
+                let mut out = Vec::with_capacity(names.len());
+                for (policy_name, doc) in names.into_iter().zip(docs) {
+                    out.push(InlinePolicy {
+                        name: policy_name,
+                        document: document(doc)?,
+                    });
+                }
+                Readable::read(out)
+            }
+            Err(e) => list_failure(e)?,
+        };
+        Ok(Readable::read(Some(ExecutionRole {
+            arn: role.arn().to_owned(),
+            name: role.role_name().to_owned(),
+            trust_policy,
+            attached,
+            inline,
+        })))
+    }
+
+    /// Every attached managed policy of role `name`: `(PolicyArn, PolicyName)`, every page.
+    async fn list_attached(
+        &self,
+        name: &str,
+        role_arn: &str,
+    ) -> Result<Vec<(String, String)>, AwsError> {
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .iam
+                .list_attached_role_policies()
+                .role_name(name)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("ListAttachedRolePolicies", role_arn, &e))?;
+            for p in page.attached_policies() {
+                if let Some(arn) = p.policy_arn() {
+                    let policy_name = p
+                        .policy_name()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| arn.rsplit('/').next().unwrap_or(arn).to_owned());
+                    out.push((arn.to_owned(), policy_name));
+                }
+            }
+            match (page.is_truncated(), page.marker()) {
+                (true, Some(m)) if !m.is_empty() => marker = Some(m.to_owned()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// Every inline policy name of role `name`, every page.
+    async fn list_inline(&self, name: &str, role_arn: &str) -> Result<Vec<String>, AwsError> {
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .iam
+                .list_role_policies()
+                .role_name(name)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("ListRolePolicies", role_arn, &e))?;
+            out.extend(page.policy_names().iter().cloned());
+            match (page.is_truncated(), page.marker()) {
+                (true, Some(m)) if !m.is_empty() => marker = Some(m.to_owned()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// The decoded document of managed policy `arn`'s default version: `GetPolicy`, then
+    /// `GetPolicyVersion`.
+    async fn managed_document(&self, arn: &str) -> Result<String, AwsError> {
+        let policy = self
+            .iam
+            .get_policy()
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("GetPolicy", arn, &e))?;
+        let version = policy
+            .policy()
+            .and_then(|p| p.default_version_id())
+            .unwrap_or("v1")
+            .to_owned();
+        let out = self
+            .iam
+            .get_policy_version()
+            .policy_arn(arn)
+            .version_id(&version)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("GetPolicyVersion", arn, &e))?;
+        Ok(decode_document(
+            out.policy_version()
+                .and_then(|v| v.document())
+                .unwrap_or(""),
+        ))
+    }
+
+    /// The decoded document of inline policy `policy` of role `role`: `GetRolePolicy`.
+    async fn inline_document(
+        &self,
+        role: &str,
+        policy: &str,
+        role_arn: &str,
+    ) -> Result<String, AwsError> {
+        let out = self
+            .iam
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(policy)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("GetRolePolicy", role_arn, &e))?;
+        Ok(decode_document(out.policy_document()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_are_url_decoded_once() {
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+        assert_eq!(
+            decode_document(encoded),
+            r#"{"Version":"2012-10-17","Statement":[]}"#
+        );
+        let plain = r#"{"Resource":"arn:aws:s3:::a%20b"}"#;
+        assert_eq!(decode_document(plain), plain);
+        assert_eq!(decode_document("%zz%4"), "%zz%4");
+    }
+
+    #[test]
+    fn role_names_are_the_last_path_segment() {
+        assert_eq!(
+            role_name("arn:aws:iam::123456789012:role/service-role/orders-api-role"),
+            Some("orders-api-role")
+        );
+        assert_eq!(role_name("arn:aws:iam::123456789012:role/r"), Some("r"));
+        assert_eq!(role_name("arn:aws:iam::123456789012:user/u"), None);
+        assert_eq!(role_name("r"), None);
+    }
+}

@@ -1,0 +1,191 @@
+//! Identity-based policies (the permission policies of an execution role): which statements
+//! allow which actions on every resource. The document is parsed by the same model as
+//! resource-based policies ([`ResourcePolicy`]); an identity policy simply has no `Principal`.
+//!
+//! Sources:
+//! - evaluation logic: <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html>
+//! - `Action` and `NotAction`: <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html>,
+//!   <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notaction.html>
+//! - `Resource` and `NotResource`: <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html>
+//!
+//! What is modelled, and what is not (each choice reports more rather than less):
+//! - only `Allow` statements grant (an unknown `Effect` counts as `Allow`, fail closed);
+//! - "every resource" means a `Resource` of exactly `*`, or any `NotResource` in an `Allow`;
+//!   an ARN pattern with wildcards (`arn:aws:iam::*:role/*`) is not treated as `*`;
+//! - an `Allow` with `NotAction` on every resource allows nearly everything: it is reported
+//!   as administrator-like access;
+//! - conditions of an `Allow` are not evaluated: the statement is reported, with its
+//!   conditions in the evidence;
+//! - a `Deny` cancels an allowed action only when it has no `Condition`, covers every
+//!   resource (`Resource` `*`, no `NotResource`) and its `Action` (or `NotAction`) covers the
+//!   action; a conditional or resource-scoped `Deny` cancels nothing here;
+//! - permissions boundaries, session policies, service control policies and resource control
+//!   policies are not read.
+
+use super::model::{Effect, ResourcePolicy, Statement};
+use super::pattern::wildcard_match_ignore_case;
+
+/// Whether the statement grants (`Allow`, or an unknown effect read as `Allow`).
+pub fn is_allow(s: &Statement) -> bool {
+    match &s.effect {
+        Effect::Allow | Effect::Unknown(_) => true,
+        Effect::Deny => false,
+    }
+}
+
+/// Whether the statement applies to every resource: `Resource` contains `*`, or it uses
+/// `NotResource` (everything but a list).
+pub fn on_every_resource(s: &Statement) -> bool {
+    s.resource.iter().any(|r| r == "*") || !s.not_resource.is_empty()
+}
+
+/// How an `Allow` on every resource grants every action, when it does: `Action` `*` (or
+/// `*:*`), or `NotAction` (every action but those listed).
+pub fn admin_shape(s: &Statement) -> Option<String> {
+    if !is_allow(s) || !on_every_resource(s) {
+        return None;
+    }
+    if s.action.iter().any(|a| a == "*" || a == "*:*") {
+        return Some("Action \"*\" on every resource".to_owned());
+    }
+    if !s.not_action.is_empty() {
+        return Some(format!(
+            "NotAction {:?} on every resource: every other action is allowed",
+            s.not_action
+        ));
+    }
+    None
+}
+
+/// The `service:*` action patterns of an `Allow` on every resource (e.g. `s3:*`), as written.
+pub fn service_wildcards(s: &Statement) -> Vec<String> {
+    if !is_allow(s) || !on_every_resource(s) {
+        return Vec::new();
+    }
+    s.action
+        .iter()
+        .filter(|a| is_service_wildcard(a))
+        .cloned()
+        .collect()
+}
+
+/// `service:*` (a whole service), e.g. `iam:*`.
+pub fn is_service_wildcard(pattern: &str) -> bool {
+    pattern
+        .split_once(':')
+        .is_some_and(|(svc, rest)| rest == "*" && !svc.is_empty() && svc != "*")
+}
+
+/// The `Action` pattern of an `Allow` on every resource that covers `action`, when one does
+/// and it is narrower than a whole service (`*` and `service:*` are reported by the broader
+/// rules). `NotAction` statements are administrator-like and reported as such.
+pub fn narrow_grant<'s>(s: &'s Statement, action: &str) -> Option<&'s str> {
+    if !is_allow(s) || !on_every_resource(s) || admin_shape(s).is_some() {
+        return None;
+    }
+    s.action
+        .iter()
+        .find(|p| {
+            p.as_str() != "*" && !is_service_wildcard(p) && wildcard_match_ignore_case(p, action)
+        })
+        .map(String::as_str)
+}
+
+/// Whether one of `denies` cancels `action` everywhere: an unconditional `Deny` on every
+/// resource whose `Action` covers it (or whose `NotAction` does not list it). `action` may be
+/// a pattern itself (`s3:*`, `*`): it is then covered only by a pattern that covers the
+/// pattern's text (`*`, `s3:*`).
+pub fn cancelled_by<'a>(denies: impl IntoIterator<Item = &'a Statement>, action: &str) -> bool {
+    denies.into_iter().any(|d| {
+        d.effect == Effect::Deny
+            && d.conditions.is_empty()
+            && d.not_resource.is_empty()
+            && d.resource.iter().any(|r| r == "*")
+            && d.allows_action(action)
+    })
+}
+
+/// Every `Deny` statement of `policies`: IAM evaluates all of a role's policies together, so
+/// a `Deny` in one cancels an `Allow` in another.
+pub fn denies<'a>(policies: impl IntoIterator<Item = &'a ResourcePolicy>) -> Vec<&'a Statement> {
+    policies
+        .into_iter()
+        .flat_map(|p| p.statements.iter())
+        .filter(|s| s.effect == Effect::Deny)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stmt(json: &str) -> Statement {
+        let doc = format!(r#"{{"Version":"2012-10-17","Statement":[{json}]}}"#);
+        ResourcePolicy::parse(&doc).unwrap().statements.remove(0)
+    }
+
+    #[test]
+    fn administrator_shapes() {
+        let rows = [
+            (r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#, true),
+            (
+                r#"{"Effect":"Allow","Action":["*:*"],"Resource":["*"]}"#,
+                true,
+            ),
+            (
+                r#"{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}"#,
+                true,
+            ),
+            (
+                r#"{"Effect":"Allow","Action":"*","NotResource":"arn:aws:s3:::b"}"#,
+                true,
+            ),
+            (
+                r#"{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::b/*"}"#,
+                false,
+            ),
+            (r#"{"Effect":"Deny","Action":"*","Resource":"*"}"#, false),
+            (
+                r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"}"#,
+                false,
+            ),
+        ];
+        for (json, admin) in rows {
+            assert_eq!(admin_shape(&stmt(json)).is_some(), admin, "{json}");
+        }
+    }
+
+    #[test]
+    fn service_wildcards_and_narrow_grants() {
+        let s = stmt(
+            r#"{"Effect":"Allow","Action":["s3:*","iam:PassRole","ec2:Describe*"],"Resource":"*"}"#,
+        );
+        assert_eq!(service_wildcards(&s), ["s3:*"]);
+        assert_eq!(narrow_grant(&s, "iam:PassRole"), Some("iam:PassRole"));
+        assert_eq!(narrow_grant(&s, "iam:CreateAccessKey"), None);
+        let broad = stmt(r#"{"Effect":"Allow","Action":"iam:*","Resource":"*"}"#);
+        assert_eq!(narrow_grant(&broad, "iam:PassRole"), None);
+        let pattern = stmt(r#"{"Effect":"Allow","Action":"iam:Pass*","Resource":"*"}"#);
+        assert_eq!(narrow_grant(&pattern, "iam:passrole"), Some("iam:Pass*"));
+        let scoped = stmt(
+            r#"{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::111122223333:role/app"}"#,
+        );
+        assert_eq!(narrow_grant(&scoped, "iam:PassRole"), None);
+    }
+
+    #[test]
+    fn only_unconditional_denies_on_every_resource_cancel() {
+        let deny_all = stmt(r#"{"Effect":"Deny","Action":"*","Resource":"*"}"#);
+        let deny_iam = stmt(r#"{"Effect":"Deny","Action":"iam:*","Resource":"*"}"#);
+        let deny_cond = stmt(
+            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}}"#,
+        );
+        let deny_scoped = stmt(r#"{"Effect":"Deny","Action":"*","Resource":"arn:aws:s3:::b"}"#);
+        assert!(cancelled_by([&deny_all], "*"));
+        assert!(cancelled_by([&deny_iam], "iam:PassRole"));
+        assert!(cancelled_by([&deny_iam], "iam:*"));
+        assert!(!cancelled_by([&deny_iam], "*"));
+        assert!(!cancelled_by([&deny_cond], "iam:PassRole"));
+        assert!(!cancelled_by([&deny_scoped], "iam:PassRole"));
+    }
+}

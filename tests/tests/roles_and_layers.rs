@@ -1,0 +1,145 @@
+//! End-to-end tests of the rules added for execution roles and layers: the real handler,
+//! against moto started with AWS managed policies loaded.
+
+use serde_json::Value;
+use warden_aws::Aws;
+use warden_rules::config::Config;
+use warden_tests::seed::*;
+use warden_tests::{load_event, seed_demo_account, DemoAccount, Moto};
+
+use lambda_events::{handle, Deps};
+
+/// 2026-05-28T00:00:00Z, in seconds since the Unix epoch.
+const NOW: i64 = 1_779_926_400;
+
+fn deps(sdk: &aws_config::SdkConfig, demo: &DemoAccount) -> Deps {
+    let settings = [
+        ("WARDEN_MODE", "enforce".to_owned()),
+        ("WARDEN_ALERT_TOPIC_ARN", demo.topic_arn.clone()),
+        ("WARDEN_SELF_ROLE_NAMES", WARDEN_ROLE.to_owned()),
+    ];
+    let config = Config::from_lookup(|k| {
+        settings
+            .iter()
+            .find(|(name, _)| *name == k)
+            .map(|(_, v)| v.clone())
+    })
+    .expect("valid settings");
+    Deps {
+        aws: Aws::new(sdk),
+        config,
+    }
+}
+
+async fn deliver(deps: &Deps, event: Value) -> Value {
+    let decision = handle(event, deps, NOW)
+        .await
+        .unwrap_or_else(|e| panic!("handler failed: {e}"));
+    serde_json::to_value(&decision).expect("decision serialises")
+}
+
+#[tokio::test]
+async fn administrator_access_on_the_execution_role_is_a_critical_finding_tag_and_alert() {
+    let moto = Moto::start_with_managed_policies();
+    let sdk = moto.sdk_config();
+    let demo = seed_demo_account(&sdk).await.expect("seed");
+    aws_sdk_iam::Client::new(&sdk)
+        .attach_role_policy()
+        .role_name(DEMO_ROLE)
+        .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+        .send()
+        .await
+        .expect("AttachRolePolicy");
+    let deps = deps(&sdk, &demo);
+
+    let decision = deliver(
+        &deps,
+        load_event("update-function-configuration-orders-api.json").expect("event"),
+    )
+    .await;
+
+    assert_eq!(decision["outcome"], "non_compliant", "{decision}");
+    let found: Vec<&str> = decision["findings"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(found.contains(&"LW019"), "{decision}");
+    let state = demo.state(ORDERS_API).await.expect("state");
+    let tagged = state.tags.get(TAG_FINDINGS).cloned().unwrap_or_default();
+    assert!(tagged.split(' ').any(|id| id == "LW019"), "{tagged:?}");
+    let alerts = demo.read_alerts().await.expect("alerts");
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(
+        alerts[0].0.starts_with("lambda-warden CRITICAL"),
+        "{}",
+        alerts[0].0
+    );
+    assert!(
+        alerts[0]
+            .1
+            .contains("arn:aws:iam::aws:policy/AdministratorAccess"),
+        "the alert names the policy: {}",
+        alerts[0].1
+    );
+    // The role is never touched.
+    let attached = aws_sdk_iam::Client::new(&sdk)
+        .list_attached_role_policies()
+        .role_name(DEMO_ROLE)
+        .send()
+        .await
+        .expect("ListAttachedRolePolicies");
+    assert_eq!(attached.attached_policies().len(), 1);
+}
+
+#[tokio::test]
+async fn a_layer_version_shared_with_everyone_is_alerted_and_nothing_is_written() {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config();
+    let demo = seed_demo_account(&sdk).await.expect("seed");
+    let lambda = demo.lambda();
+    lambda
+        .publish_layer_version()
+        .layer_name("shared-deps")
+        .content(
+            aws_sdk_lambda::types::LayerVersionContentInput::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(EMPTY_ZIP.to_vec()))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("PublishLayerVersion");
+    lambda
+        .add_layer_version_permission()
+        .layer_name("shared-deps")
+        .version_number(1)
+        .statement_id("public-read")
+        .action("lambda:GetLayerVersion")
+        .principal("*")
+        .send()
+        .await
+        .expect("AddLayerVersionPermission");
+    let deps = deps(&sdk, &demo);
+    let writes = deps.aws.calls().writes();
+
+    let decision = deliver(
+        &deps,
+        load_event("add-layer-version-permission-public-shared-deps.json").expect("event"),
+    )
+    .await;
+
+    assert_eq!(decision["outcome"], "non_compliant", "{decision}");
+    assert_eq!(
+        decision["layer_version_arn"],
+        "arn:aws:lambda:us-east-1:123456789012:layer:shared-deps:1"
+    );
+    assert_eq!(decision["findings"], serde_json::json!(["LW018"]));
+    let alerts = demo.read_alerts().await.expect("alerts");
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(alerts[0].0.contains("shared-deps"), "{}", alerts[0].0);
+    // One read, one alert, no other write.
+    assert_eq!(deps.aws.calls().writes(), writes + 1);
+    assert_eq!(
+        deps.aws.calls().by_operation().get("GetLayerVersionPolicy"),
+        Some(&1)
+    );
+}
