@@ -3,7 +3,8 @@
 //! The AWS adapter of lambda-warden: the only code that calls AWS. It reads a function's live
 //! state into a [`FunctionSnapshot`](warden_rules::snapshot::FunctionSnapshot)
 //! ([`Aws::fetch_snapshot`]), carries out a remediation plan ([`Aws::execute`]), and publishes
-//! alerts ([`Aws::publish_alert`]).
+//! alerts ([`Aws::publish_alert`]), and undoes a remediation from its audit record
+//! ([`Aws::restore`]).
 //!
 //! Every failure is classified once, from the SDK error's code and HTTP status, by
 //! [`error::classify`]. Retries of throttled and transient failures are the SDK's: the
@@ -22,6 +23,7 @@ pub mod calls;
 pub mod error;
 pub mod execute;
 pub mod remediate;
+pub mod restore;
 pub mod snapshot;
 
 pub use calls::CallLog;

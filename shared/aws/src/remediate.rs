@@ -154,7 +154,19 @@ pub async fn remediate(
             info!(replans, function_arn = %arn, "policy changed since it was read; re-planning");
             continue;
         }
-        return finish(aws, config, cause, &snapshot, &plan, &outcome, history).await;
+        if conflict {
+            warn!(
+                replans,
+                function_arn = %arn,
+                "policy changed under every attempt; the event will be retried"
+            );
+        }
+        let attempts = Attempts {
+            history,
+            replans,
+            exhausted: conflict,
+        };
+        return finish(aws, config, cause, &snapshot, &plan, &outcome, attempts).await;
     }
 }
 
@@ -174,6 +186,13 @@ fn unreadable_part<T>(e: &AwsError) -> Readable<T> {
     }
 }
 
+/// Every action result of one event across re-plans, and how the re-planning ended.
+struct Attempts {
+    history: Vec<ActionResult>,
+    replans: u32,
+    exhausted: bool,
+}
+
 async fn finish(
     aws: &Aws,
     config: &Config,
@@ -181,13 +200,19 @@ async fn finish(
     snapshot: &FunctionSnapshot,
     plan: &Plan,
     outcome: &Outcome,
-    history: Vec<ActionResult>,
+    attempts: Attempts,
 ) -> Result<Remediated, RemediateError> {
+    let history = attempts.history;
     let open: Vec<&Finding> = plan.open_findings(outcome);
     let status = ComplianceStatus::of(open.iter().copied());
-    let earlier_attempts = history.len() > outcome.results.len();
+    // Writes done before a re-plan changed the function: the alert must say so even when the
+    // last plan had nothing left to do.
+    let earlier = history.len() - outcome.results.len();
+    let earlier_writes = history[..earlier]
+        .iter()
+        .any(|r| r.status == ActionStatus::Done);
     let any_done = history.iter().any(|r| r.status == ActionStatus::Done);
-    let record: AuditRecord = report::audit_record(
+    let mut record: AuditRecord = report::audit_record(
         cause.event_id,
         cause.event_name,
         config.mode,
@@ -195,6 +220,15 @@ async fn finish(
         &history,
         status,
     );
+    record.replans = attempts.replans;
+    record.replans_exhausted = attempts.exhausted;
+    for permission in &record.missing_permissions {
+        warn!(
+            function_arn = %plan.function_arn,
+            missing_permission = %permission,
+            "lambda-warden's role was refused an action"
+        );
+    }
     let resolution = match status {
         ComplianceStatus::Unverified => Resolution::Unverified,
         ComplianceStatus::NonCompliant => Resolution::NonCompliant,
@@ -208,7 +242,7 @@ async fn finish(
         audit = %serde_json::to_string(&record)?,
         "decision"
     );
-    if plan.alert_due(snapshot, outcome, config) || earlier_attempts {
+    if plan.alert_due(snapshot, outcome, config) || earlier_writes {
         if let Some(topic) = &config.alert_topic_arn {
             let alert = report::alert(&record)?;
             if let Err(e) = aws.publish_alert(topic, &alert).await {

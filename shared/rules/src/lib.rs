@@ -5,7 +5,8 @@
 //!
 //! EventBridge envelope → [`trigger::parse`] → [`gate::decide`] → (the adapter fetches a
 //! [`snapshot::FunctionSnapshot`]) → [`rules::evaluate`] → [`plan::plan`] → (the adapter
-//! executes it into an [`outcome::Outcome`]) → [`report`] (audit record and alert).
+//! executes it into an [`outcome::Outcome`]) → [`report`] (audit record and alert); and back:
+//! [`restore::restore_actions`] undoes a remediation from its audit record.
 
 pub mod config;
 pub mod event_name;
@@ -17,6 +18,7 @@ pub mod outcome;
 pub mod plan;
 pub mod policy;
 pub mod report;
+pub mod restore;
 pub mod rules;
 pub mod snapshot;
 pub mod tags;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Mode;
 use crate::findings::{Finding, PermissionGrant, StatementRecord};
-use crate::outcome::{ActionResult, ActionStatus};
+use crate::outcome::{ActionResult, ActionStatus, FailureKind};
 use crate::plan::{Action, FixDecision, Plan};
 use crate::tags::ComplianceStatus;
 
@@ -35,6 +35,42 @@ pub struct RemovedStatement {
     pub removed: bool,
 }
 
+/// A function URL whose `AuthType` lambda-warden changed (or tried to): enough to set it back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UrlAuthChange {
+    /// The function whose URL it is (qualified for an alias's URL).
+    pub function_arn: String,
+    /// `AuthType` before the change, as AWS spells it (`NONE`).
+    pub original_auth_type: String,
+    /// `AuthType` written: `AWS_IAM`.
+    pub new_auth_type: String,
+    /// Whether the change happened (`false`: attempted and failed, or not attempted).
+    pub changed: bool,
+}
+
+/// The IAM action that authorises an API operation lambda-warden calls, e.g.
+/// `RemovePermission` → `lambda:RemovePermission`, `Publish` → `sns:Publish`; `None` for an
+/// operation it does not call. Lambda's IAM actions carry the API name without the version
+/// suffix
+/// (<https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html>,
+/// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html>).
+/// `GetFunction` also needs `lambda:ListTags` for the tags it returns; a `TagsError` in its
+/// answer names that one.
+pub fn iam_action(operation: &str) -> Option<&'static str> {
+    Some(match operation {
+        "GetFunction" => "lambda:GetFunction",
+        "GetPolicy" => "lambda:GetPolicy",
+        "GetFunctionUrlConfig" => "lambda:GetFunctionUrlConfig",
+        "ListTags" => "lambda:ListTags",
+        "RemovePermission" => "lambda:RemovePermission",
+        "AddPermission" => "lambda:AddPermission",
+        "UpdateFunctionUrlConfig" => "lambda:UpdateFunctionUrlConfig",
+        "TagResource" => "lambda:TagResource",
+        "Publish" => "sns:Publish",
+        _ => return None,
+    })
+}
+
 /// One structured record per decision: written to the log and sent as the alert message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditRecord {
@@ -58,6 +94,22 @@ pub struct AuditRecord {
     pub actions: Vec<ActionResult>,
     /// Every statement removed or replaced (or attempted), verbatim.
     pub removed_statements: Vec<RemovedStatement>,
+    /// Every function URL `AuthType` changed (or attempted), with the original value.
+    #[serde(default)]
+    pub url_auth_changes: Vec<UrlAuthChange>,
+    /// The IAM actions lambda-warden's role was refused (`AccessDeniedException` on a write,
+    /// or on the `GetPolicy` that reads the current `RevisionId`), e.g.
+    /// `lambda:RemovePermission`; sorted, no repeats.
+    #[serde(default)]
+    pub missing_permissions: Vec<String>,
+    /// How many times the policy was read and the plan made again because the policy changed
+    /// between read and write (`PreconditionFailedException`).
+    #[serde(default)]
+    pub replans: u32,
+    /// `true` when the policy changed under every attempt, up to `WARDEN_MAX_REPLANS`
+    /// re-plans: the remaining fixes were not applied and the event is retried.
+    #[serde(default)]
+    pub replans_exhausted: bool,
 }
 
 /// Builds the audit record of one evaluation.
@@ -97,6 +149,35 @@ pub fn audit_record(
             _ => None,
         })
         .collect();
+    let url_auth_changes = actions
+        .iter()
+        .filter_map(|r| match &r.action {
+            Action::RequireIamAuth {
+                function,
+                previous_auth_type: Some(original),
+                ..
+            } => Some(UrlAuthChange {
+                function_arn: function.to_string(),
+                original_auth_type: original.clone(),
+                new_auth_type: "AWS_IAM".to_owned(),
+                changed: r.status == ActionStatus::Done,
+            }),
+            _ => None,
+        })
+        .collect();
+    let mut missing_permissions: Vec<String> = actions
+        .iter()
+        .filter_map(|r| match &r.status {
+            ActionStatus::Failed {
+                kind: FailureKind::AccessDenied,
+                operation,
+                ..
+            } => Some(iam_action(operation).map_or_else(|| operation.clone(), str::to_owned)),
+            _ => None,
+        })
+        .collect();
+    missing_permissions.sort();
+    missing_permissions.dedup();
     AuditRecord {
         schema: "lambda-warden.audit/1".to_owned(),
         event_id: event_id.to_owned(),
@@ -108,6 +189,10 @@ pub fn audit_record(
         fixes: plan.decisions.clone(),
         actions: actions.to_vec(),
         removed_statements,
+        url_auth_changes,
+        missing_permissions,
+        replans: 0,
+        replans_exhausted: false,
     }
 }
 
@@ -138,12 +223,14 @@ pub fn alert(record: &AuditRecord) -> Result<Alert, serde_json::Error> {
         .iter()
         .filter(|a| a.status == ActionStatus::Done)
         .count();
-    let failed = record
-        .actions
-        .iter()
-        .any(|a| matches!(a.status, ActionStatus::Failed { .. }));
+    // A PreconditionFailedException that a re-plan overcame is not a failure.
+    let failed = record.actions.iter().any(|a| {
+        matches!(&a.status, ActionStatus::Failed { kind, .. } if *kind != FailureKind::Conflict)
+    });
     let what = if failed {
         "fix failed"
+    } else if record.replans_exhausted {
+        "fix deferred, policy kept changing"
     } else if done > 0 {
         "fixed"
     } else {
@@ -155,8 +242,13 @@ pub fn alert(record: &AuditRecord) -> Result<Alert, serde_json::Error> {
         .nth(1)
         .unwrap_or(&record.function_arn);
     let severity = worst.map_or("INFO", |s| s.as_str());
+    let needs = if record.missing_permissions.is_empty() {
+        String::new()
+    } else {
+        format!(" (needs {})", record.missing_permissions.join(", "))
+    };
     let mut subject = ascii_line(&format!(
-        "lambda-warden {severity}: {name} {what} [{}]",
+        "lambda-warden {severity}: {name} {what}{needs} [{}]",
         ids.join(" ")
     ));
     if subject.chars().count() > MAX_SUBJECT_CHARS {
