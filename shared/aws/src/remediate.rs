@@ -14,6 +14,7 @@ use warden_rules::ids::FunctionArn;
 use warden_rules::outcome::{ActionResult, ActionStatus, FailureKind, Outcome};
 use warden_rules::plan::{self, Plan};
 use warden_rules::report::{self, AuditRecord};
+use warden_rules::restore;
 use warden_rules::rules::{self, RuleConfig};
 use warden_rules::snapshot::{FunctionSnapshot, Readable};
 use warden_rules::tags::ComplianceStatus;
@@ -113,6 +114,9 @@ pub async fn remediate(
     let rule_config = RuleConfig::from(config);
     let mut history: Vec<ActionResult> = Vec::new();
     let mut replans = 0;
+    // Whether an attempt abandoned for a re-plan changed anything: the alert must say so
+    // even when the last plan has nothing left to do.
+    let mut earlier_writes = false;
     loop {
         let snapshot = match aws.fetch_snapshot(arn).await {
             Ok(Fetched::Found(s)) => s,
@@ -139,6 +143,14 @@ pub async fn remediate(
         let plan = plan::plan(findings, &snapshot, config);
         let outcome = aws.execute(&plan.actions).await;
         history.extend(outcome.results.iter().cloned());
+        // A replacement whose AddPermission failed after its RemovePermission: put the
+        // original back at once, so no caller is left without access while the event waits
+        // for its retry.
+        let rollback = restore::rollback_actions(&outcome);
+        if !rollback.is_empty() {
+            warn!(function_arn = %arn, statements = rollback.len(), "replacement failed; re-adding the original statement");
+            history.extend(aws.execute(&rollback).await.results);
+        }
         let conflict = matches!(
             outcome.first_failure(),
             Some((
@@ -151,6 +163,7 @@ pub async fn remediate(
         );
         if conflict && replans < config.max_replans {
             replans += 1;
+            earlier_writes |= history.iter().any(|r| r.status == ActionStatus::Done);
             info!(replans, function_arn = %arn, "policy changed since it was read; re-planning");
             continue;
         }
@@ -165,6 +178,7 @@ pub async fn remediate(
             history,
             replans,
             exhausted: conflict,
+            earlier_writes,
         };
         return finish(aws, config, cause, &snapshot, &plan, &outcome, attempts).await;
     }
@@ -191,6 +205,7 @@ struct Attempts {
     history: Vec<ActionResult>,
     replans: u32,
     exhausted: bool,
+    earlier_writes: bool,
 }
 
 async fn finish(
@@ -205,12 +220,7 @@ async fn finish(
     let history = attempts.history;
     let open: Vec<&Finding> = plan.open_findings(outcome);
     let status = ComplianceStatus::of(open.iter().copied());
-    // Writes done before a re-plan changed the function: the alert must say so even when the
-    // last plan had nothing left to do.
-    let earlier = history.len() - outcome.results.len();
-    let earlier_writes = history[..earlier]
-        .iter()
-        .any(|r| r.status == ActionStatus::Done);
+    let earlier_writes = attempts.earlier_writes;
     let any_done = history.iter().any(|r| r.status == ActionStatus::Done);
     let mut record: AuditRecord = report::audit_record(
         cause.event_id,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Mode;
 use crate::findings::{Finding, PermissionGrant, StatementRecord};
+use crate::grant::statement_from_grant;
 use crate::outcome::{ActionResult, ActionStatus, FailureKind};
 use crate::plan::{Action, FixDecision, Plan};
 use crate::tags::ComplianceStatus;
@@ -33,6 +34,10 @@ pub struct RemovedStatement {
     pub replaced_by: Option<PermissionGrant>,
     /// Whether the removal happened (`false`: it was attempted and failed, or not attempted).
     pub removed: bool,
+    /// Whether lambda-warden wrote the original back itself, because the tighter statement
+    /// could not be added after the removal (see `restore::rollback_actions`).
+    #[serde(default)]
+    pub restored: bool,
 }
 
 /// A function URL whose `AuthType` lambda-warden changed (or tried to): enough to set it back.
@@ -139,11 +144,23 @@ pub fn audit_record(
                     }
                     _ => None,
                 };
+                // A later AddPermission that wrote the original statement back.
+                let restored = actions.iter().skip(i + 1).any(|later| match &later.action {
+                    Action::AddPermission {
+                        function: f, grant, ..
+                    } => {
+                        later.status == ActionStatus::Done
+                            && grant.statement_id == removed.sid
+                            && statement_from_grant(grant, f) == removed.statement
+                    }
+                    _ => false,
+                });
                 Some(RemovedStatement {
                     function_arn: function.to_string(),
                     original: removed.clone(),
                     replaced_by,
                     removed: r.status == ActionStatus::Done,
+                    restored,
                 })
             }
             _ => None,
@@ -259,4 +276,174 @@ pub fn alert(record: &AuditRecord) -> Result<Alert, serde_json::Error> {
         subject,
         message: serde_json::to_string_pretty(record)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::{Fix, FixSafety, Remediation, Severity};
+    use crate::ids::FunctionArn;
+    use crate::outcome::ActionResult;
+    use crate::rules::RuleId;
+    use serde_json::json;
+
+    fn arn() -> FunctionArn {
+        FunctionArn::parse("arn:aws:lambda:us-east-1:123456789012:function:payments-api").unwrap()
+    }
+
+    fn plan(actions: Vec<Action>) -> Plan {
+        Plan {
+            function_arn: arn(),
+            findings: vec![Finding {
+                rule_id: RuleId::LW001,
+                severity: Severity::Critical,
+                resource_arn: arn().to_string(),
+                sid: Some("pub".into()),
+                message: String::new(),
+                evidence: json!(null),
+                remediation: Remediation {
+                    safety: FixSafety::Unsafe,
+                    fix: Fix::None,
+                    text: String::new(),
+                },
+            }],
+            decisions: vec![FixDecision::Apply { actions: vec![0] }],
+            actions,
+        }
+    }
+
+    fn remove() -> Action {
+        Action::RemovePermission {
+            function: arn(),
+            sid: "pub".into(),
+            revision_id: Some("r".into()),
+            removed: StatementRecord {
+                sid: "pub".into(),
+                statement: json!({"Sid": "pub", "Principal": "*"}),
+            },
+            fixes: vec![RuleId::LW001],
+        }
+    }
+
+    fn failed(kind: FailureKind, operation: &str) -> ActionStatus {
+        ActionStatus::Failed {
+            kind,
+            code: "X".into(),
+            operation: operation.into(),
+        }
+    }
+
+    #[test]
+    fn iam_actions_are_named_for_every_operation_called() {
+        assert_eq!(
+            iam_action("RemovePermission"),
+            Some("lambda:RemovePermission")
+        );
+        assert_eq!(iam_action("Publish"), Some("sns:Publish"));
+        assert_eq!(iam_action("GetPolicy"), Some("lambda:GetPolicy"));
+        for op in [
+            "GetFunction",
+            "GetFunctionUrlConfig",
+            "AddPermission",
+            "UpdateFunctionUrlConfig",
+            "TagResource",
+        ] {
+            assert_eq!(iam_action(op), Some(format!("lambda:{op}").as_str()));
+        }
+        assert_eq!(iam_action("DeleteFunction"), None);
+    }
+
+    #[test]
+    fn refused_writes_name_the_missing_permission_in_record_and_subject() {
+        let a = remove();
+        let results = vec![ActionResult {
+            action: a.clone(),
+            status: failed(FailureKind::AccessDenied, "RemovePermission"),
+        }];
+        let r = audit_record(
+            "e",
+            "AddPermission20150331v2",
+            Mode::Enforce,
+            &plan(vec![a]),
+            &results,
+            ComplianceStatus::NonCompliant,
+        );
+        assert_eq!(r.missing_permissions, ["lambda:RemovePermission"]);
+        assert!(!r.removed_statements[0].removed);
+        let subject = alert(&r).unwrap().subject;
+        assert!(
+            subject.contains("fix failed (needs lambda:RemovePermission)"),
+            "{subject}"
+        );
+    }
+
+    #[test]
+    fn a_conflict_overcome_by_a_re_plan_is_not_a_failed_fix() {
+        let a = remove();
+        let results = vec![
+            ActionResult {
+                action: a.clone(),
+                status: failed(FailureKind::Conflict, "RemovePermission"),
+            },
+            ActionResult {
+                action: a.clone(),
+                status: ActionStatus::Done,
+            },
+        ];
+        let mut r = audit_record(
+            "e",
+            "AddPermission20150331v2",
+            Mode::Enforce,
+            &plan(vec![a]),
+            &results,
+            ComplianceStatus::Compliant,
+        );
+        assert!(r.missing_permissions.is_empty());
+        assert!(alert(&r).unwrap().subject.contains(" fixed "));
+        r.replans_exhausted = true;
+        r.actions.truncate(1);
+        assert!(alert(&r).unwrap().subject.contains("policy kept changing"));
+    }
+
+    #[test]
+    fn url_changes_keep_the_original_auth_type() {
+        let a = Action::RequireIamAuth {
+            function: arn(),
+            fixes: vec![RuleId::LW004],
+            previous_auth_type: Some("NONE".into()),
+        };
+        let results = vec![ActionResult {
+            action: a.clone(),
+            status: ActionStatus::Done,
+        }];
+        let r = audit_record(
+            "e",
+            "CreateFunctionUrlConfig",
+            Mode::Enforce,
+            &plan(vec![a]),
+            &results,
+            ComplianceStatus::Compliant,
+        );
+        assert_eq!(
+            r.url_auth_changes,
+            [UrlAuthChange {
+                function_arn: arn().to_string(),
+                original_auth_type: "NONE".into(),
+                new_auth_type: "AWS_IAM".into(),
+                changed: true,
+            }]
+        );
+        // Records written before these fields existed still read.
+        let mut old = serde_json::to_value(&r).unwrap();
+        for k in [
+            "url_auth_changes",
+            "missing_permissions",
+            "replans",
+            "replans_exhausted",
+        ] {
+            old.as_object_mut().unwrap().remove(k);
+        }
+        let back: AuditRecord = serde_json::from_value(old).unwrap();
+        assert!(back.url_auth_changes.is_empty() && back.replans == 0);
+    }
 }

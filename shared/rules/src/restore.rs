@@ -25,6 +25,7 @@ use thiserror::Error;
 use crate::findings::StatementRecord;
 use crate::grant::{grant_from_statement, statement_from_grant, NotExpressible};
 use crate::ids::{FunctionArn, IdError};
+use crate::outcome::{ActionResult, ActionStatus, Outcome};
 use crate::plan::Action;
 use crate::policy::{PolicyParseError, ResourcePolicy};
 use crate::report::AuditRecord;
@@ -95,7 +96,7 @@ fn arn(field: String, value: &str) -> Result<FunctionArn, RestoreError> {
 pub fn restore_actions(record: &AuditRecord) -> Result<Vec<Action>, RestoreError> {
     let mut actions = Vec::new();
     for (i, removed) in record.removed_statements.iter().enumerate() {
-        if !removed.removed {
+        if !removed.removed || removed.restored {
             continue;
         }
         let function = arn(
@@ -140,6 +141,42 @@ pub fn restore_actions(record: &AuditRecord) -> Result<Vec<Action>, RestoreError
         });
     }
     Ok(actions)
+}
+
+/// The `AddPermission` calls that put back statements a replacement left removed: for every
+/// `RemovePermission` that was done and whose replacing `AddPermission` (the next action, same
+/// `Sid`) then failed, the original statement, so a failed replacement never leaves a caller
+/// without access. A statement `AddPermission` cannot write is skipped: the audit record keeps
+/// it verbatim for a human.
+pub fn rollback_actions(outcome: &Outcome) -> Vec<Action> {
+    outcome
+        .results
+        .windows(2)
+        .filter_map(|pair| match (&pair[0], &pair[1]) {
+            (
+                ActionResult {
+                    action:
+                        Action::RemovePermission {
+                            function, removed, ..
+                        },
+                    status: ActionStatus::Done,
+                },
+                ActionResult {
+                    action: Action::AddPermission { grant, .. },
+                    status: ActionStatus::Failed { .. },
+                },
+            ) if grant.statement_id == removed.sid => {
+                original_grant(removed, function)
+                    .ok()
+                    .map(|grant| Action::AddPermission {
+                        function: function.clone(),
+                        grant,
+                        fixes: Vec::new(),
+                    })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 fn original_grant(
@@ -212,6 +249,7 @@ mod tests {
             },
             replaced_by,
             removed: done,
+            restored: false,
         }
     }
 
@@ -306,6 +344,82 @@ mod tests {
             text.contains("\"multi\"") && text.contains("lambda:GetPolicy"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_replacement_that_failed_after_the_removal_is_rolled_back() {
+        use crate::outcome::FailureKind;
+        let function = FunctionArn::parse(ARN).unwrap();
+        let remove = Action::RemovePermission {
+            function: function.clone(),
+            sid: "s3".into(),
+            revision_id: Some("r".into()),
+            removed: StatementRecord {
+                sid: "s3".into(),
+                statement: s3_statement(),
+            },
+            fixes: Vec::new(),
+        };
+        let add = Action::AddPermission {
+            function: function.clone(),
+            grant: pinned(),
+            fixes: Vec::new(),
+        };
+        let result = |action: &Action, status: ActionStatus| ActionResult {
+            action: action.clone(),
+            status,
+        };
+        let failed = ActionStatus::Failed {
+            kind: FailureKind::Transient,
+            code: "ServiceException".into(),
+            operation: "AddPermission".into(),
+        };
+        let half = Outcome {
+            results: vec![
+                result(&remove, ActionStatus::Done),
+                result(&add, failed.clone()),
+            ],
+        };
+        let back = rollback_actions(&half);
+        assert_eq!(back.len(), 1);
+        let Action::AddPermission { grant, .. } = &back[0] else {
+            panic!("{back:?}")
+        };
+        assert_eq!(statement_from_grant(grant, &function), s3_statement());
+        let whole = Outcome {
+            results: vec![
+                result(&remove, ActionStatus::Done),
+                result(&add, ActionStatus::Done),
+            ],
+        };
+        assert!(rollback_actions(&whole).is_empty());
+        let nothing_removed = Outcome {
+            results: vec![
+                result(&remove, failed),
+                result(&add, ActionStatus::NotAttempted),
+            ],
+        };
+        assert!(rollback_actions(&nothing_removed).is_empty());
+
+        // The audit record sees the rollback, and restore leaves that statement alone.
+        let mut history = half.results.clone();
+        history.push(result(&back[0], ActionStatus::Done));
+        let p = crate::plan::Plan {
+            function_arn: function.clone(),
+            findings: Vec::new(),
+            decisions: Vec::new(),
+            actions: vec![remove, add],
+        };
+        let r = crate::report::audit_record(
+            "e",
+            "AddPermission20150331v2",
+            Mode::Enforce,
+            &p,
+            &history,
+            ComplianceStatus::NonCompliant,
+        );
+        assert!(r.removed_statements[0].removed && r.removed_statements[0].restored);
+        assert!(restore_actions(&r).unwrap().is_empty());
     }
 
     #[test]

@@ -330,3 +330,69 @@ async fn a_half_done_plan_is_recorded_exactly_and_the_retry_finishes_it_without_
         .iter()
         .all(|r| r.original.sid == "s3-invoke"));
 }
+
+/// A replacement (RemovePermission then AddPermission of the tighter statement, same Sid) whose
+/// AddPermission fails: the original statement is written back at once, and the retry does the
+/// whole replacement.
+#[tokio::test]
+async fn a_replacement_that_fails_after_the_removal_puts_the_original_back() {
+    let w = world().await;
+    let before = statements(&w.demo, IMAGE_RESIZER).await;
+    w.proxy.add(Rule::range(
+        "AddPermission",
+        1,
+        ATTEMPTS as usize,
+        Fault::error(500, "ServiceException"),
+    ));
+    let s3_event = event("add-permission-s3-unpinned-image-resizer.json");
+
+    let err = w
+        .deliver(s3_event.clone())
+        .await
+        .expect_err("a transient write failure must make EventBridge retry");
+    assert_eq!(err.error_type(), "Retryable", "{err}");
+    let (reads, writes, by_op) = w.take_counts();
+    // 3 reads + GetPolicy for the AddPermission's RevisionId; RemovePermission, 3 failed
+    // AddPermission attempts, the AddPermission that puts the original back, the alert.
+    assert_eq!((reads, writes), (4, 6), "{by_op:?}");
+    assert_eq!(by_op.get("AddPermission"), Some(&(ATTEMPTS as usize + 1)));
+    assert_eq!(
+        statements(&w.demo, IMAGE_RESIZER).await,
+        before,
+        "the original statement is back, verbatim"
+    );
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1);
+    let record = &alerts[0].1;
+    let removed = &record.removed_statements[0];
+    assert!(removed.removed && removed.restored && removed.replaced_by.is_none());
+    let statuses: Vec<String> = record
+        .actions
+        .iter()
+        .map(|r| match &r.status {
+            ActionStatus::Done => format!("{} done", r.action.operation()),
+            ActionStatus::Failed { code, .. } => format!("{} {code}", r.action.operation()),
+            ActionStatus::NotAttempted => format!("{} not attempted", r.action.operation()),
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "RemovePermission done",
+            "AddPermission ServiceException",
+            "AddPermission done"
+        ]
+    );
+    assert!(warden_rules::restore::restore_actions(record)
+        .expect("restorable")
+        .is_empty());
+
+    w.proxy.clear();
+    let decision = w.deliver_ok(s3_event).await;
+    assert_eq!(decision.outcome, DecisionOutcome::Remediated, "{decision:?}");
+    let after = statements(&w.demo, IMAGE_RESIZER).await;
+    assert_eq!(
+        after[0]["Condition"]["StringEquals"]["AWS:SourceAccount"],
+        json!("123456789012")
+    );
+}

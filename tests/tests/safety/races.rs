@@ -141,8 +141,8 @@ async fn a_statement_changed_between_read_and_write_is_never_removed() {
 
     assert_eq!(decision.outcome, DecisionOutcome::Compliant, "{decision:?}");
     let (reads, writes, by_op) = w.take_counts();
-    // Only the refused RemovePermission touched the policy; then the alert (an action was
-    // attempted) and the tags.
+    // Only the refused RemovePermission touched the policy; then the tags. No alert: nothing
+    // was changed and nothing is open.
     assert_eq!(by_op.get("RemovePermission"), Some(&1), "{by_op:?}");
     assert_eq!(by_op.get("AddPermission"), None, "{by_op:?}");
     assert_eq!((reads, writes), (6, 2), "{by_op:?}");
