@@ -1,6 +1,8 @@
 //! Evaluating and remediating one function, the whole imperative loop the functions and the
 //! CLI share: fetch the snapshot → exemption → evaluate → plan → execute (re-read and re-plan
-//! after `PreconditionFailedException`, bounded) → audit record → alert → status tags.
+//! after `PreconditionFailedException`, bounded; a replacement whose `AddPermission` fails
+//! after its `RemovePermission` has the original statement put back at once) → audit record
+//! → alert → status tags.
 //! Every decision in it is a pure function of `warden-rules`; this module only sequences the
 //! AWS calls.
 
@@ -148,7 +150,11 @@ pub async fn remediate(
         // for its retry.
         let rollback = restore::rollback_actions(&outcome);
         if !rollback.is_empty() {
-            warn!(function_arn = %arn, statements = rollback.len(), "replacement failed; re-adding the original statement");
+            warn!(
+                function_arn = %arn,
+                statements = rollback.len(),
+                "replacement failed; re-adding the original statement"
+            );
             history.extend(aws.execute(&rollback).await.results);
         }
         let conflict = matches!(

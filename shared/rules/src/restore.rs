@@ -52,9 +52,9 @@ pub enum RestoreError {
         /// The statement's `Sid`.
         sid: String,
         /// The parser's error.
-        source: PolicyParseError,
+        source: Box<PolicyParseError>,
         /// The statement, verbatim.
-        statement: Value,
+        statement: Box<Value>,
     },
     /// `AddPermission` cannot write the recorded statement again.
     #[error("statement {sid:?} cannot be re-added with AddPermission: {reason}; re-add it by hand: {statement}")]
@@ -64,7 +64,7 @@ pub enum RestoreError {
         /// Which part AddPermission cannot write.
         reason: NotExpressible,
         /// The statement, verbatim.
-        statement: Value,
+        statement: Box<Value>,
     },
     /// A recorded URL change names an `AuthType` Lambda does not have.
     #[error(
@@ -186,22 +186,22 @@ fn original_grant(
     let doc = json!({ "Statement": [original.statement.clone()] });
     let policy = ResourcePolicy::from_value(&doc).map_err(|source| RestoreError::Unparseable {
         sid: original.sid.clone(),
-        source,
-        statement: original.statement.clone(),
+        source: Box::new(source),
+        statement: Box::new(original.statement.clone()),
     })?;
     let Some(stmt) = policy.statements.first() else {
         // One statement in, one statement out: from_value keeps every element of the list.
         return Err(RestoreError::Unparseable {
             sid: original.sid.clone(),
-            source: PolicyParseError::MissingStatement,
-            statement: original.statement.clone(),
+            source: Box::new(PolicyParseError::MissingStatement),
+            statement: Box::new(original.statement.clone()),
         });
     };
     grant_from_statement(stmt, function.qualifier.as_ref()).map_err(|reason| {
         RestoreError::NotExpressible {
             sid: original.sid.clone(),
             reason,
-            statement: original.statement.clone(),
+            statement: Box::new(original.statement.clone()),
         }
     })
 }
@@ -336,7 +336,7 @@ mod tests {
             RestoreError::NotExpressible {
                 sid: "multi".into(),
                 reason: NotExpressible::Actions { count: 2 },
-                statement: two_actions,
+                statement: Box::new(two_actions),
             }
         );
         let text = err.to_string();

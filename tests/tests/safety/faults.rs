@@ -389,7 +389,11 @@ async fn a_replacement_that_fails_after_the_removal_puts_the_original_back() {
 
     w.proxy.clear();
     let decision = w.deliver_ok(s3_event).await;
-    assert_eq!(decision.outcome, DecisionOutcome::Remediated, "{decision:?}");
+    assert_eq!(
+        decision.outcome,
+        DecisionOutcome::Remediated,
+        "{decision:?}"
+    );
     let after = statements(&w.demo, IMAGE_RESIZER).await;
     assert_eq!(
         after[0]["Condition"]["StringEquals"]["AWS:SourceAccount"],

@@ -40,8 +40,15 @@ fn writes_of(
     writes
 }
 
-/// (function, event, expected (reads, writes) of the remediation, expected write operations)
-const SCENARIOS: &[(&str, &str, (usize, usize), &[&str])] = &[
+/// A remediation to replay: function, event, (reads, writes) it makes, the writes replayed.
+type Scenario = (
+    &'static str,
+    &'static str,
+    (usize, usize),
+    &'static [&'static str],
+);
+
+const SCENARIOS: &[Scenario] = &[
     (
         PAYMENTS_API,
         "add-permission-public-payments-api.json",
