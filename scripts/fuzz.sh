@@ -37,8 +37,8 @@ for target in "${targets[@]}"; do
     set -e
     # libFuzzer's first and last status lines (cov: edges, ft: features, corp: corpus,
     # exec/s) and its final statistics.
-    grep -E "^#[0-9]+ +INITED" "${log}" | head -n 1 || true
-    grep -E "^#[0-9]+ +(DONE|pulse|NEW|REDUCE)" "${log}" | tail -n 1 || true
+    grep -E "^#[0-9]+[[:space:]]+INITED" "${log}" | head -n 1 || true
+    grep -E "^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE)" "${log}" | tail -n 1 || true
     grep -E "^stat::|ERROR|panicked|deadly signal" "${log}" || true
     if [ "${status}" -ne 0 ]; then
         tail -n 40 "${log}"
