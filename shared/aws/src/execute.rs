@@ -30,6 +30,8 @@ impl Aws {
     /// - [`Action::RequireIamAuth`]: `UpdateFunctionUrlConfig` with `AuthType=AWS_IAM` and the
     ///   ARN's qualifier
     ///   (<https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionUrlConfig.html>).
+    /// - [`Action::SetUrlAuthType`] (restore only): `UpdateFunctionUrlConfig` with the given
+    ///   `AuthType` and the ARN's qualifier.
     /// - [`Action::TagResource`]: `TagResource` with `Resource` = the unqualified ARN (tags live
     ///   on the function, <https://docs.aws.amazon.com/lambda/latest/api/API_TagResource.html>).
     ///   An empty tag set is done without a call.
@@ -150,16 +152,15 @@ impl Aws {
                 edited.insert(policy);
             }
             Action::RequireIamAuth { function, .. } => {
-                self.lambda
-                    .update_function_url_config()
-                    .function_name(function.unqualified().to_string())
-                    .set_qualifier(qualifier_text(function))
-                    .auth_type(FunctionUrlAuthType::AwsIam)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        AwsError::from_sdk("UpdateFunctionUrlConfig", function.to_string(), &e)
-                    })?;
+                self.update_url_auth(function, FunctionUrlAuthType::AwsIam)
+                    .await?;
+            }
+            Action::SetUrlAuthType {
+                function,
+                auth_type,
+            } => {
+                self.update_url_auth(function, FunctionUrlAuthType::from(auth_type.as_str()))
+                    .await?;
             }
             Action::TagResource { resource, tags } => {
                 if tags.is_empty() {
@@ -177,6 +178,23 @@ impl Aws {
                     .map_err(|e| AwsError::from_sdk("TagResource", resource.clone(), &e))?;
             }
         }
+        Ok(())
+    }
+
+    /// `UpdateFunctionUrlConfig` of `function`'s URL (its qualifier's) with `auth_type`.
+    async fn update_url_auth(
+        &self,
+        function: &FunctionArn,
+        auth_type: FunctionUrlAuthType,
+    ) -> Result<(), AwsError> {
+        self.lambda
+            .update_function_url_config()
+            .function_name(function.unqualified().to_string())
+            .set_qualifier(qualifier_text(function))
+            .auth_type(auth_type)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("UpdateFunctionUrlConfig", function.to_string(), &e))?;
         Ok(())
     }
 
@@ -212,7 +230,8 @@ fn target(action: &Action) -> &FunctionArn {
     match action {
         Action::RemovePermission { function, .. }
         | Action::AddPermission { function, .. }
-        | Action::RequireIamAuth { function, .. } => function,
+        | Action::RequireIamAuth { function, .. }
+        | Action::SetUrlAuthType { function, .. } => function,
         Action::TagResource { resource, .. } => resource,
     }
 }

@@ -3,8 +3,9 @@
 //! The AWS adapter of lambda-warden: the only code that calls AWS. It reads a function's live
 //! state into a [`FunctionSnapshot`](warden_rules::snapshot::FunctionSnapshot)
 //! ([`Aws::fetch_snapshot`]), carries out a remediation plan ([`Aws::execute`]), publishes
-//! alerts ([`Aws::publish_alert`]), and finds the functions an IAM change applies to
-//! ([`Aws::roles_with_policy`], [`Aws::functions_using_role`]).
+//! alerts ([`Aws::publish_alert`]), finds the functions an IAM change applies to
+//! ([`Aws::roles_with_policy`], [`Aws::functions_using_role`]), and undoes a remediation from
+//! its audit record ([`Aws::restore`]).
 //!
 //! Every failure is classified once, from the SDK error's code and HTTP status, by
 //! [`error::classify`]. Retries of throttled and transient failures are the SDK's: the
@@ -24,6 +25,7 @@ pub mod discover;
 pub mod error;
 pub mod execute;
 pub mod remediate;
+pub mod restore;
 pub mod role;
 pub mod runtime;
 pub mod snapshot;

@@ -1,6 +1,8 @@
 //! Evaluating and remediating one function, the whole imperative loop the functions and the
 //! CLI share: fetch the snapshot → exemption → evaluate → plan → execute (re-read and re-plan
-//! after `PreconditionFailedException`, bounded) → audit record → alert → status tags.
+//! after `PreconditionFailedException`, bounded; a replacement whose `AddPermission` fails
+//! after its `RemovePermission` has the original statement put back at once) → audit record
+//! → alert → status tags.
 //! Every decision in it is a pure function of `warden-rules`; this module only sequences the
 //! AWS calls.
 
@@ -14,6 +16,7 @@ use warden_rules::ids::{FunctionArn, LayerVersionArn};
 use warden_rules::outcome::{ActionResult, ActionStatus, FailureKind, Outcome};
 use warden_rules::plan::{self, FixDecision, Plan, Withheld};
 use warden_rules::report::{self, AuditRecord};
+use warden_rules::restore;
 use warden_rules::rules::{self, RuleConfig};
 use warden_rules::snapshot::{FunctionSnapshot, Readable};
 use warden_rules::tags::ComplianceStatus;
@@ -115,6 +118,9 @@ pub async fn remediate(
     let rule_config = RuleConfig::from(config);
     let mut history: Vec<ActionResult> = Vec::new();
     let mut replans = 0;
+    // Whether an attempt abandoned for a re-plan changed anything: the alert must say so
+    // even when the last plan has nothing left to do.
+    let mut earlier_writes = false;
     loop {
         let snapshot = match aws.fetch_snapshot(arn).await {
             Ok(Fetched::Found(s)) => s,
@@ -141,6 +147,18 @@ pub async fn remediate(
         let plan = plan::plan(findings, &snapshot, config);
         let outcome = aws.execute(&plan.actions).await;
         history.extend(outcome.results.iter().cloned());
+        // A replacement whose AddPermission failed after its RemovePermission: put the
+        // original back at once, so no caller is left without access while the event waits
+        // for its retry.
+        let rollback = restore::rollback_actions(&outcome);
+        if !rollback.is_empty() {
+            warn!(
+                function_arn = %arn,
+                statements = rollback.len(),
+                "replacement failed; re-adding the original statement"
+            );
+            history.extend(aws.execute(&rollback).await.results);
+        }
         let conflict = matches!(
             outcome.first_failure(),
             Some((
@@ -153,10 +171,24 @@ pub async fn remediate(
         );
         if conflict && replans < config.max_replans {
             replans += 1;
+            earlier_writes |= history.iter().any(|r| r.status == ActionStatus::Done);
             info!(replans, function_arn = %arn, "policy changed since it was read; re-planning");
             continue;
         }
-        return finish(aws, config, cause, &snapshot, &plan, &outcome, history).await;
+        if conflict {
+            warn!(
+                replans,
+                function_arn = %arn,
+                "policy changed under every attempt; the event will be retried"
+            );
+        }
+        let attempts = Attempts {
+            history,
+            replans,
+            exhausted: conflict,
+            earlier_writes,
+        };
+        return finish(aws, config, cause, &snapshot, &plan, &outcome, attempts).await;
     }
 }
 
@@ -195,6 +227,10 @@ pub async fn remediate_layer(
         findings,
         actions: Vec::new(),
         removed_statements: Vec::new(),
+        url_auth_changes: Vec::new(),
+        missing_permissions: Vec::new(),
+        replans: 0,
+        replans_exhausted: false,
     };
     let resolution = match status {
         ComplianceStatus::Unverified => Resolution::Unverified,
@@ -250,6 +286,14 @@ fn unreadable_part<T>(e: &AwsError) -> Readable<T> {
     }
 }
 
+/// Every action result of one event across re-plans, and how the re-planning ended.
+struct Attempts {
+    history: Vec<ActionResult>,
+    replans: u32,
+    exhausted: bool,
+    earlier_writes: bool,
+}
+
 async fn finish(
     aws: &Aws,
     config: &Config,
@@ -257,13 +301,14 @@ async fn finish(
     snapshot: &FunctionSnapshot,
     plan: &Plan,
     outcome: &Outcome,
-    history: Vec<ActionResult>,
+    attempts: Attempts,
 ) -> Result<Remediated, RemediateError> {
+    let history = attempts.history;
     let open: Vec<&Finding> = plan.open_findings(outcome);
     let status = ComplianceStatus::of(open.iter().copied());
-    let earlier_attempts = history.len() > outcome.results.len();
+    let earlier_writes = attempts.earlier_writes;
     let any_done = history.iter().any(|r| r.status == ActionStatus::Done);
-    let record: AuditRecord = report::audit_record(
+    let mut record: AuditRecord = report::audit_record(
         cause.event_id,
         cause.event_name,
         config.mode,
@@ -271,6 +316,15 @@ async fn finish(
         &history,
         status,
     );
+    record.replans = attempts.replans;
+    record.replans_exhausted = attempts.exhausted;
+    for permission in &record.missing_permissions {
+        warn!(
+            function_arn = %plan.function_arn,
+            missing_permission = %permission,
+            "lambda-warden's role was refused an action"
+        );
+    }
     let resolution = match status {
         ComplianceStatus::Unverified => Resolution::Unverified,
         ComplianceStatus::NonCompliant => Resolution::NonCompliant,
@@ -284,7 +338,7 @@ async fn finish(
         audit = %serde_json::to_string(&record)?,
         "decision"
     );
-    if plan.alert_due(snapshot, outcome, config) || earlier_attempts {
+    if plan.alert_due(snapshot, outcome, config) || earlier_writes {
         if let Some(topic) = &config.alert_topic_arn {
             let alert = report::alert(&record)?;
             if let Err(e) = aws.publish_alert(topic, &alert).await {

@@ -275,6 +275,7 @@ async fn a_failure_midway_stops_the_plan_and_says_what_happened() {
         Action::RequireIamAuth {
             function: arn.clone(),
             fixes: Vec::new(),
+            previous_auth_type: Some("NONE".to_owned()),
         },
     ];
     let aws = Aws::new(&moto.sdk_config());
@@ -345,6 +346,7 @@ async fn a_public_url_is_switched_to_iam_auth() {
         .execute(&[Action::RequireIamAuth {
             function: arn.clone(),
             fixes: Vec::new(),
+            previous_auth_type: Some("NONE".to_owned()),
         }])
         .await;
 

@@ -5,7 +5,8 @@
 //!
 //! EventBridge envelope → [`trigger::parse`] → [`gate::decide`] → (the adapter fetches a
 //! [`snapshot::FunctionSnapshot`]) → [`rules::evaluate`] → [`plan::plan`] → (the adapter
-//! executes it into an [`outcome::Outcome`]) → [`report`] (audit record and alert).
+//! executes it into an [`outcome::Outcome`]) → [`report`] (audit record and alert); and back:
+//! [`restore::restore_actions`] undoes a remediation from its audit record.
 //!
 //! `aws.iam` events enter through [`iam_trigger::parse`] and [`iam_trigger::decide`]; the
 //! adapter then finds the functions the changed role or policy applies to, and each goes
@@ -22,6 +23,7 @@ pub mod outcome;
 pub mod plan;
 pub mod policy;
 pub mod report;
+pub mod restore;
 pub mod rules;
 pub mod secrets;
 pub mod snapshot;

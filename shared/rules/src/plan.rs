@@ -47,6 +47,19 @@ pub enum Action {
         function: FunctionArn,
         /// The findings this fixes.
         fixes: Vec<RuleId>,
+        /// The URL's `AuthType` as read (`NONE`), so it can be restored; `None` in records
+        /// written before it was kept.
+        #[serde(default)]
+        previous_auth_type: Option<String>,
+    },
+    /// `UpdateFunctionUrlConfig` with the given `AuthType`: only planned by
+    /// [`restore`](crate::restore), to put back the auth type a [`Action::RequireIamAuth`]
+    /// replaced (<https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionUrlConfig.html>).
+    SetUrlAuthType {
+        /// The function, qualified when the URL belongs to an alias.
+        function: FunctionArn,
+        /// `AuthType` as AWS spells it: `NONE` or `AWS_IAM`.
+        auth_type: String,
     },
     /// `TagResource` on the unqualified function
     /// (<https://docs.aws.amazon.com/lambda/latest/api/API_TagResource.html>).
@@ -64,7 +77,9 @@ impl Action {
         match self {
             Action::RemovePermission { .. } => "RemovePermission",
             Action::AddPermission { .. } => "AddPermission",
-            Action::RequireIamAuth { .. } => "UpdateFunctionUrlConfig",
+            Action::RequireIamAuth { .. } | Action::SetUrlAuthType { .. } => {
+                "UpdateFunctionUrlConfig"
+            }
             Action::TagResource { .. } => "TagResource",
         }
     }
@@ -154,6 +169,7 @@ pub fn permitted(
 
 struct Builder<'a> {
     arn: &'a FunctionArn,
+    url_auth_type: Option<String>,
     revision_id: Option<String>,
     policy_edited: bool,
     actions: Vec<Action>,
@@ -215,6 +231,7 @@ impl Builder<'_> {
                 let mut done = vec![self.push(Action::RequireIamAuth {
                     function: self.arn.clone(),
                     fixes: vec![rule],
+                    previous_auth_type: self.url_auth_type.clone(),
                 })];
                 for original in remove {
                     done.push(self.remove(original, rule));
@@ -235,6 +252,11 @@ pub fn plan(findings: Vec<Finding>, snapshot: &FunctionSnapshot, config: &Config
     let opted_in = tags::opted_in(&snapshot.tags);
     let mut b = Builder {
         arn: &snapshot.arn,
+        url_auth_type: snapshot
+            .url
+            .value()
+            .and_then(Option::as_ref)
+            .map(|u| u.auth_type.as_str().to_owned()),
         revision_id: snapshot
             .policy
             .value()

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Mode;
 use crate::findings::{Finding, PermissionGrant, StatementRecord};
-use crate::outcome::{ActionResult, ActionStatus};
+use crate::grant::statement_from_grant;
+use crate::outcome::{ActionResult, ActionStatus, FailureKind};
 use crate::plan::{Action, FixDecision, Plan};
 use crate::tags::ComplianceStatus;
 
@@ -33,6 +34,46 @@ pub struct RemovedStatement {
     pub replaced_by: Option<PermissionGrant>,
     /// Whether the removal happened (`false`: it was attempted and failed, or not attempted).
     pub removed: bool,
+    /// Whether lambda-warden wrote the original back itself, because the tighter statement
+    /// could not be added after the removal (see `restore::rollback_actions`).
+    #[serde(default)]
+    pub restored: bool,
+}
+
+/// A function URL whose `AuthType` lambda-warden changed (or tried to): enough to set it back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UrlAuthChange {
+    /// The function whose URL it is (qualified for an alias's URL).
+    pub function_arn: String,
+    /// `AuthType` before the change, as AWS spells it (`NONE`).
+    pub original_auth_type: String,
+    /// `AuthType` written: `AWS_IAM`.
+    pub new_auth_type: String,
+    /// Whether the change happened (`false`: attempted and failed, or not attempted).
+    pub changed: bool,
+}
+
+/// The IAM action that authorises an API operation lambda-warden calls, e.g.
+/// `RemovePermission` → `lambda:RemovePermission`, `Publish` → `sns:Publish`; `None` for an
+/// operation it does not call. Lambda's IAM actions carry the API name without the version
+/// suffix
+/// (<https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html>,
+/// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html>).
+/// `GetFunction` also needs `lambda:ListTags` for the tags it returns; a `TagsError` in its
+/// answer names that one.
+pub fn iam_action(operation: &str) -> Option<&'static str> {
+    Some(match operation {
+        "GetFunction" => "lambda:GetFunction",
+        "GetPolicy" => "lambda:GetPolicy",
+        "GetFunctionUrlConfig" => "lambda:GetFunctionUrlConfig",
+        "ListTags" => "lambda:ListTags",
+        "RemovePermission" => "lambda:RemovePermission",
+        "AddPermission" => "lambda:AddPermission",
+        "UpdateFunctionUrlConfig" => "lambda:UpdateFunctionUrlConfig",
+        "TagResource" => "lambda:TagResource",
+        "Publish" => "sns:Publish",
+        _ => return None,
+    })
 }
 
 /// One structured record per decision: written to the log and sent as the alert message.
@@ -58,6 +99,22 @@ pub struct AuditRecord {
     pub actions: Vec<ActionResult>,
     /// Every statement removed or replaced (or attempted), verbatim.
     pub removed_statements: Vec<RemovedStatement>,
+    /// Every function URL `AuthType` changed (or attempted), with the original value.
+    #[serde(default)]
+    pub url_auth_changes: Vec<UrlAuthChange>,
+    /// The IAM actions lambda-warden's role was refused (`AccessDeniedException` on a write,
+    /// or on the `GetPolicy` that reads the current `RevisionId`), e.g.
+    /// `lambda:RemovePermission`; sorted, no repeats.
+    #[serde(default)]
+    pub missing_permissions: Vec<String>,
+    /// How many times the policy was read and the plan made again because the policy changed
+    /// between read and write (`PreconditionFailedException`).
+    #[serde(default)]
+    pub replans: u32,
+    /// `true` when the policy changed under every attempt, up to `WARDEN_MAX_REPLANS`
+    /// re-plans: the remaining fixes were not applied and the event is retried.
+    #[serde(default)]
+    pub replans_exhausted: bool,
 }
 
 /// Builds the audit record of one evaluation.
@@ -87,16 +144,57 @@ pub fn audit_record(
                     }
                     _ => None,
                 };
+                // A later AddPermission that wrote the original statement back.
+                let restored = actions.iter().skip(i + 1).any(|later| match &later.action {
+                    Action::AddPermission {
+                        function: f, grant, ..
+                    } => {
+                        later.status == ActionStatus::Done
+                            && grant.statement_id == removed.sid
+                            && statement_from_grant(grant, f) == removed.statement
+                    }
+                    _ => false,
+                });
                 Some(RemovedStatement {
                     function_arn: function.to_string(),
                     original: removed.clone(),
                     replaced_by,
                     removed: r.status == ActionStatus::Done,
+                    restored,
                 })
             }
             _ => None,
         })
         .collect();
+    let url_auth_changes = actions
+        .iter()
+        .filter_map(|r| match &r.action {
+            Action::RequireIamAuth {
+                function,
+                previous_auth_type: Some(original),
+                ..
+            } => Some(UrlAuthChange {
+                function_arn: function.to_string(),
+                original_auth_type: original.clone(),
+                new_auth_type: "AWS_IAM".to_owned(),
+                changed: r.status == ActionStatus::Done,
+            }),
+            _ => None,
+        })
+        .collect();
+    let mut missing_permissions: Vec<String> = actions
+        .iter()
+        .filter_map(|r| match &r.status {
+            ActionStatus::Failed {
+                kind: FailureKind::AccessDenied,
+                operation,
+                ..
+            } => Some(iam_action(operation).map_or_else(|| operation.clone(), str::to_owned)),
+            _ => None,
+        })
+        .collect();
+    missing_permissions.sort();
+    missing_permissions.dedup();
     AuditRecord {
         schema: "lambda-warden.audit/1".to_owned(),
         event_id: event_id.to_owned(),
@@ -108,6 +206,10 @@ pub fn audit_record(
         fixes: plan.decisions.clone(),
         actions: actions.to_vec(),
         removed_statements,
+        url_auth_changes,
+        missing_permissions,
+        replans: 0,
+        replans_exhausted: false,
     }
 }
 
@@ -138,12 +240,14 @@ pub fn alert(record: &AuditRecord) -> Result<Alert, serde_json::Error> {
         .iter()
         .filter(|a| a.status == ActionStatus::Done)
         .count();
-    let failed = record
-        .actions
-        .iter()
-        .any(|a| matches!(a.status, ActionStatus::Failed { .. }));
+    // A PreconditionFailedException that a re-plan overcame is not a failure.
+    let failed = record.actions.iter().any(|a| {
+        matches!(&a.status, ActionStatus::Failed { kind, .. } if *kind != FailureKind::Conflict)
+    });
     let what = if failed {
         "fix failed"
+    } else if record.replans_exhausted {
+        "fix deferred, policy kept changing"
     } else if done > 0 {
         "fixed"
     } else {
@@ -161,8 +265,13 @@ pub fn alert(record: &AuditRecord) -> Result<Alert, serde_json::Error> {
         })
         .unwrap_or(&record.function_arn);
     let severity = worst.map_or("INFO", |s| s.as_str());
+    let needs = if record.missing_permissions.is_empty() {
+        String::new()
+    } else {
+        format!(" (needs {})", record.missing_permissions.join(", "))
+    };
     let mut subject = ascii_line(&format!(
-        "lambda-warden {severity}: {name} {what} [{}]",
+        "lambda-warden {severity}: {name} {what}{needs} [{}]",
         ids.join(" ")
     ));
     if subject.chars().count() > MAX_SUBJECT_CHARS {
@@ -173,4 +282,174 @@ pub fn alert(record: &AuditRecord) -> Result<Alert, serde_json::Error> {
         subject,
         message: serde_json::to_string_pretty(record)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::{Fix, FixSafety, Remediation, Severity};
+    use crate::ids::FunctionArn;
+    use crate::outcome::ActionResult;
+    use crate::rules::RuleId;
+    use serde_json::json;
+
+    fn arn() -> FunctionArn {
+        FunctionArn::parse("arn:aws:lambda:us-east-1:123456789012:function:payments-api").unwrap()
+    }
+
+    fn plan(actions: Vec<Action>) -> Plan {
+        Plan {
+            function_arn: arn(),
+            findings: vec![Finding {
+                rule_id: RuleId::LW001,
+                severity: Severity::Critical,
+                resource_arn: arn().to_string(),
+                sid: Some("pub".into()),
+                message: String::new(),
+                evidence: json!(null),
+                remediation: Remediation {
+                    safety: FixSafety::Unsafe,
+                    fix: Fix::None,
+                    text: String::new(),
+                },
+            }],
+            decisions: vec![FixDecision::Apply { actions: vec![0] }],
+            actions,
+        }
+    }
+
+    fn remove() -> Action {
+        Action::RemovePermission {
+            function: arn(),
+            sid: "pub".into(),
+            revision_id: Some("r".into()),
+            removed: StatementRecord {
+                sid: "pub".into(),
+                statement: json!({"Sid": "pub", "Principal": "*"}),
+            },
+            fixes: vec![RuleId::LW001],
+        }
+    }
+
+    fn failed(kind: FailureKind, operation: &str) -> ActionStatus {
+        ActionStatus::Failed {
+            kind,
+            code: "X".into(),
+            operation: operation.into(),
+        }
+    }
+
+    #[test]
+    fn iam_actions_are_named_for_every_operation_called() {
+        assert_eq!(
+            iam_action("RemovePermission"),
+            Some("lambda:RemovePermission")
+        );
+        assert_eq!(iam_action("Publish"), Some("sns:Publish"));
+        assert_eq!(iam_action("GetPolicy"), Some("lambda:GetPolicy"));
+        for op in [
+            "GetFunction",
+            "GetFunctionUrlConfig",
+            "AddPermission",
+            "UpdateFunctionUrlConfig",
+            "TagResource",
+        ] {
+            assert_eq!(iam_action(op), Some(format!("lambda:{op}").as_str()));
+        }
+        assert_eq!(iam_action("DeleteFunction"), None);
+    }
+
+    #[test]
+    fn refused_writes_name_the_missing_permission_in_record_and_subject() {
+        let a = remove();
+        let results = vec![ActionResult {
+            action: a.clone(),
+            status: failed(FailureKind::AccessDenied, "RemovePermission"),
+        }];
+        let r = audit_record(
+            "e",
+            "AddPermission20150331v2",
+            Mode::Enforce,
+            &plan(vec![a]),
+            &results,
+            ComplianceStatus::NonCompliant,
+        );
+        assert_eq!(r.missing_permissions, ["lambda:RemovePermission"]);
+        assert!(!r.removed_statements[0].removed);
+        let subject = alert(&r).unwrap().subject;
+        assert!(
+            subject.contains("fix failed (needs lambda:RemovePermission)"),
+            "{subject}"
+        );
+    }
+
+    #[test]
+    fn a_conflict_overcome_by_a_re_plan_is_not_a_failed_fix() {
+        let a = remove();
+        let results = vec![
+            ActionResult {
+                action: a.clone(),
+                status: failed(FailureKind::Conflict, "RemovePermission"),
+            },
+            ActionResult {
+                action: a.clone(),
+                status: ActionStatus::Done,
+            },
+        ];
+        let mut r = audit_record(
+            "e",
+            "AddPermission20150331v2",
+            Mode::Enforce,
+            &plan(vec![a]),
+            &results,
+            ComplianceStatus::Compliant,
+        );
+        assert!(r.missing_permissions.is_empty());
+        assert!(alert(&r).unwrap().subject.contains(" fixed "));
+        r.replans_exhausted = true;
+        r.actions.truncate(1);
+        assert!(alert(&r).unwrap().subject.contains("policy kept changing"));
+    }
+
+    #[test]
+    fn url_changes_keep_the_original_auth_type() {
+        let a = Action::RequireIamAuth {
+            function: arn(),
+            fixes: vec![RuleId::LW004],
+            previous_auth_type: Some("NONE".into()),
+        };
+        let results = vec![ActionResult {
+            action: a.clone(),
+            status: ActionStatus::Done,
+        }];
+        let r = audit_record(
+            "e",
+            "CreateFunctionUrlConfig",
+            Mode::Enforce,
+            &plan(vec![a]),
+            &results,
+            ComplianceStatus::Compliant,
+        );
+        assert_eq!(
+            r.url_auth_changes,
+            [UrlAuthChange {
+                function_arn: arn().to_string(),
+                original_auth_type: "NONE".into(),
+                new_auth_type: "AWS_IAM".into(),
+                changed: true,
+            }]
+        );
+        // Records written before these fields existed still read.
+        let mut old = serde_json::to_value(&r).unwrap();
+        for k in [
+            "url_auth_changes",
+            "missing_permissions",
+            "replans",
+            "replans_exhausted",
+        ] {
+            old.as_object_mut().unwrap().remove(k);
+        }
+        let back: AuditRecord = serde_json::from_value(old).unwrap();
+        assert!(back.url_auth_changes.is_empty() && back.replans == 0);
+    }
 }

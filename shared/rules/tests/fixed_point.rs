@@ -51,6 +51,11 @@ fn apply(snapshot: &FunctionSnapshot, actions: &[Action]) -> FunctionSnapshot {
                     url.auth_type = FunctionUrlAuthType::AwsIam;
                 }
             }
+            Action::SetUrlAuthType { auth_type, .. } => {
+                if let Readable::Read { value: Some(url) } = &mut out.url {
+                    url.auth_type = FunctionUrlAuthType::parse(auth_type);
+                }
+            }
             Action::TagResource { .. } => {}
         }
     }
@@ -146,5 +151,135 @@ fn snapshot_of(fx: &Value) -> FunctionSnapshot {
             })),
         },
         ..FunctionSnapshot::empty(arn)
+    }
+}
+
+// ---- the same property over generated policies ----------------------------------------------
+
+mod generated {
+    use super::*;
+    use proptest::prelude::*;
+    use warden_rules::ids::FunctionArn;
+    use warden_rules::snapshot::{Cors, FunctionUrlConfig};
+
+    const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:f";
+
+    fn principal() -> impl Strategy<Value = Value> {
+        prop::sample::select(vec![
+            json!("*"),
+            json!({"AWS": "*"}),
+            json!({"AWS": ["*"]}),
+            json!({"AWS": "arn:aws:iam::*:root"}),
+            json!({"AWS": "arn:aws:iam::123456789012:root"}),
+            json!({"AWS": "arn:aws:iam::444455556666:root"}),
+            json!({"Service": "s3.amazonaws.com"}),
+            json!({"Service": "sns.amazonaws.com"}),
+            json!({"Service": "apigateway.amazonaws.com"}),
+        ])
+    }
+
+    fn condition() -> impl Strategy<Value = Option<(String, String, Value)>> {
+        let c = prop::sample::select(vec![
+            ("ArnLike", "AWS:SourceArn", json!("arn:aws:s3:::bucket")),
+            (
+                "ArnLike",
+                "AWS:SourceArn",
+                json!("arn:aws:sns:us-east-1:123456789012:t"),
+            ),
+            (
+                "ArnLike",
+                "AWS:SourceArn",
+                json!("arn:aws:sns:us-east-1:444455556666:t"),
+            ),
+            ("StringEquals", "AWS:SourceAccount", json!("123456789012")),
+            ("StringEquals", "AWS:SourceAccount", json!("444455556666")),
+            ("StringEquals", "aws:PrincipalOrgID", json!("o-a1b2c3d4e5")),
+            ("StringEquals", "lambda:FunctionUrlAuthType", json!("NONE")),
+            (
+                "StringEqualsIfExists",
+                "AWS:SourceAccount",
+                json!("123456789012"),
+            ),
+            ("StringLike", "AWS:SourceAccount", json!("*")),
+        ]);
+        prop::option::of(c.prop_map(|(o, k, v)| (o.to_owned(), k.to_owned(), v)))
+    }
+
+    fn statement(i: usize) -> impl Strategy<Value = Value> {
+        let action = prop::sample::select(vec![
+            json!("lambda:InvokeFunction"),
+            json!("lambda:InvokeFunctionUrl"),
+            json!(["lambda:InvokeFunction", "lambda:GetFunction"]),
+        ]);
+        let effect = prop::sample::select(vec!["Allow", "Allow", "Allow", "Deny"]);
+        (effect, principal(), action, condition(), condition()).prop_map(
+            move |(effect, principal, action, c1, c2)| {
+                let mut s = json!({"Sid": format!("s{i}"), "Effect": effect,
+                    "Principal": principal, "Action": action, "Resource": ARN});
+                for (op, key, value) in [c1, c2].into_iter().flatten() {
+                    s["Condition"][op][key] = value;
+                }
+                s
+            },
+        )
+    }
+
+    fn policy() -> impl Strategy<Value = Value> {
+        (1usize..4).prop_flat_map(|n| {
+            (0..n)
+                .map(statement)
+                .collect::<Vec<_>>()
+                .prop_map(|s| json!({"Version": "2012-10-17", "Id": "default", "Statement": s}))
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The plan's output policy, re-evaluated, has no finding the plan claims to fix.
+        #[test]
+        fn remediation_is_a_fixed_point(
+            doc in policy(),
+            url in prop::option::of(any::<bool>()),
+            org in any::<bool>(),
+        ) {
+            let mut tags = std::collections::BTreeMap::new();
+            tags.insert(AUTO_FIX.to_owned(), "true".to_owned());
+            let snapshot = FunctionSnapshot {
+                tags,
+                policy: Readable::read(Some(PolicyDocument {
+                    json: doc.to_string(),
+                    revision_id: Some("before".into()),
+                })),
+                url: Readable::read(url.map(|cors| FunctionUrlConfig {
+                    function_url: "https://abc.lambda-url.us-east-1.on.aws/".into(),
+                    auth_type: FunctionUrlAuthType::None,
+                    cors: cors.then(|| Cors { allow_origins: vec!["*".into()], ..Cors::default() }),
+                })),
+                ..FunctionSnapshot::empty(FunctionArn::parse(ARN).expect("arn"))
+            };
+            let config = Config {
+                mode: Mode::Enforce,
+                organization_id: org.then(|| "o-a1b2c3d4e5".to_owned()),
+                ..Config::default()
+            };
+            let rc = RuleConfig::from(&config);
+            let p = plan(evaluate(&snapshot, &rc, NOW), &snapshot, &config);
+            // `apply` asserts that every removed statement is recorded verbatim.
+            let after = apply(&snapshot, &p.actions);
+            let still: Vec<_> = evaluate(&after, &rc, NOW)
+                .into_iter()
+                .map(|f| (f.rule_id, f.sid))
+                .collect();
+            for (f, d) in p.findings.iter().zip(&p.decisions) {
+                if let FixDecision::Apply { .. } = d {
+                    prop_assert!(
+                        !still.contains(&(f.rule_id, f.sid.clone())),
+                        "{} {:?} survives its own fix in {}",
+                        f.rule_id, f.sid, doc
+                    );
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,25 @@
+//! Bytes → UTF-8 → `ResourcePolicy::parse` → the verdict on every statement and the
+//! `AddPermission` form of each. Must never panic, whatever the bytes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use warden_rules::grant::grant_from_statement;
+use warden_rules::ids::AccountId;
+use warden_rules::policy::{verdict, ResourcePolicy, TrustContext};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(policy) = ResourcePolicy::parse(text) else {
+        return;
+    };
+    let Ok(own) = AccountId::parse("123456789012") else {
+        return;
+    };
+    let ctx = TrustContext::new(own);
+    for statement in &policy.statements {
+        let _ = verdict(statement, &ctx);
+        let _ = grant_from_statement(statement, None);
+    }
+});

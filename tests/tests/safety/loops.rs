@@ -1,0 +1,174 @@
+//! No loops, no duplicates: every write lambda-warden makes comes back as a CloudTrail event;
+//! replayed with lambda-warden's identity it is skipped before any AWS call, and replayed with
+//! a human's identity (so the gate is not what stops it) it reads the function, finds nothing
+//! new, and writes and alerts nothing. Every sample event delivered twice writes and alerts
+//! once.
+
+use std::collections::BTreeMap;
+
+use lambda_events::DecisionOutcome;
+use warden_rules::outcome::ActionStatus;
+use warden_rules::plan::Action;
+use warden_tests::replay::{event_for, Caller};
+use warden_tests::seed::*;
+
+use crate::world::*;
+
+/// The writes a decision made (its done actions) and the status tags it wrote, as actions.
+fn writes_of(
+    decision: &lambda_events::Decision,
+    tags: &BTreeMap<String, String>,
+    function_arn: &str,
+) -> Vec<Action> {
+    let mut writes: Vec<Action> = decision
+        .actions
+        .iter()
+        .filter(|r| r.status == ActionStatus::Done)
+        .map(|r| r.action.clone())
+        .collect();
+    // The status tags are written after the plan, outside `decision.actions`.
+    let written: BTreeMap<String, String> = tags
+        .iter()
+        .filter(|(k, _)| k.starts_with("lambda-warden:") && k.as_str() != TAG_AUTO_FIX)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    assert!(written.contains_key(TAG_STATUS), "{tags:?}");
+    writes.push(Action::TagResource {
+        resource: warden_rules::ids::FunctionArn::parse(function_arn).expect("arn"),
+        tags: written,
+    });
+    writes
+}
+
+/// A remediation to replay: function, event, (reads, writes) it makes, the writes replayed.
+type Scenario = (
+    &'static str,
+    &'static str,
+    (usize, usize),
+    &'static [&'static str],
+);
+
+const SCENARIOS: &[Scenario] = &[
+    (
+        PAYMENTS_API,
+        "add-permission-public-payments-api.json",
+        (3, 3),
+        &["RemovePermission", "TagResource"],
+    ),
+    (
+        IMAGE_RESIZER,
+        "add-permission-s3-unpinned-image-resizer.json",
+        (4, 4),
+        &["RemovePermission", "AddPermission", "TagResource"],
+    ),
+    (
+        PUBLIC_WEBHOOK,
+        "create-function-url-none-public-webhook.json",
+        (3, 4),
+        &["UpdateFunctionUrlConfig", "RemovePermission", "TagResource"],
+    ),
+];
+
+#[tokio::test]
+async fn replayed_own_writes_cause_no_call_and_human_replays_cause_no_write() {
+    for (name, file, (want_reads, want_writes), ops) in SCENARIOS {
+        let w = world().await;
+        let decision = w.deliver_ok(event(file)).await;
+        assert_ne!(
+            decision.outcome,
+            DecisionOutcome::Unverified,
+            "{decision:?}"
+        );
+        let (reads, writes, by_op) = w.take_counts();
+        assert_eq!(
+            (reads, writes),
+            (*want_reads, *want_writes),
+            "{name}: {by_op:?}"
+        );
+        assert_eq!(by_op.get("Publish"), Some(&1), "{name}: one alert");
+        assert_eq!(w.alerts().await.len(), 1);
+        let state = w.demo.state(name).await.expect("state");
+        let replay = writes_of(&decision, &state.tags, &w.demo.function_arn(name));
+        let mut replayed_ops: Vec<&str> = replay.iter().map(Action::operation).collect();
+        replayed_ops.sort_unstable();
+        let mut want_ops = ops.to_vec();
+        want_ops.sort_unstable();
+        assert_eq!(replayed_ops, want_ops, "{name}");
+
+        let warden = Caller::warden(WARDEN_ROLE, WARDEN_FUNCTION);
+        let person = Caller::human("ops-admin", "jane");
+        for (i, action) in replay.iter().enumerate() {
+            let own = event_for(action, &warden, i).expect("event");
+            let d = w.deliver_ok(own).await;
+            assert_eq!(
+                d.outcome,
+                DecisionOutcome::Skipped,
+                "{name} {action:?}: {d:?}"
+            );
+            assert!(
+                d.skip_reason
+                    .as_deref()
+                    .is_some_and(|r| r.starts_with("self_initiated")),
+                "{d:?}"
+            );
+            let (reads, writes, by_op) = w.take_counts();
+            assert_eq!(
+                (reads, writes),
+                (0, 0),
+                "{name}: own {}: {by_op:?}",
+                action.operation()
+            );
+
+            let theirs = event_for(action, &person, 100 + i).expect("event");
+            let d = w.deliver_ok(theirs).await;
+            assert_ne!(d.outcome, DecisionOutcome::Skipped, "{name}: {d:?}");
+            assert!(d.actions.is_empty(), "{name}: {d:?}");
+            let (reads, writes, by_op) = w.take_counts();
+            assert_eq!(
+                (reads, writes),
+                (3, 0),
+                "{name}: human {}: {by_op:?}",
+                action.operation()
+            );
+        }
+        assert!(
+            w.alerts().await.is_empty(),
+            "{name}: no alert from a replay"
+        );
+        assert_eq!(w.demo.state(name).await.expect("state"), state, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn every_sample_event_delivered_twice_writes_and_alerts_once() {
+    let w = world().await;
+    let mut files: Vec<String> = std::fs::read_dir(warden_tests::events::events_dir())
+        .expect("events/")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "{files:?}");
+    for file in files {
+        let first = w.deliver_ok(event(&file)).await;
+        let (_, first_writes, first_ops) = w.take_counts();
+        let first_alerts = w.alerts().await.len();
+        assert!(first_alerts <= 1, "{file}: {first_alerts} alerts");
+        let second = w.deliver_ok(event(&file)).await;
+        let (reads, writes, by_op) = w.take_counts();
+        assert_eq!(
+            writes, 0,
+            "{file}: second delivery wrote {by_op:?} (first: {first_ops:?})"
+        );
+        assert!(w.alerts().await.is_empty(), "{file}: second alert");
+        assert!(second.actions.is_empty(), "{file}: {second:?}");
+        // A skipped event reads nothing either time; an evaluated one reads the function.
+        match first.outcome {
+            DecisionOutcome::Skipped | DecisionOutcome::IgnoredBadInput => {
+                assert_eq!((reads, first_writes), (0, 0), "{file}");
+            }
+            _ => assert_eq!(reads, 3, "{file}: {by_op:?}"),
+        }
+    }
+}

@@ -1,0 +1,353 @@
+//! Stale state and concurrency: a human edits the policy between lambda-warden's read and its
+//! write (the proxy runs the human's call just before forwarding lambda-warden's
+//! `RemovePermission`); the function or the statement disappears before the read; two events
+//! for one function are handled at once.
+//!
+//! moto 5.2.1-5.2.5 do not check `RevisionId` on `RemovePermission` correctly; the tests run
+//! moto through `tests/moto/launch.py`, which fixes that comparison and issues a new
+//! `RevisionId` on every change, as AWS does (`tests/tests/harness.rs` checks it).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use lambda_events::DecisionOutcome;
+use serde_json::{json, Value};
+use warden_rules::outcome::{ActionStatus, FailureKind};
+use warden_rules::plan::Action;
+use warden_tests::seed::*;
+use warden_tests::{Fault, Rule};
+
+use crate::world::*;
+
+const PAYMENTS_EVENT: &str = "add-permission-public-payments-api.json";
+
+async fn add(client: &aws_sdk_lambda::Client, function: &str, sid: &str, principal: &str) {
+    client
+        .add_permission()
+        .function_name(function)
+        .statement_id(sid)
+        .action("lambda:InvokeFunction")
+        .principal(principal)
+        .source_account("123456789012")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("human AddPermission {sid}: {e:?}"));
+}
+
+fn remove_attempts(record: &warden_rules::report::AuditRecord) -> Vec<String> {
+    record
+        .actions
+        .iter()
+        .filter(|r| matches!(r.action, Action::RemovePermission { .. }))
+        .map(|r| match &r.status {
+            ActionStatus::Done => "done".to_owned(),
+            ActionStatus::Failed { code, .. } => code.clone(),
+            ActionStatus::NotAttempted => "not attempted".to_owned(),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_unrelated_edit_between_read_and_write_is_kept_and_the_fix_re_planned() {
+    let w = world().await;
+    let person = human(&w);
+    w.proxy.add(Rule::nth(
+        "RemovePermission",
+        1,
+        Fault::before(move || {
+            let person = person.clone();
+            async move {
+                add(
+                    &person,
+                    PAYMENTS_API,
+                    "partner-events",
+                    "events.amazonaws.com",
+                )
+                .await
+            }
+        }),
+    ));
+    let decision = w.deliver_ok(event(PAYMENTS_EVENT)).await;
+
+    assert_eq!(
+        decision.outcome,
+        DecisionOutcome::Remediated,
+        "{decision:?}"
+    );
+    let (reads, writes, by_op) = w.take_counts();
+    // Two full reads; a refused and an accepted RemovePermission, the alert, the tags.
+    assert_eq!((reads, writes), (6, 4), "{by_op:?}");
+    assert_eq!(by_op.get("RemovePermission"), Some(&2));
+    let after = statements(&w.demo, PAYMENTS_API).await;
+    assert_eq!(
+        sids(&after),
+        ["partner-events"],
+        "the human's statement stays"
+    );
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1);
+    let record = &alerts[0].1;
+    assert_eq!(record.replans, 1);
+    assert!(!record.replans_exhausted);
+    assert_eq!(
+        remove_attempts(record),
+        ["PreconditionFailedException", "done"]
+    );
+}
+
+#[tokio::test]
+async fn a_statement_changed_between_read_and_write_is_never_removed() {
+    let w = world().await;
+    let person = human(&w);
+    // The human fixes the S3 statement themselves: same Sid, now pinned to the account.
+    w.proxy.add(Rule::nth(
+        "RemovePermission",
+        1,
+        Fault::before(move || {
+            let person = person.clone();
+            async move {
+                person
+                    .remove_permission()
+                    .function_name(IMAGE_RESIZER)
+                    .statement_id("s3-invoke")
+                    .send()
+                    .await
+                    .expect("human RemovePermission");
+                person
+                    .add_permission()
+                    .function_name(IMAGE_RESIZER)
+                    .statement_id("s3-invoke")
+                    .action("lambda:InvokeFunction")
+                    .principal("s3.amazonaws.com")
+                    .source_arn("arn:aws:s3:::another-bucket")
+                    .source_account("123456789012")
+                    .send()
+                    .await
+                    .expect("human AddPermission");
+            }
+        }),
+    ));
+    let human_version = || {
+        json!({"Sid": "s3-invoke", "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+               "Action": "lambda:InvokeFunction",
+               "Resource": "arn:aws:lambda:us-east-1:123456789012:function:image-resizer",
+               "Condition": {"StringEquals": {"AWS:SourceAccount": "123456789012"},
+                             "ArnLike": {"AWS:SourceArn": "arn:aws:s3:::another-bucket"}}})
+    };
+    let decision = w
+        .deliver_ok(event("add-permission-s3-unpinned-image-resizer.json"))
+        .await;
+
+    assert_eq!(decision.outcome, DecisionOutcome::Compliant, "{decision:?}");
+    let (reads, writes, by_op) = w.take_counts();
+    // Only the refused RemovePermission touched the policy; then the tags. No alert: nothing
+    // was changed and nothing is open.
+    assert_eq!(by_op.get("RemovePermission"), Some(&1), "{by_op:?}");
+    assert_eq!(by_op.get("AddPermission"), None, "{by_op:?}");
+    assert_eq!((reads, writes), (6, 2), "{by_op:?}");
+    let after = statements(&w.demo, IMAGE_RESIZER).await;
+    assert_eq!(
+        after,
+        [human_version()],
+        "the human's statement is untouched"
+    );
+}
+
+#[tokio::test]
+async fn a_policy_that_changes_on_every_attempt_gives_a_retryable_error_and_says_so() {
+    let w = world().await;
+    let person = human(&w);
+    let n = Arc::new(AtomicUsize::new(0));
+    w.proxy.add(Rule::always(
+        "RemovePermission",
+        Fault::before(move || {
+            let person = person.clone();
+            let sid = format!("busy-{}", n.fetch_add(1, Ordering::SeqCst));
+            async move { add(&person, PAYMENTS_API, &sid, "events.amazonaws.com").await }
+        }),
+    ));
+    let err = w
+        .deliver(event(PAYMENTS_EVENT))
+        .await
+        .expect_err("the policy never settles: retry later");
+    assert_eq!(err.error_type(), "Retryable", "{err}");
+    assert!(
+        err.to_string().contains("PreconditionFailedException"),
+        "{err}"
+    );
+
+    let max_replans = w.deps.config.max_replans as usize;
+    let (reads, writes, by_op) = w.take_counts();
+    assert_eq!(
+        by_op.get("RemovePermission"),
+        Some(&(max_replans + 1)),
+        "{by_op:?}"
+    );
+    assert_eq!(reads, 3 * (max_replans + 1), "{by_op:?}");
+    assert_eq!(
+        writes,
+        max_replans + 1 + 1,
+        "every attempt and the alert: {by_op:?}"
+    );
+    let after = statements(&w.demo, PAYMENTS_API).await;
+    assert!(
+        after.iter().any(|s| s["Sid"] == "public-invoke"),
+        "nothing was removed under a moving policy: {after:?}"
+    );
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1);
+    let (subject, record) = &alerts[0];
+    assert!(subject.contains("policy kept changing"), "{subject}");
+    assert_eq!(record.replans as usize, max_replans);
+    assert!(record.replans_exhausted);
+    assert_eq!(
+        remove_attempts(record),
+        vec!["PreconditionFailedException".to_owned(); max_replans + 1]
+    );
+    assert!(record.actions.iter().all(|r| !matches!(
+        r.status,
+        ActionStatus::Failed { kind, .. } if kind != FailureKind::Conflict
+    )));
+}
+
+#[tokio::test]
+async fn a_function_deleted_before_the_read_is_a_clean_skip() {
+    let w = world().await;
+    human(&w)
+        .delete_function()
+        .function_name(PAYMENTS_API)
+        .send()
+        .await
+        .expect("DeleteFunction");
+    let decision = w.deliver_ok(event(PAYMENTS_EVENT)).await;
+
+    assert_eq!(decision.outcome, DecisionOutcome::Gone, "{decision:?}");
+    let (reads, writes, by_op) = w.take_counts();
+    assert_eq!((reads, writes), (3, 0), "{by_op:?}");
+    assert!(w.alerts().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_statement_removed_before_the_read_leaves_nothing_to_do() {
+    let w = world().await;
+    human(&w)
+        .remove_permission()
+        .function_name(PAYMENTS_API)
+        .statement_id("public-invoke")
+        .send()
+        .await
+        .expect("RemovePermission");
+    let decision = w.deliver_ok(event(PAYMENTS_EVENT)).await;
+
+    assert_eq!(decision.outcome, DecisionOutcome::Compliant, "{decision:?}");
+    assert!(decision.findings.is_empty());
+    let (reads, writes, by_op) = w.take_counts();
+    assert_eq!((reads, writes), (3, 1), "only the status tags: {by_op:?}");
+    assert_eq!(by_op.get("TagResource"), Some(&1));
+    assert!(w.alerts().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_statement_removed_between_read_and_write_is_not_an_error() {
+    let w = world().await;
+    let person = human(&w);
+    w.proxy.add(Rule::nth(
+        "RemovePermission",
+        1,
+        Fault::before(move || {
+            let person = person.clone();
+            async move {
+                person
+                    .remove_permission()
+                    .function_name(PAYMENTS_API)
+                    .statement_id("public-invoke")
+                    .send()
+                    .await
+                    .expect("human RemovePermission");
+            }
+        }),
+    ));
+    let decision = w.deliver_ok(event(PAYMENTS_EVENT)).await;
+    assert_eq!(decision.outcome, DecisionOutcome::Compliant, "{decision:?}");
+    let (_, _, by_op) = w.take_counts();
+    assert_eq!(by_op.get("RemovePermission"), Some(&1), "{by_op:?}");
+    assert!(statements(&w.demo, PAYMENTS_API).await.is_empty());
+}
+
+/// The state a test compares: statements (order-independent), URL auth type, tags.
+async fn end_state(w: &World, name: &str) -> (Vec<Value>, Option<String>, Vec<(String, String)>) {
+    let s = w.demo.state(name).await.expect("state");
+    let mut statements = s.statements;
+    statements.sort_by_key(|v| v["Sid"].as_str().unwrap_or("").to_owned());
+    (statements, s.url_auth_type, s.tags.into_iter().collect())
+}
+
+async fn concurrent_equals_sequential(name: &str, events: [&str; 2]) {
+    // Sequential.
+    let seq = world().await;
+    for e in events {
+        seq.deliver_ok(event(e)).await;
+    }
+    let (_, seq_writes, seq_ops) = seq.take_counts();
+    let want = end_state(&seq, name).await;
+
+    // Concurrent: the first RemovePermission is held back, so both handlers read the same
+    // policy before either writes.
+    let con = world().await;
+    con.proxy.add(Rule::nth(
+        "RemovePermission",
+        1,
+        Fault::Delay(Duration::from_millis(300)),
+    ));
+    let (a, b) = tokio::join!(con.deliver(event(events[0])), con.deliver(event(events[1])));
+    for r in [a, b] {
+        let d = r.unwrap_or_else(|e| panic!("handler failed: {e}"));
+        assert_ne!(d.outcome, DecisionOutcome::Unverified, "{d:?}");
+    }
+    let (_, con_writes, con_ops) = con.take_counts();
+    let got = end_state(&con, name).await;
+    assert_eq!(got, want, "concurrent end state differs from sequential");
+    let policy_writes = |ops: &std::collections::BTreeMap<&str, usize>| {
+        ops.get("RemovePermission").copied().unwrap_or(0)
+            + ops.get("AddPermission").copied().unwrap_or(0)
+    };
+    // Each handler may try the plan once before it sees the other's write.
+    assert!(
+        policy_writes(&con_ops) <= 2 * policy_writes(&seq_ops),
+        "{con_ops:?} vs {seq_ops:?}"
+    );
+    assert!(con_writes <= 2 * seq_writes, "{con_ops:?} vs {seq_ops:?}");
+    let sid_count = |statements: &[Value]| {
+        let mut s = sids(statements);
+        let n = s.len();
+        s.dedup();
+        (n, s.len())
+    };
+    let (n, unique) = sid_count(&got.0);
+    assert_eq!(n, unique, "no duplicate statement: {:?}", got.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_events_for_one_function_at_once_end_as_if_sequential_replacement() {
+    concurrent_equals_sequential(
+        IMAGE_RESIZER,
+        [
+            "add-permission-s3-unpinned-image-resizer.json",
+            "add-permission-s3-unpinned-image-resizer.json",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_events_for_one_function_at_once_end_as_if_sequential_url() {
+    concurrent_equals_sequential(
+        PUBLIC_WEBHOOK,
+        [
+            "create-function-url-none-public-webhook.json",
+            "add-permission-url-public-public-webhook.json",
+        ],
+    )
+    .await;
+}
