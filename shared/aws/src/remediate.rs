@@ -249,15 +249,7 @@ pub async fn remediate_layer(
         .iter()
         .any(|f| f.severity >= config.alert_min_severity);
     if alertable {
-        if let Some(topic) = &config.alert_topic_arn {
-            let alert = report::alert(&record)?;
-            if let Err(e) = aws.publish_alert(topic, &alert).await {
-                warn!(error = %e, "alert not delivered");
-                if e.kind.is_retryable() {
-                    return Err(e.into());
-                }
-            }
-        }
+        publish(aws, config, &record).await?;
     }
     Ok(Remediated {
         resolution,
@@ -339,15 +331,7 @@ async fn finish(
         "decision"
     );
     if plan.alert_due(snapshot, outcome, config) || earlier_writes {
-        if let Some(topic) = &config.alert_topic_arn {
-            let alert = report::alert(&record)?;
-            if let Err(e) = aws.publish_alert(topic, &alert).await {
-                warn!(error = %e, "alert not delivered");
-                if e.kind.is_retryable() {
-                    return Err(e.into());
-                }
-            }
-        }
+        publish(aws, config, &record).await?;
     }
     if let Some((action, ActionStatus::Failed { kind, code, .. })) = outcome.first_failure() {
         if kind.is_retryable() {
@@ -371,4 +355,25 @@ async fn finish(
         exempt_reason: None,
         record: Some(record),
     })
+}
+
+/// Publishes the alert(s) for `record` to `WARDEN_ALERT_TOPIC_ARN` (none when unset). A record
+/// too big for one SNS message goes out in parts ([`report::alerts`]).
+///
+/// # Errors
+/// [`RemediateError::Aws`] when a retryable failure (throttling, 5xx) stopped delivery, so the
+/// event is delivered again; a permanent refusal is logged and not an error.
+async fn publish(aws: &Aws, config: &Config, record: &AuditRecord) -> Result<(), RemediateError> {
+    let Some(topic) = &config.alert_topic_arn else {
+        return Ok(());
+    };
+    for alert in report::alerts(record)? {
+        if let Err(e) = aws.publish_alert(topic, &alert).await {
+            warn!(error = %e, "alert not delivered");
+            if e.kind.is_retryable() {
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(())
 }

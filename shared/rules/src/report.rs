@@ -225,12 +225,13 @@ fn ascii_line(s: &str) -> String {
         .collect()
 }
 
-/// The alert for an audit record: a subject a human reads in an inbox, and the record as JSON.
-///
-/// # Errors
-/// Serialising the record to JSON fails only if it holds a non-string map key, which it never
-/// does; the error is returned rather than hidden.
-pub fn alert(record: &AuditRecord) -> Result<Alert, serde_json::Error> {
+/// SNS's limit on a message is 256 KiB
+/// (<https://docs.aws.amazon.com/sns/latest/api/API_Publish.html>); alerts stay below this
+/// many bytes, leaving room for SNS's own envelope.
+pub const MAX_MESSAGE_BYTES: usize = 240 * 1024;
+
+/// The subject line of an alert about `record`.
+fn subject(record: &AuditRecord) -> String {
     let worst = record.findings.iter().map(|f| f.severity).max();
     let mut ids: Vec<&str> = record.findings.iter().map(|f| f.rule_id.as_str()).collect();
     ids.sort_unstable();
@@ -270,18 +271,101 @@ pub fn alert(record: &AuditRecord) -> Result<Alert, serde_json::Error> {
     } else {
         format!(" (needs {})", record.missing_permissions.join(", "))
     };
-    let mut subject = ascii_line(&format!(
+    ascii_line(&format!(
         "lambda-warden {severity}: {name} {what}{needs} [{}]",
         ids.join(" ")
-    ));
-    if subject.chars().count() > MAX_SUBJECT_CHARS {
-        subject.truncate(MAX_SUBJECT_CHARS - 3);
+    ))
+}
+
+fn fit(mut subject: String, suffix: &str) -> String {
+    let room = MAX_SUBJECT_CHARS - suffix.len();
+    if subject.chars().count() > room {
+        subject.truncate(room - 3);
         subject.push_str("...");
     }
-    Ok(Alert {
-        subject,
-        message: serde_json::to_string_pretty(record)?,
-    })
+    subject.push_str(suffix);
+    subject
+}
+
+/// The record without what [`AuditRecord::removed_statements`] already holds verbatim: the
+/// statement copies in findings' evidence and fixes and in the actions. Used only when the
+/// whole record would not fit in one SNS message.
+fn slim(record: &AuditRecord) -> AuditRecord {
+    use crate::findings::Fix;
+    let mut head = record.clone();
+    for f in &mut head.findings {
+        f.evidence = serde_json::Value::Null;
+        match &mut f.remediation.fix {
+            Fix::ReplaceStatement { original, .. } | Fix::RemoveStatement { original } => {
+                original.statement = serde_json::Value::Null;
+            }
+            Fix::RequireIamAuthOnUrl { remove } => {
+                for r in remove {
+                    r.statement = serde_json::Value::Null;
+                }
+            }
+            Fix::None => {}
+        }
+    }
+    for a in &mut head.actions {
+        if let Action::RemovePermission { removed, .. } = &mut a.action {
+            removed.statement = serde_json::Value::Null;
+        }
+    }
+    head.removed_statements = Vec::new();
+    head
+}
+
+/// The alerts for an audit record: a subject a human reads in an inbox, and the record as
+/// JSON. Normally one alert. When the record exceeds [`MAX_MESSAGE_BYTES`] (a policy with
+/// hundreds of statements removed), the first alert carries the record without duplicated
+/// statement copies, and the removed statements, still verbatim, are spread over as many
+/// alerts as needed; each message is itself an [`AuditRecord`] (so `restore` works on each
+/// part) and each subject ends with `(part i/n)`. Nothing removed is ever left out.
+///
+/// # Errors
+/// Serialising the record to JSON fails only if it holds a non-string map key, which it never
+/// does; the error is returned rather than hidden.
+pub fn alerts(record: &AuditRecord) -> Result<Vec<Alert>, serde_json::Error> {
+    let subject = subject(record);
+    let full = serde_json::to_string(record)?;
+    if full.len() <= MAX_MESSAGE_BYTES {
+        return Ok(vec![Alert {
+            subject: fit(subject, ""),
+            message: full,
+        }]);
+    }
+    let head = slim(record);
+    let mut parts: Vec<AuditRecord> = vec![head.clone()];
+    let continuation = AuditRecord {
+        findings: Vec::new(),
+        fixes: Vec::new(),
+        actions: Vec::new(),
+        ..head
+    };
+    for removed in &record.removed_statements {
+        let last = parts.len() - 1;
+        parts[last].removed_statements.push(removed.clone());
+        if serde_json::to_string(&parts[last])?.len() > MAX_MESSAGE_BYTES
+            && parts[last].removed_statements.len() > 1
+        {
+            parts[last].removed_statements.pop();
+            let mut next = continuation.clone();
+            next.removed_statements.push(removed.clone());
+            parts.push(next);
+        }
+    }
+    let total = parts.len();
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            Ok(Alert {
+                subject: fit(subject.clone(), &format!(" (part {}/{total})", i + 1)),
+                message: serde_json::to_string(part)?,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -376,7 +460,7 @@ mod tests {
         );
         assert_eq!(r.missing_permissions, ["lambda:RemovePermission"]);
         assert!(!r.removed_statements[0].removed);
-        let subject = alert(&r).unwrap().subject;
+        let subject = alerts(&r).unwrap().remove(0).subject;
         assert!(
             subject.contains("fix failed (needs lambda:RemovePermission)"),
             "{subject}"
@@ -405,10 +489,12 @@ mod tests {
             ComplianceStatus::Compliant,
         );
         assert!(r.missing_permissions.is_empty());
-        assert!(alert(&r).unwrap().subject.contains(" fixed "));
+        assert!(alerts(&r).unwrap().remove(0).subject.contains(" fixed "));
         r.replans_exhausted = true;
         r.actions.truncate(1);
-        assert!(alert(&r).unwrap().subject.contains("policy kept changing"));
+        assert!(alerts(&r).unwrap()[0]
+            .subject
+            .contains("policy kept changing"));
     }
 
     #[test]
@@ -451,5 +537,65 @@ mod tests {
         }
         let back: AuditRecord = serde_json::from_value(old).unwrap();
         assert!(back.url_auth_changes.is_empty() && back.replans == 0);
+    }
+
+    #[test]
+    fn a_record_too_big_for_sns_is_split_and_loses_no_statement() {
+        let big = "x".repeat(4_000);
+        let removed: Vec<RemovedStatement> = (0..150)
+            .map(|i| RemovedStatement {
+                function_arn: arn().to_string(),
+                original: StatementRecord {
+                    sid: format!("pub-{i}"),
+                    statement: json!({"Sid": format!("pub-{i}"), "Effect": "Allow",
+                        "Principal": "*", "Action": "lambda:InvokeFunction", "Padding": big}),
+                },
+                replaced_by: None,
+                removed: true,
+                restored: false,
+            })
+            .collect();
+        let mut r = audit_record(
+            "e",
+            "AddPermission20150331v2",
+            Mode::Enforce,
+            &plan(Vec::new()),
+            &[],
+            ComplianceStatus::Compliant,
+        );
+        r.removed_statements = removed.clone();
+        let parts = alerts(&r).unwrap();
+        assert!(parts.len() > 1, "{} parts", parts.len());
+        let mut seen = Vec::new();
+        for (i, a) in parts.iter().enumerate() {
+            assert!(
+                a.message.len() <= MAX_MESSAGE_BYTES,
+                "part {i}: {}",
+                a.message.len()
+            );
+            assert!(
+                a.subject.chars().count() <= MAX_SUBJECT_CHARS,
+                "{}",
+                a.subject
+            );
+            assert!(a
+                .subject
+                .ends_with(&format!("(part {}/{})", i + 1, parts.len())));
+            let part: AuditRecord = serde_json::from_str(&a.message).unwrap();
+            seen.extend(part.removed_statements);
+        }
+        assert_eq!(seen, removed, "every removed statement, verbatim, in order");
+        // A small record stays one alert, whole.
+        let small = alerts(&audit_record(
+            "e",
+            "AddPermission20150331v2",
+            Mode::Enforce,
+            &plan(Vec::new()),
+            &[],
+            ComplianceStatus::Compliant,
+        ))
+        .unwrap();
+        assert_eq!(small.len(), 1);
+        assert!(!small[0].subject.contains("part"));
     }
 }
