@@ -99,12 +99,23 @@ impl Aws {
                 function,
                 sid,
                 revision_id,
+                removed,
                 ..
             } => {
                 let policy = policy_of(function, function.qualifier.as_ref());
                 let revision_id = match revision_id {
                     Some(r) => Some(r.clone()),
-                    None => self.current_revision_id(&policy).await?,
+                    // A later edit of a policy this plan already changed: the RevisionId read
+                    // now would not catch a human's change since the plan was made, so check
+                    // that the statement is still exactly the one recorded before removing it.
+                    None => {
+                        let current = self.current_policy(&policy).await?;
+                        let statement = current.as_ref().and_then(|(_, doc)| statement(doc, sid));
+                        if statement.as_ref() != Some(&removed.statement) {
+                            return Err(changed(&policy, "StatementChanged"));
+                        }
+                        current.and_then(|(revision, _)| revision)
+                    }
                 };
                 self.lambda
                     .remove_permission()
@@ -123,7 +134,15 @@ impl Aws {
                 let qualifier = grant.qualifier.as_ref().or(function.qualifier.as_ref());
                 let policy = policy_of(function, qualifier);
                 let revision_id = if edited.contains(&policy) {
-                    self.current_revision_id(&policy).await?
+                    let current = self.current_policy(&policy).await?;
+                    if current
+                        .as_ref()
+                        .is_some_and(|(_, doc)| statement(doc, &grant.statement_id).is_some())
+                    {
+                        // Someone added a statement under this Sid since the plan was made.
+                        return Err(changed(&policy, "SidInUse"));
+                    }
+                    current.and_then(|(revision, _)| revision)
                 } else {
                     None
                 };
@@ -198,9 +217,12 @@ impl Aws {
         Ok(())
     }
 
-    /// The current `RevisionId` of `policy` (`GetPolicy`), or `None` when the function has no
-    /// policy (`ResourceNotFoundException`).
-    async fn current_revision_id(&self, policy: &FunctionArn) -> Result<Option<String>, AwsError> {
+    /// The current `RevisionId` and document of `policy` (`GetPolicy`), or `None` when the
+    /// function has no policy (`ResourceNotFoundException`).
+    async fn current_policy(
+        &self,
+        policy: &FunctionArn,
+    ) -> Result<Option<(Option<String>, String)>, AwsError> {
         match self
             .lambda
             .get_policy()
@@ -209,7 +231,10 @@ impl Aws {
             .send()
             .await
         {
-            Ok(out) => Ok(out.revision_id().map(str::to_owned)),
+            Ok(out) => Ok(Some((
+                out.revision_id().map(str::to_owned),
+                out.policy().unwrap_or_default().to_owned(),
+            ))),
             Err(e) => {
                 let err = AwsError::from_sdk("GetPolicy", policy.to_string(), &e);
                 match err.kind {
@@ -222,6 +247,31 @@ impl Aws {
                 }
             }
         }
+    }
+}
+
+/// The statement with `sid` in policy document `doc`, as JSON; `None` when the document does
+/// not parse or has no such statement.
+fn statement(doc: &str, sid: &str) -> Option<serde_json::Value> {
+    let doc: serde_json::Value = serde_json::from_str(doc).ok()?;
+    let statements = match &doc["Statement"] {
+        serde_json::Value::Array(list) => list.clone(),
+        single @ serde_json::Value::Object(_) => vec![single.clone()],
+        _ => return None,
+    };
+    statements
+        .into_iter()
+        .find(|s| s.get("Sid").and_then(serde_json::Value::as_str) == Some(sid))
+}
+
+/// The policy changed under the plan since it was read: the caller re-reads and re-plans, as
+/// after `PreconditionFailedException`.
+fn changed(policy: &FunctionArn, code: &str) -> AwsError {
+    AwsError {
+        operation: "GetPolicy",
+        resource_arn: policy.to_string(),
+        kind: FailureKind::Conflict,
+        code: code.to_owned(),
     }
 }
 

@@ -45,16 +45,43 @@ fn grant(sid: &str, principal: &str) -> PermissionGrant {
 }
 
 fn remove(function: &FunctionArn, sid: &str, revision_id: Option<&str>) -> Action {
+    remove_recorded(
+        function,
+        sid,
+        revision_id,
+        serde_json::json!({ "Sid": sid }),
+    )
+}
+
+/// A removal recording `statement` as the statement the plan saw.
+fn remove_recorded(
+    function: &FunctionArn,
+    sid: &str,
+    revision_id: Option<&str>,
+    statement: serde_json::Value,
+) -> Action {
     Action::RemovePermission {
         function: function.clone(),
         sid: sid.to_owned(),
         revision_id: revision_id.map(str::to_owned),
         removed: StatementRecord {
             sid: sid.to_owned(),
-            statement: serde_json::json!({ "Sid": sid }),
+            statement,
         },
         fixes: Vec::new(),
     }
+}
+
+/// The statement with `sid` in policy document `doc`.
+fn statement_in(doc: &str, sid: &str) -> serde_json::Value {
+    let doc: serde_json::Value = serde_json::from_str(doc).expect("policy JSON");
+    doc["Statement"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .find(|s| s["Sid"] == sid)
+        .cloned()
+        .expect("statement present")
 }
 
 fn add(function: &FunctionArn, grant: PermissionGrant) -> Action {
@@ -184,7 +211,7 @@ async fn later_edits_of_the_same_policy_read_the_current_revision_id() {
     };
     let plan = [
         remove(&arn, "first", before.revision_id.as_deref()),
-        remove(&arn, "second", None),
+        remove_recorded(&arn, "second", None, statement_in(&before.json, "second")),
         add(&arn, pinned),
         add(&arn, grant("third", "s3.amazonaws.com")),
     ];
@@ -205,6 +232,49 @@ async fn later_edits_of_the_same_policy_read_the_current_revision_id() {
             ("RemovePermission", 2)
         ])
     );
+}
+
+#[tokio::test]
+async fn a_later_edit_checks_the_statement_it_removes() {
+    // GIVEN a plan whose second removal recorded a statement that is no longer in the policy
+    // in that form (the first removal carries the current RevisionId, so it succeeds)
+    let moto = Moto::start();
+    let setup = moto.setup();
+    let arn = setup.create_function("checked", &[]).await;
+    setup.add_permission("checked", "pub-a", "*", None).await;
+    setup
+        .add_permission("checked", "pub-b", common::ACCOUNT, None)
+        .await;
+    let current = policy(&setup, "checked").await;
+    let stale_b = serde_json::json!({"Sid": "pub-b", "Effect": "Allow", "Principal": "*",
+        "Action": "lambda:InvokeFunction", "Resource": arn.to_string()});
+    let plan = [
+        remove_recorded(
+            &arn,
+            "pub-a",
+            current.revision_id.as_deref(),
+            statement_in(&current.json, "pub-a"),
+        ),
+        remove_recorded(&arn, "pub-b", None, stale_b),
+        tag(&arn, "lambda-warden:status", "compliant"),
+    ];
+
+    // WHEN it runs
+    let aws = Aws::new(&moto.sdk_config());
+    let outcome = aws.execute(&plan).await;
+
+    // THEN the first removal is done, the second is refused as a conflict (StatementChanged)
+    // without a RemovePermission, and the tag is not written
+    assert_eq!(
+        statuses(&outcome),
+        [
+            ActionStatus::Done,
+            failed(FailureKind::Conflict, "StatementChanged", "GetPolicy"),
+            ActionStatus::NotAttempted
+        ]
+    );
+    assert_eq!(sids_of(&policy(&setup, "checked").await.json), ["pub-b"]);
+    assert_eq!(aws.calls().by_operation().get("RemovePermission"), Some(&1));
 }
 
 #[tokio::test]
@@ -268,10 +338,11 @@ async fn a_failure_midway_stops_the_plan_and_says_what_happened() {
         .await
         .expect("CreateFunctionUrlConfig");
 
-    // WHEN the second action removes a statement that does not exist
+    // WHEN the second action removes a statement that does not exist (as the first policy
+    // edit, with a RevisionId, so the request is sent as planned)
     let plan = [
         tag(&arn, "lambda-warden:status", "noncompliant"),
-        remove(&arn, "does-not-exist", None),
+        remove(&arn, "does-not-exist", Some("any-revision")),
         Action::RequireIamAuth {
             function: arn.clone(),
             fixes: Vec::new(),
@@ -281,14 +352,15 @@ async fn a_failure_midway_stops_the_plan_and_says_what_happened() {
     let aws = Aws::new(&moto.sdk_config());
     let outcome = aws.execute(&plan).await;
 
-    // THEN the first is done, the second failed as not found, the third not attempted
+    // THEN the first is done, the second failed (its RevisionId matches no policy), the third
+    // not attempted
     assert_eq!(
         statuses(&outcome),
         [
             ActionStatus::Done,
             failed(
-                FailureKind::NotFound,
-                "ResourceNotFoundException",
+                FailureKind::Conflict,
+                "PreconditionFailedException",
                 "RemovePermission"
             ),
             ActionStatus::NotAttempted,
@@ -316,14 +388,10 @@ async fn a_failure_midway_stops_the_plan_and_says_what_happened() {
         .await
         .expect("GetFunctionUrlConfig");
     assert_eq!(url.auth_type(), &SdkAuthType::None);
-    // AND the removal without RevisionId read the (absent) policy first
+    // AND exactly the attempted writes were sent
     assert_eq!(
         aws.calls().by_operation(),
-        BTreeMap::from([
-            ("GetPolicy", 1),
-            ("RemovePermission", 1),
-            ("TagResource", 1)
-        ])
+        BTreeMap::from([("RemovePermission", 1), ("TagResource", 1)])
     );
 }
 
