@@ -76,7 +76,9 @@ pub struct Config {
     /// `WARDEN_MAX_REPLANS`: how many times a policy edit is re-read and re-planned after
     /// `PreconditionFailedException` (default 3, at most 10).
     pub max_replans: u32,
-    /// `WARDEN_DISABLED_RULES`: comma-separated rule ids or slugs that do not run.
+    /// `WARDEN_DISABLED_RULES`: comma-separated rule ids or slugs that do not run. LW006
+    /// (unverified-state) cannot be disabled: without it, a policy or role that could not be
+    /// read would count as compliant.
     pub disabled_rules: BTreeSet<RuleId>,
     /// `WARDEN_ENABLED_RULES`: comma-separated rule ids or slugs of rules that are off by
     /// default (`default_on: false` in the catalogue) and should run. A rule may not be both
@@ -238,6 +240,14 @@ impl Config {
                     "rule ids (LW001) or slugs (public-invoke)",
                 )
             })?;
+            if id == RuleId::LW006 {
+                return Err(err(
+                    "WARDEN_DISABLED_RULES",
+                    r,
+                    "rules other than LW006 (unverified-state keeps state that could not be read \
+                     from counting as compliant)",
+                ));
+            }
             c.disabled_rules.insert(id);
         }
         for r in list(get("WARDEN_ENABLED_RULES")) {
@@ -401,6 +411,7 @@ mod tests {
             ("WARDEN_MAX_REPLANS", "99"),
             ("WARDEN_AUTO_FIX_SCOPE", "everything"),
             ("WARDEN_DISABLED_RULES", "LW999"),
+            ("WARDEN_DISABLED_RULES", "unverified-state"),
             ("WARDEN_REGIONS", "Europe"),
             ("AWS_REGION", "us_east_1"),
             ("WARDEN_ENABLED_RULES", "everything"),

@@ -89,6 +89,32 @@ pub enum PolicyParseError {
     },
 }
 
+impl PolicyParseError {
+    /// The same error for a statement that stands at `index` in its document (used when each
+    /// statement is parsed on its own).
+    pub fn at_index(self, index: usize) -> Self {
+        match self {
+            PolicyParseError::StatementNotObject { found, .. } => {
+                PolicyParseError::StatementNotObject { index, found }
+            }
+            PolicyParseError::Field {
+                sid,
+                field,
+                expected,
+                found,
+                ..
+            } => PolicyParseError::Field {
+                index,
+                sid,
+                field,
+                expected,
+                found,
+            },
+            other => other,
+        }
+    }
+}
+
 /// `statement "sid" (index 2)` or `statement 2 (no Sid)`.
 fn statement_label(index: usize, sid: &Option<String>) -> String {
     match sid {

@@ -419,8 +419,13 @@ impl From<&Config> for RuleConfig {
 impl RuleConfig {
     /// Whether `rule` runs: on by default and not disabled, or off by default and enabled
     /// (`WARDEN_ENABLED_RULES`); a disabled rule never runs.
+    ///
+    /// LW006 (unverified-state) always runs: it is what keeps state that could not be read from
+    /// counting as compliant.
     pub fn runs(&self, rule: &RuleMeta) -> bool {
-        !self.disabled.contains(&rule.id) && (rule.default_on || self.enabled.contains(&rule.id))
+        rule.id == RuleId::LW006
+            || (!self.disabled.contains(&rule.id)
+                && (rule.default_on || self.enabled.contains(&rule.id)))
     }
 }
 
@@ -431,10 +436,14 @@ pub enum PolicyView {
     Absent,
     /// Parsed; one verdict per statement, in statement order.
     Parsed {
-        /// The policy.
+        /// The policy: every statement that parsed.
         policy: ResourcePolicy,
         /// `verdicts[i]` is the verdict of `policy.statements[i]`.
         verdicts: Vec<Verdict>,
+        /// Statements that did not parse (their index in the document is in the error). They
+        /// are reported unverified (LW006) while the other statements are still judged, so one
+        /// malformed statement cannot hide a public one beside it.
+        errors: Vec<PolicyParseError>,
     },
     /// `GetPolicy` was refused.
     Unreadable {
@@ -447,6 +456,32 @@ pub enum PolicyView {
     Unparseable(PolicyParseError),
 }
 
+/// A policy document whose statements parse one by one: the statements that parse, and the
+/// errors of those that do not (with their index in the document). `None` when the document
+/// itself is not JSON with a `Statement` list, so nothing can be judged.
+fn parse_each_statement(json: &str) -> Option<(ResourcePolicy, Vec<PolicyParseError>)> {
+    let doc: serde_json::Value = serde_json::from_str(json).ok()?;
+    let list = doc.get("Statement")?.as_array()?;
+    let mut statements = Vec::new();
+    let mut errors = Vec::new();
+    for (index, statement) in list.iter().enumerate() {
+        let single = serde_json::json!({ "Version": "2012-10-17", "Statement": [statement] });
+        match ResourcePolicy::from_value(&single) {
+            Ok(mut p) => statements.append(&mut p.statements),
+            Err(e) => errors.push(e.at_index(index)),
+        }
+    }
+    let policy = ResourcePolicy {
+        version: doc
+            .get("Version")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
+        id: doc.get("Id").and_then(|v| v.as_str()).map(str::to_owned),
+        statements,
+    };
+    Some((policy, errors))
+}
+
 impl PolicyView {
     /// Parses a read policy document and judges each statement against `trust`.
     pub fn judge(
@@ -455,17 +490,25 @@ impl PolicyView {
     ) -> Self {
         match policy {
             Readable::Read { value: None } => PolicyView::Absent,
-            Readable::Read { value: Some(doc) } => match ResourcePolicy::parse(&doc.json) {
-                Ok(policy) => {
-                    let verdicts = policy
-                        .statements
-                        .iter()
-                        .map(|s| verdict(s, trust))
-                        .collect();
-                    PolicyView::Parsed { policy, verdicts }
+            Readable::Read { value: Some(doc) } => {
+                let (policy, errors) = match ResourcePolicy::parse(&doc.json) {
+                    Ok(policy) => (policy, Vec::new()),
+                    Err(e) => match parse_each_statement(&doc.json) {
+                        Some(parts) => parts,
+                        None => return PolicyView::Unparseable(e),
+                    },
+                };
+                let verdicts = policy
+                    .statements
+                    .iter()
+                    .map(|s| verdict(s, trust))
+                    .collect();
+                PolicyView::Parsed {
+                    policy,
+                    verdicts,
+                    errors,
                 }
-                Err(e) => PolicyView::Unparseable(e),
-            },
+            }
             Readable::Unreadable {
                 operation,
                 error_code,
@@ -479,9 +522,9 @@ impl PolicyView {
     /// The statements with their verdicts (empty when the policy is absent or unreadable).
     pub fn judged(&self) -> impl Iterator<Item = (&crate::policy::Statement, &Verdict)> {
         let pairs: Option<_> = match self {
-            PolicyView::Parsed { policy, verdicts } => {
-                Some(policy.statements.iter().zip(verdicts.iter()))
-            }
+            PolicyView::Parsed {
+                policy, verdicts, ..
+            } => Some(policy.statements.iter().zip(verdicts.iter())),
             _ => None,
         };
         pairs.into_iter().flatten()
@@ -729,6 +772,13 @@ mod tests {
         }
         let slugs: BTreeSet<_> = RULES.iter().map(|r| r.meta.slug).collect();
         assert_eq!(slugs.len(), RULES.len(), "slugs must be unique");
+    }
+
+    #[test]
+    fn unverified_state_runs_even_when_disabled() {
+        let mut c = RuleConfig::from(&Config::default());
+        c.disabled.insert(RuleId::LW006);
+        assert!(c.runs(RuleId::LW006.meta()));
     }
 
     #[test]

@@ -18,6 +18,9 @@ declare_rule! {
     /// variables Lambda could not decrypt (`Environment.Error`); a policy document (resource,
     /// trust or permission policy) that does not parse; or a URL `AuthType` this version does
     /// not know. The function is tagged `lambda-warden:status=unverified`, never `compliant`.
+    /// A policy statement that does not parse is reported here while the other statements are
+    /// still judged, so a malformed statement cannot hide a public one beside it. This rule
+    /// cannot be disabled.
     ///
     /// ## Why it matters
     /// Tools that treat an unreadable policy as "no policy" report exposed functions as
@@ -102,7 +105,18 @@ pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {
             "Inspect the policy with `aws lambda get-policy` and fix the statement named."
                 .to_owned(),
         )),
-        PolicyView::Absent | PolicyView::Parsed { .. } => {}
+        PolicyView::Parsed { errors, .. } => {
+            for e in errors {
+                out.push(finding(
+                    cx,
+                    format!("A statement of the resource-based policy could not be parsed: {e}"),
+                    json!({ "operation": "GetPolicy", "parse_error": e.to_string() }),
+                    "Inspect the policy with `aws lambda get-policy` and fix the statement named."
+                        .to_owned(),
+                ));
+            }
+        }
+        PolicyView::Absent => {}
     }
     match &cx.snapshot.url {
         Readable::Unreadable {
@@ -272,6 +286,18 @@ pub(crate) fn check_layer(cx: &LayerContext<'_>) -> Vec<Finding> {
             json!({ "operation": "GetLayerVersionPolicy", "parse_error": e.to_string() }),
             "Inspect the policy with `aws lambda get-layer-version-policy`.".to_owned(),
         )],
-        PolicyView::Absent | PolicyView::Parsed { .. } => Vec::new(),
+        PolicyView::Parsed { errors, .. } => errors
+            .iter()
+            .map(|e| {
+                finding_on(
+                    arn.clone(),
+                    None,
+                    format!("A statement of the layer version's policy could not be parsed: {e}"),
+                    json!({ "operation": "GetLayerVersionPolicy", "parse_error": e.to_string() }),
+                    "Inspect the policy with `aws lambda get-layer-version-policy`.".to_owned(),
+                )
+            })
+            .collect(),
+        PolicyView::Absent => Vec::new(),
     }
 }
