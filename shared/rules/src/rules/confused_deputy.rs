@@ -26,6 +26,9 @@ declare_rule! {
     /// source resource. lambda-warden re-adds the statement under the same `Sid` with
     /// `SourceAccount` set to the function's own account, keeping its `SourceArn`. When the
     /// statement has conditions `AddPermission` cannot write, the fix is withheld (manual).
+    /// Alexa skills (`alexa-appkit.amazon.com`, `alexa-connectedhome.amazon.com`) are pinned
+    /// with the skill id (`EventSourceToken`), not a source account: for them the fix is manual
+    /// (<https://developer.amazon.com/en-US/docs/alexa/custom-skills/host-a-custom-skill-as-an-aws-lambda-function.html>).
     ///
     /// ## Fix safety
     /// `unsafe`: a legitimate source in another account would lose access. Applied in `enforce`
@@ -59,32 +62,42 @@ pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {
         .map(|(i, stmt, v, services)| {
             let original = record(stmt, i);
             let account = cx.snapshot.arn.account.clone();
-            let (safety, fix, text) =
-                match grant_from_statement(stmt, cx.snapshot.arn.qualifier.as_ref()) {
-                    Ok(mut g) => {
-                        g.source_account = Some(account.clone());
-                        (
-                            FixSafety::Unsafe,
-                            Fix::ReplaceStatement {
-                                original: original.clone(),
-                                replacement: Box::new(g),
-                            },
-                            format!(
-                                "Re-add statement {} with SourceAccount {account} (the account \
-                                 that owns the source resource).",
-                                original.sid
-                            ),
-                        )
-                    }
-                    Err(why) => (
-                        FixSafety::Manual,
-                        Fix::None,
+            let alexa = services.iter().any(|s| s.starts_with("alexa-"));
+            let grant = grant_from_statement(stmt, cx.snapshot.arn.qualifier.as_ref());
+            let (safety, fix, text) = match grant {
+                Ok(_) if alexa => (
+                    FixSafety::Manual,
+                    Fix::None,
+                    format!(
+                        "Re-add statement {} with the skill's id as EventSourceToken \
+                             (Alexa does not send a source account).",
+                        original.sid
+                    ),
+                ),
+                Ok(mut g) => {
+                    g.source_account = Some(account.clone());
+                    (
+                        FixSafety::Unsafe,
+                        Fix::ReplaceStatement {
+                            original: original.clone(),
+                            replacement: Box::new(g),
+                        },
                         format!(
-                            "Add an aws:SourceAccount condition to statement {} by hand: {why}.",
+                            "Re-add statement {} with SourceAccount {account} (the account \
+                                 that owns the source resource).",
                             original.sid
                         ),
+                    )
+                }
+                Err(why) => (
+                    FixSafety::Manual,
+                    Fix::None,
+                    format!(
+                        "Add an aws:SourceAccount condition to statement {} by hand: {why}.",
+                        original.sid
                     ),
-                };
+                ),
+            };
             Finding {
                 rule_id: RuleId::LW002,
                 severity: META.severity,

@@ -74,6 +74,15 @@ pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {
                 .is_some_and(|t| t.eq_ignore_ascii_case("AWS_IAM"));
             let original = record(stmt, i);
             let (fix, text) = match &cx.trust.organization_id {
+                // Lambda removes a statement only by its Sid (RemovePermission StatementId).
+                _ if stmt.sid.is_none() => (
+                    Fix::None,
+                    format!(
+                        "Statement {} has no Sid, so RemovePermission cannot remove it: \
+                         rewrite the policy by hand.",
+                        original.sid
+                    ),
+                ),
                 Some(org) => match grant_from_statement(stmt, cx.snapshot.arn.qualifier.as_ref()) {
                     Ok(mut g) => {
                         g.principal = "*".to_owned();
@@ -127,7 +136,11 @@ pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {
                 ),
                 evidence: json!({ "statement": stmt.raw, "verdict": "public", "reason": v.reason }),
                 remediation: Remediation {
-                    safety: FixSafety::Unsafe,
+                    safety: if fix == Fix::None {
+                        FixSafety::Manual
+                    } else {
+                        FixSafety::Unsafe
+                    },
                     fix,
                     text,
                 },

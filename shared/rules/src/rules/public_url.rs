@@ -58,6 +58,12 @@ pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {
         .filter(|(_, (stmt, v))| v.kind == VerdictKind::Public && url_scoped(stmt))
         .map(|(i, (stmt, _))| record(stmt, i))
         .collect();
+    // Lambda removes a statement only by its Sid: one without cannot be in the fix.
+    let removable: Vec<_> = cx
+        .judged()
+        .filter(|(stmt, v)| v.kind == VerdictKind::Public && url_scoped(stmt))
+        .map(|(stmt, _)| stmt.sid.is_some())
+        .collect();
     let reachable = !public.is_empty();
     let sids: Vec<&str> = public.iter().map(|r| r.sid.as_str()).collect();
     vec![Finding {
@@ -92,7 +98,14 @@ pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {
                 "Set the URL's AuthType to AWS_IAM and remove statement(s) [{}].",
                 sids.join(", ")
             ),
-            fix: Fix::RequireIamAuthOnUrl { remove: public },
+            fix: Fix::RequireIamAuthOnUrl {
+                remove: public
+                    .iter()
+                    .zip(&removable)
+                    .filter(|(_, ok)| **ok)
+                    .map(|(r, _)| r.clone())
+                    .collect(),
+            },
         },
     }]
 }
