@@ -72,12 +72,18 @@ pub fn opted_in(tags: &BTreeMap<String, String>) -> bool {
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
-/// The key under which a qualified evaluation (alias or version) records its state:
-/// `KEY@QUALIFIER`, so an alias's findings never overwrite the function's. `None` when the
-/// key would exceed [`MAX_KEY_CHARS`] (such an evaluation writes no tags).
+/// The key under which an evaluation records its state: `KEY` for the function, `KEY@ALIAS`
+/// for an alias, so an alias's findings never overwrite the function's. `None` (the
+/// evaluation writes no tags, and its alerts are not de-duplicated) for a version or
+/// `$LATEST`: versions are many and immutable, and three tags each would soon exhaust
+/// Lambda's 50 tags per function; `$` is not a tag character. Also `None` when the key would
+/// exceed [`MAX_KEY_CHARS`].
 pub fn key_for(base: &str, qualifier: Option<&Qualifier>) -> Option<String> {
     let key = match qualifier {
         None => base.to_owned(),
+        Some(q) if q.as_str() == "$LATEST" || q.as_str().bytes().all(|b| b.is_ascii_digit()) => {
+            return None
+        }
         Some(q) => format!("{base}@{q}"),
     };
     (key.chars().count() <= MAX_KEY_CHARS).then_some(key)
@@ -207,6 +213,13 @@ mod tests {
         assert!(describe(&[], Some(&live)).contains_key("lambda-warden:status@live"));
         let long = Qualifier::parse(&"a".repeat(128)).unwrap();
         assert!(describe(&[], Some(&long)).is_empty());
+        for version in ["7", "$LATEST"] {
+            let q = Qualifier::parse(version).unwrap();
+            assert!(
+                describe(&[], Some(&q)).is_empty(),
+                "{version} writes no tags"
+            );
+        }
     }
 
     #[test]
