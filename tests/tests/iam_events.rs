@@ -7,6 +7,7 @@
 //! the role and functions it is about, one of them in a second Region.
 
 use serde_json::Value;
+use warden_aws::calls::OTHER_OPERATION;
 use warden_aws::Aws;
 use warden_rules::config::Config;
 use warden_rules::rules::RuleId;
@@ -200,7 +201,12 @@ async fn admin_access_on_a_role_evaluates_its_functions_in_every_region() {
     // One listing per Region, one evaluation (GetFunction) per function, no policy lookup.
     assert_eq!(calls(&w, "ListFunctions"), 2);
     assert_eq!(calls(&w, "GetFunction"), 2);
-    assert_eq!(calls(&w, "ListEntitiesForPolicy"), 0);
+    assert_eq!(calls(&w, "iam:ListEntitiesForPolicy"), 0);
+    assert_eq!(
+        calls(&w, OTHER_OPERATION),
+        0,
+        "every request is a known operation"
+    );
 
     // Each function's status tags were written in its own Region.
     let tags_us = warden_tests::tags(w.demo.lambda(), &w.arns[0])
@@ -320,7 +326,12 @@ async fn a_new_policy_version_evaluates_the_functions_of_every_role_it_is_attach
             .is_some_and(|ids| ids.iter().any(|id| id == "LW001")),
         "{orders}"
     );
-    assert_eq!(calls(&w, "ListEntitiesForPolicy"), 1);
+    assert_eq!(calls(&w, "iam:ListEntitiesForPolicy"), 1);
+    assert_eq!(
+        calls(&w, OTHER_OPERATION),
+        0,
+        "every request is a known operation"
+    );
     assert_eq!(
         calls(&w, "ListFunctions"),
         2,

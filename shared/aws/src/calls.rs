@@ -37,7 +37,7 @@ pub const OPERATIONS: &[&str] = &[
     "TagResource",
     "Publish",
     "ListFunctions",
-    "ListEntitiesForPolicy",
+    "iam:ListEntitiesForPolicy",
 ];
 
 /// The [`CallLog::by_operation`] key of an operation not in [`OPERATIONS`].
