@@ -11,7 +11,10 @@ use warden_rules::config::Config;
 use warden_rules::ids::FunctionArn;
 use warden_rules::policy::ResourcePolicy;
 use warden_rules::rules::{evaluate, RuleConfig, RuleId};
-use warden_rules::snapshot::{FunctionSnapshot, PolicyDocument, Readable};
+use warden_rules::snapshot::{
+    EventInvokeConfig, FunctionConfiguration, FunctionSnapshot, PolicyDocument, Readable,
+    TracingMode,
+};
 use warden_rules::trigger::{self, EventError};
 use warden_tests::moto::{ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY};
 
@@ -315,11 +318,23 @@ fn set(v: &mut Value, path: &str, value: Value) {
     }
 }
 
+/// A function with resource-based policy `policy`, active tracing and an on-failure
+/// destination, so the policy's findings are the only ones.
 fn snapshot(policy: String) -> FunctionSnapshot {
     FunctionSnapshot {
         policy: Readable::read(Some(PolicyDocument {
             json: policy,
             revision_id: Some("r".into()),
+        })),
+        configuration: Readable::read(FunctionConfiguration {
+            tracing_mode: TracingMode::Active,
+            ..FunctionConfiguration::default()
+        }),
+        event_invoke_config: Readable::read(Some(EventInvokeConfig {
+            on_failure_destination: Some(
+                "arn:aws:sqs:us-east-1:123456789012:failed-events".to_owned(),
+            ),
+            ..EventInvokeConfig::default()
         })),
         ..FunctionSnapshot::empty(
             FunctionArn::parse("arn:aws:lambda:us-east-1:123456789012:function:f").expect("arn"),

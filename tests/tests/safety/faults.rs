@@ -41,6 +41,15 @@ async fn retryable_read_fault(
     (w, by_op)
 }
 
+/// The requests of an evaluation whose Lambda read `failing` fails on every SDK attempt: the
+/// five Lambda reads once each, `failing` [`ATTEMPTS`] times, and nothing after them (no IAM
+/// read, no write).
+fn reads_with_retried(failing: &'static str) -> std::collections::BTreeMap<&'static str, usize> {
+    let mut ops = lambda_reads_only(1);
+    ops.insert(failing, ATTEMPTS as usize);
+    ops
+}
+
 #[tokio::test]
 async fn throttled_get_policy_is_retried_by_the_sdk_then_retryable() {
     let (w, by_op) = retryable_read_fault(Rule::always(
@@ -48,13 +57,7 @@ async fn throttled_get_policy_is_retried_by_the_sdk_then_retryable() {
         Fault::error(429, "TooManyRequestsException"),
     ))
     .await;
-    assert_eq!(
-        by_op.get("GetPolicy"),
-        Some(&(ATTEMPTS as usize)),
-        "{by_op:?}"
-    );
-    assert_eq!(by_op.get("GetFunction"), Some(&1));
-    assert_eq!(by_op.get("GetFunctionUrlConfig"), Some(&1));
+    assert_eq!(by_op, reads_with_retried("GetPolicy"));
     assert_eq!(w.proxy.seen("GetPolicy"), ATTEMPTS as usize);
 }
 
@@ -65,11 +68,7 @@ async fn server_errors_on_get_function_are_retryable() {
         Fault::error(500, "ServiceException"),
     ))
     .await;
-    assert_eq!(
-        by_op.get("GetFunction"),
-        Some(&(ATTEMPTS as usize)),
-        "{by_op:?}"
-    );
+    assert_eq!(by_op, reads_with_retried("GetFunction"));
 }
 
 #[tokio::test]
@@ -82,21 +81,13 @@ async fn a_bare_503_on_get_function_url_config_is_retryable() {
         },
     ))
     .await;
-    assert_eq!(
-        by_op.get("GetFunctionUrlConfig"),
-        Some(&(ATTEMPTS as usize)),
-        "{by_op:?}"
-    );
+    assert_eq!(by_op, reads_with_retried("GetFunctionUrlConfig"));
 }
 
 #[tokio::test]
 async fn a_dropped_connection_is_retryable() {
     let (_w, by_op) = retryable_read_fault(Rule::always("GetFunction", Fault::Drop)).await;
-    assert_eq!(
-        by_op.get("GetFunction"),
-        Some(&(ATTEMPTS as usize)),
-        "{by_op:?}"
-    );
+    assert_eq!(by_op, reads_with_retried("GetFunction"));
 }
 
 #[tokio::test]
@@ -149,8 +140,16 @@ async fn connection_refused_is_retryable() {
         .expect_err("an unreachable endpoint must make EventBridge retry");
     assert_eq!(err.error_type(), "Retryable", "{err}");
     assert!(err.to_string().contains("dispatch"), "{err}");
-    // The three reads are sent concurrently; each is attempted ATTEMPTS times.
-    assert_eq!(deps.aws.calls().reads(), 3 * ATTEMPTS as usize);
+    // The five Lambda reads are sent concurrently; each is attempted ATTEMPTS times. The failed
+    // GetFunction ends the evaluation: no IAM read, no write.
+    assert_eq!(
+        deps.aws.calls().by_operation(),
+        lambda_reads_only(ATTEMPTS as usize)
+    );
+    assert_eq!(
+        deps.aws.calls().reads(),
+        LAMBDA_READS.len() * ATTEMPTS as usize
+    );
     assert_eq!(deps.aws.calls().writes(), 0);
 }
 
@@ -170,10 +169,12 @@ async fn access_denied_on_get_policy_is_unverified_and_alerted_never_compliant()
     );
     assert_eq!(decision.findings, [RuleId::LW006]);
     let (reads, writes, by_op) = w.take_counts();
-    // AccessDenied is not retried by the SDK: one GetPolicy.
-    assert_eq!((reads, writes), (3, 2), "{by_op:?}");
-    assert_eq!(by_op.get("Publish"), Some(&1));
-    assert_eq!(by_op.get("TagResource"), Some(&1));
+    // AccessDenied is not retried by the SDK: one GetPolicy. Then the alert and the tags.
+    assert_eq!(
+        by_op,
+        evaluations_and(1, &[("Publish", 1), ("TagResource", 1)])
+    );
+    assert_eq!((reads, writes), (EVALUATION_READS, 2), "{by_op:?}");
     let alerts = w.alerts().await;
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     let (subject, record) = &alerts[0];
@@ -210,8 +211,15 @@ async fn access_denied_on_remove_permission_alerts_naming_the_missing_permission
         "{decision:?}"
     );
     let (reads, writes, by_op) = w.take_counts();
-    assert_eq!((reads, writes), (3, 3), "{by_op:?}");
-    assert_eq!(by_op.get("RemovePermission"), Some(&1), "not retried");
+    // One RemovePermission (AccessDenied is not retried), the alert, the tags.
+    assert_eq!(
+        by_op,
+        evaluations_and(
+            1,
+            &[("RemovePermission", 1), ("Publish", 1), ("TagResource", 1)]
+        )
+    );
+    assert_eq!((reads, writes), (EVALUATION_READS, 3), "{by_op:?}");
     let alerts = w.alerts().await;
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     let (subject, record) = &alerts[0];
@@ -258,14 +266,20 @@ async fn a_half_done_plan_is_recorded_exactly_and_the_retry_finishes_it_without_
         .expect_err("a transient write failure must make EventBridge retry");
     assert_eq!(err.error_type(), "Retryable", "{err}");
     let (reads, writes, by_op) = w.take_counts();
-    // 3 reads + GetPolicy for the second edit's RevisionId; RemovePermission 1 + 3 attempts,
-    // and the alert. No AddPermission, no tags.
-    assert_eq!((reads, writes), (4, 5), "{by_op:?}");
+    // A full read + GetPolicy for the second edit's RevisionId; RemovePermission 1 + 3
+    // attempts, and the alert. No AddPermission, no tags.
     assert_eq!(
-        by_op.get("RemovePermission"),
-        Some(&(1 + ATTEMPTS as usize))
+        by_op,
+        evaluations_and(
+            1,
+            &[
+                ("GetPolicy", 1),
+                ("RemovePermission", 1 + ATTEMPTS as usize),
+                ("Publish", 1)
+            ]
+        )
     );
-    assert_eq!(by_op.get("AddPermission"), None);
+    assert_eq!((reads, writes), (EVALUATION_READS + 1, 5), "{by_op:?}");
     let alerts = w.alerts().await;
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     let (subject, record) = &alerts[0];
@@ -313,9 +327,22 @@ async fn a_half_done_plan_is_recorded_exactly_and_the_retry_finishes_it_without_
         "{decision:?}"
     );
     let (reads, writes, by_op) = w.take_counts();
-    assert_eq!((reads, writes), (4, 4), "{by_op:?}");
-    assert_eq!(by_op.get("RemovePermission"), Some(&1));
-    assert_eq!(by_op.get("AddPermission"), Some(&1));
+    // A full read + GetPolicy for the AddPermission's RevisionId; the replacement of s3-invoke
+    // only (public-too is gone), the alert, the tags.
+    assert_eq!(
+        by_op,
+        evaluations_and(
+            1,
+            &[
+                ("GetPolicy", 1),
+                ("RemovePermission", 1),
+                ("AddPermission", 1),
+                ("Publish", 1),
+                ("TagResource", 1)
+            ]
+        )
+    );
+    assert_eq!((reads, writes), (EVALUATION_READS + 1, 4), "{by_op:?}");
     let after = statements(&w.demo, IMAGE_RESIZER).await;
     assert_eq!(sids(&after), ["s3-invoke"]);
     assert_eq!(
@@ -352,10 +379,22 @@ async fn a_replacement_that_fails_after_the_removal_puts_the_original_back() {
         .expect_err("a transient write failure must make EventBridge retry");
     assert_eq!(err.error_type(), "Retryable", "{err}");
     let (reads, writes, by_op) = w.take_counts();
-    // 3 reads + GetPolicy for the AddPermission's RevisionId; RemovePermission, 3 failed
-    // AddPermission attempts, the AddPermission that puts the original back, the alert.
-    assert_eq!((reads, writes), (4, 6), "{by_op:?}");
-    assert_eq!(by_op.get("AddPermission"), Some(&(ATTEMPTS as usize + 1)));
+    // A full read + GetPolicy for the AddPermission's RevisionId; RemovePermission, 3 failed
+    // AddPermission attempts, the AddPermission that puts the original back, the alert. No
+    // tags.
+    assert_eq!(
+        by_op,
+        evaluations_and(
+            1,
+            &[
+                ("GetPolicy", 1),
+                ("RemovePermission", 1),
+                ("AddPermission", ATTEMPTS as usize + 1),
+                ("Publish", 1)
+            ]
+        )
+    );
+    assert_eq!((reads, writes), (EVALUATION_READS + 1, 6), "{by_op:?}");
     assert_eq!(
         statements(&w.demo, IMAGE_RESIZER).await,
         before,

@@ -1,6 +1,11 @@
 //! The world every safety test starts from: moto with the demo account, a fault-injecting
 //! proxy in front of it, and the handler's dependencies talking to moto through the proxy.
+//!
+//! The demo role's trust policy is pinned to the account ([`pin_demo_role_trust`]), so the
+//! demo functions (active tracing, an on-failure destination, a role without policies) have
+//! no finding but the resource-based policy and URL findings the tests are about.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -21,6 +26,69 @@ pub const NOW: i64 = 1_779_926_400;
 /// SDK attempts per call in these tests (the SDK's standard mode default), with a short
 /// backoff so retried faults do not slow the suite.
 pub const ATTEMPTS: u32 = 3;
+
+/// The five Lambda reads of every evaluation, sent concurrently
+/// (`warden_aws::Aws::fetch_snapshot`).
+pub const LAMBDA_READS: [&str; 5] = [
+    "GetFunction",
+    "GetPolicy",
+    "GetFunctionUrlConfig",
+    "GetFunctionEventInvokeConfig",
+    "GetFunctionCodeSigningConfig",
+];
+
+/// The IAM reads of the demo role that follow them: the role, and its two (empty) policy
+/// lists. A role with policies would add `iam:GetPolicy` and `iam:GetPolicyVersion` per
+/// attached policy and `iam:GetRolePolicy` per inline one; the demo role has none.
+pub const DEMO_ROLE_READS: [&str; 3] = [
+    "iam:GetRole",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListRolePolicies",
+];
+
+/// The reads of one evaluation of a demo function: [`LAMBDA_READS`] and [`DEMO_ROLE_READS`].
+pub const EVALUATION_READS: usize = LAMBDA_READS.len() + DEMO_ROLE_READS.len();
+
+/// The per-operation counts of `times` sends of the five Lambda reads alone: a function that
+/// is gone (`GetFunction` answers `ResourceNotFoundException`) or whose `GetFunction` fails is
+/// not read further.
+pub fn lambda_reads_only(times: usize) -> BTreeMap<&'static str, usize> {
+    LAMBDA_READS.into_iter().map(|op| (op, times)).collect()
+}
+
+/// The per-operation counts of `evaluations` evaluations of demo functions plus `more`
+/// requests, as [`World::take_counts`] gives them.
+pub fn evaluations_and(
+    evaluations: usize,
+    more: &[(&'static str, usize)],
+) -> BTreeMap<&'static str, usize> {
+    let mut ops = BTreeMap::new();
+    if evaluations > 0 {
+        for op in LAMBDA_READS.into_iter().chain(DEMO_ROLE_READS) {
+            ops.insert(op, evaluations);
+        }
+    }
+    for (op, n) in more {
+        *ops.entry(*op).or_insert(0) += n;
+    }
+    ops
+}
+
+/// The demo role's trust policy with the `aws:SourceAccount` pin AWS recommends
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html>).
+const PINNED_TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"123456789012"}}}]}"#;
+
+/// Pins the demo role's trust policy to the demo account, so the informational LW024 does
+/// not show on every demo function.
+pub async fn pin_demo_role_trust(sdk: &SdkConfig) {
+    aws_sdk_iam::Client::new(sdk)
+        .update_assume_role_policy()
+        .role_name(DEMO_ROLE)
+        .policy_document(PINNED_TRUST_POLICY)
+        .send()
+        .await
+        .expect("UpdateAssumeRolePolicy");
+}
 
 pub struct World {
     pub moto: Moto,
@@ -80,6 +148,7 @@ pub async fn world_with(extra: &[(&str, &str)]) -> World {
     let demo = seed_demo_account(&moto.sdk_config())
         .await
         .expect("seed the demo account");
+    pin_demo_role_trust(&moto.sdk_config()).await;
     let proxy = FaultProxy::start(moto.port()).await;
     let deps = Deps {
         aws: Aws::new(&sdk_via(&moto, &proxy.endpoint())),
@@ -121,14 +190,9 @@ impl World {
             .collect()
     }
 
-    /// (reads, writes) sent through the adapter so far, then forgets them.
-    pub fn take_counts(
-        &self,
-    ) -> (
-        usize,
-        usize,
-        std::collections::BTreeMap<&'static str, usize>,
-    ) {
+    /// (reads, writes, requests per operation) sent through the adapter so far, then forgets
+    /// them.
+    pub fn take_counts(&self) -> (usize, usize, BTreeMap<&'static str, usize>) {
         let calls = self.deps.aws.calls();
         let counts = (calls.reads(), calls.writes(), calls.by_operation());
         calls.reset();
