@@ -493,10 +493,17 @@ impl PolicyView {
             Readable::Read { value: Some(doc) } => {
                 let (policy, errors) = match ResourcePolicy::parse(&doc.json) {
                     Ok(policy) => (policy, Vec::new()),
-                    Err(e) => match parse_each_statement(&doc.json) {
+                    // Only a statement-level error falls back to judging the statements one
+                    // by one; a document too large, not JSON, or with a bad Version or Id is
+                    // unverified as a whole.
+                    Err(
+                        e @ (PolicyParseError::StatementNotObject { .. }
+                        | PolicyParseError::Field { .. }),
+                    ) => match parse_each_statement(&doc.json) {
                         Some(parts) => parts,
                         None => return PolicyView::Unparseable(e),
                     },
+                    Err(e) => return PolicyView::Unparseable(e),
                 };
                 let verdicts = policy
                     .statements
