@@ -21,11 +21,15 @@ pub const OPERATIONS: &[&str] = &[
     "GetFunction",
     "GetPolicy",
     "GetFunctionUrlConfig",
+    "ListFunctions",
+    "ListAliases",
+    "ListVersionsByFunction",
     "RemovePermission",
     "AddPermission",
     "UpdateFunctionUrlConfig",
     "TagResource",
     "Publish",
+    "Invoke",
 ];
 
 /// The [`CallLog::by_operation`] key of an operation not in [`OPERATIONS`].

@@ -17,17 +17,21 @@
 
 use std::sync::Arc;
 
+pub mod accounts;
 pub mod alert;
 pub mod calls;
 pub mod error;
 pub mod execute;
+pub mod inventory;
 pub mod remediate;
 pub mod snapshot;
+pub mod sweep;
 
 pub use calls::CallLog;
 pub use error::{classify, classify_code, AwsError};
 pub use snapshot::Fetched;
 
+use aws_config::{Region, SdkConfig};
 use calls::CallCounter;
 
 /// The AWS clients lambda-warden uses, built once per cold start, and the count of the requests
@@ -37,13 +41,21 @@ pub struct Aws {
     lambda: aws_sdk_lambda::Client,
     sns: aws_sdk_sns::Client,
     calls: Arc<CallLog>,
+    /// The configuration the clients were built from, kept to build the same clients for
+    /// another Region ([`Aws::in_region`]) or another account ([`Aws::assume_role`]).
+    sdk: SdkConfig,
 }
 
 impl Aws {
     /// Builds the Lambda and SNS clients from `config` (region, credentials, endpoint, retry and
     /// timeout configuration all come from it) and registers the request counter on both.
-    pub fn new(config: &aws_config::SdkConfig) -> Self {
-        let calls = Arc::new(CallLog::default());
+    pub fn new(config: &SdkConfig) -> Self {
+        Self::with_call_log(config, Arc::new(CallLog::default()))
+    }
+
+    /// As [`Aws::new`], counting requests in `calls` (shared with other `Aws` values, e.g. one
+    /// per Region of a scan).
+    pub fn with_call_log(config: &SdkConfig, calls: Arc<CallLog>) -> Self {
         let lambda = aws_sdk_lambda::config::Builder::from(config)
             .interceptor(CallCounter::new(Arc::clone(&calls)))
             .build();
@@ -54,11 +66,39 @@ impl Aws {
             lambda: aws_sdk_lambda::Client::from_conf(lambda),
             sns: aws_sdk_sns::Client::from_conf(sns),
             calls,
+            sdk: config.clone(),
         }
+    }
+
+    /// The same clients (credentials, endpoint, retries, request count) for `region`, e.g.
+    /// `eu-west-1`: Lambda functions are regional, so a scan of several Regions uses one `Aws`
+    /// per Region.
+    pub fn in_region(&self, region: &str) -> Aws {
+        let config = self
+            .sdk
+            .to_builder()
+            .region(Region::new(region.to_owned()))
+            .build();
+        Self::with_call_log(&config, Arc::clone(&self.calls))
+    }
+
+    /// The Region the clients call, e.g. `us-east-1`; `None` when the configuration has none.
+    pub fn region(&self) -> Option<&str> {
+        self.sdk.region().map(Region::as_ref)
+    }
+
+    /// The configuration the clients were built from.
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.sdk
     }
 
     /// Every request sent through this `Aws` (and its clones), SDK retries included.
     pub fn calls(&self) -> &CallLog {
         &self.calls
+    }
+
+    /// The shared request count, to build further `Aws` values that count into it.
+    pub fn call_log(&self) -> Arc<CallLog> {
+        Arc::clone(&self.calls)
     }
 }
