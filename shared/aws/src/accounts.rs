@@ -4,22 +4,30 @@
 
 use aws_config::sts::AssumeRoleProvider;
 use aws_sdk_lambda::config::{ProvideCredentials, SharedCredentialsProvider};
+use aws_sdk_sts::operation::assume_role::AssumeRoleError as StsError;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
 use thiserror::Error;
 use warden_rules::ids::AccountId;
+use warden_rules::outcome::FailureKind;
 
+use crate::error::{classify, error_code};
 use crate::Aws;
 
 /// A role in another account could not be assumed.
-///
-/// STS errors reach the adapter through the SDK's credentials provider, which reports them as a
-/// credentials error (not an error response the adapter can classify), so the provider's
-/// message is kept as the reason.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("cannot assume role {role_arn}: {reason}")]
+#[error("cannot assume role {role_arn}: {code} ({kind:?}): {reason}")]
 pub struct AssumeRoleError {
     /// The role, e.g. `arn:aws:iam::111122223333:role/lambda-warden-member`.
     pub role_arn: String,
-    /// What the credentials provider reported (STS's error code and message when STS answered).
+    /// The failure class, from STS's answer (see [`crate::classify`]); `Transient` when the
+    /// credentials provider failed without an STS answer.
+    pub kind: FailureKind,
+    /// STS's error code (e.g. `AccessDenied`), or what [`crate::error::error_code`] gives for
+    /// a request without answer; `CredentialsProvider` when the provider failed otherwise.
+    pub code: String,
+    /// The provider's full error chain, for logs.
     pub reason: String,
 }
 
@@ -57,13 +65,21 @@ impl Aws {
             builder = builder.external_id(id);
         }
         let provider = builder.build().await;
-        provider
-            .provide_credentials()
-            .await
-            .map_err(|e| AssumeRoleError {
+        provider.provide_credentials().await.map_err(|e| {
+            // The provider wraps STS's own error; classify that, not its text.
+            let sts = std::error::Error::source(&e)
+                .and_then(|s| s.downcast_ref::<SdkError<StsError, HttpResponse>>());
+            let (kind, code) = match sts {
+                Some(err) => (classify(err), error_code(err)),
+                None => (FailureKind::Transient, "CredentialsProvider".to_owned()),
+            };
+            AssumeRoleError {
                 role_arn: role_arn.to_owned(),
-                reason: aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
-            })?;
+                kind,
+                code,
+                reason: DisplayErrorContext(&e).to_string(),
+            }
+        })?;
         let config = self
             .sdk
             .to_builder()

@@ -182,8 +182,9 @@ pub async fn remediate_from(
     }
 }
 
-/// The snapshot of a function whose `GetFunction` was refused: everything unverified.
-pub(crate) fn unreadable(arn: &FunctionArn, e: &AwsError) -> FunctionSnapshot {
+/// The snapshot of a function whose `GetFunction` was refused: everything unverified (LW006),
+/// each part naming the refused operation and error code.
+pub fn unreadable(arn: &FunctionArn, e: &AwsError) -> FunctionSnapshot {
     FunctionSnapshot {
         policy: unreadable_part(e),
         url: unreadable_part(e),

@@ -26,7 +26,7 @@ use warden_rules::findings::Finding;
 use warden_rules::gate;
 use warden_rules::ids::FunctionArn;
 use warden_rules::outcome::{ActionResult, FailureKind};
-use warden_rules::plan::{self, Action};
+use warden_rules::plan::{self, Action, FixDecision};
 use warden_rules::rules::{self, RuleConfig};
 use warden_rules::snapshot::{FunctionSnapshot, Readable};
 use warden_rules::tags::ComplianceStatus;
@@ -110,6 +110,8 @@ pub struct Evaluation {
     pub exempt_reason: Option<String>,
     /// Every finding, in rule order.
     pub findings: Vec<Finding>,
+    /// `fixes[i]` is what the plan decided about `findings[i]`.
+    pub fixes: Vec<FixDecision>,
     /// The findings still open (all of them in [`Apply::ReadOnly`]).
     pub open_findings: Vec<Finding>,
     /// [`Apply::ReadOnly`]: the fix actions the plan would run in the configured mode (tag
@@ -376,6 +378,7 @@ fn gone(arn: FunctionArn) -> Evaluation {
         resolution: Resolution::Gone,
         exempt_reason: None,
         findings: Vec::new(),
+        fixes: Vec::new(),
         open_findings: Vec::new(),
         planned: Vec::new(),
         actions: Vec::new(),
@@ -393,15 +396,16 @@ async fn evaluate(
         Apply::Remediate => {
             let done =
                 remediate_from(aws, options.config, &arn, Some(snapshot), options.cause).await?;
-            let (findings, actions) = done
+            let (findings, fixes, actions) = done
                 .record
-                .map(|r| (r.findings, r.actions))
+                .map(|r| (r.findings, r.fixes, r.actions))
                 .unwrap_or_default();
             Ok(Evaluation {
                 arn,
                 resolution: done.resolution,
                 exempt_reason: done.exempt_reason,
                 findings,
+                fixes,
                 open_findings: done.open_findings,
                 planned: Vec::new(),
                 actions,
@@ -433,6 +437,7 @@ pub fn evaluate_read_only(snapshot: &FunctionSnapshot, config: &Config) -> Evalu
         exempt_reason: None,
         open_findings: findings.clone(),
         findings,
+        fixes: plan.decisions,
         planned: plan.actions,
         actions: Vec::new(),
     }

@@ -70,6 +70,16 @@ pub struct Config {
     pub max_replans: u32,
     /// `WARDEN_DISABLED_RULES`: comma-separated rule ids or slugs that do not run.
     pub disabled_rules: BTreeSet<RuleId>,
+    /// `WARDEN_REGIONS`: comma-separated Region codes the sweep (and `lambda-warden scan`)
+    /// covers, in order; when unset, the function's own Region (`AWS_REGION`). Empty only when
+    /// neither is set.
+    pub regions: Vec<String>,
+    /// `WARDEN_MEMBER_ROLE_NAME`: the role (name, or `path/name`) the functions assume in
+    /// another account of the organization to evaluate events from it; events from other
+    /// accounts are skipped when unset.
+    pub member_role_name: Option<String>,
+    /// `WARDEN_MEMBER_EXTERNAL_ID`: the `ExternalId` the member role's trust policy requires.
+    pub member_external_id: Option<String>,
 }
 
 impl Default for Config {
@@ -84,6 +94,9 @@ impl Default for Config {
             alert_min_severity: Severity::Low,
             max_replans: 3,
             disabled_rules: BTreeSet::new(),
+            regions: Vec::new(),
+            member_role_name: None,
+            member_external_id: None,
         }
     }
 }
@@ -191,8 +204,71 @@ impl Config {
             })?;
             c.disabled_rules.insert(id);
         }
+        c.regions = list(get("WARDEN_REGIONS")).collect();
+        if let Some(bad) = c.regions.iter().find(|r| !is_region_code(r)) {
+            return Err(err(
+                "WARDEN_REGIONS",
+                bad.clone(),
+                "comma-separated Region codes such as us-east-1",
+            ));
+        }
+        if c.regions.is_empty() {
+            c.regions = get("AWS_REGION")
+                .map(|r| r.trim().to_owned())
+                .filter(|r| is_region_code(r))
+                .into_iter()
+                .collect();
+        }
+        c.regions.dedup();
+        if let Some(v) = get("WARDEN_MEMBER_ROLE_NAME") {
+            let v = v.trim().to_owned();
+            // IAM role names: 1-64 of letters, digits and `+=,.@_-`, optionally under a path
+            // (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html).
+            let name = v.rsplit('/').next().unwrap_or("");
+            let ok = (1..=64).contains(&name.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b));
+            if !ok {
+                return Err(err(
+                    "WARDEN_MEMBER_ROLE_NAME",
+                    v,
+                    "an IAM role name (1-64 of letters, digits, +=,.@_-), optionally with a path",
+                ));
+            }
+            c.member_role_name = Some(v);
+        }
+        if let Some(v) = get("WARDEN_MEMBER_EXTERNAL_ID") {
+            let v = v.trim().to_owned();
+            // sts:AssumeRole ExternalId: 2-1224 of letters, digits and `+=,.@:/-`
+            // (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html).
+            let ok = (2..=1224).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+=,.@:/-_".contains(&b));
+            if !ok {
+                return Err(err(
+                    "WARDEN_MEMBER_EXTERNAL_ID",
+                    v,
+                    "2-1224 letters, digits or +=,.@:/-_",
+                ));
+            }
+            c.member_external_id = Some(v);
+        }
         Ok(c)
     }
+}
+
+/// `true` for a Region code such as `us-east-1`, `eu-central-2`, `us-gov-west-1`: lowercase
+/// letters and digits in hyphen-separated parts, ending in a digit.
+pub fn is_region_code(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && s.len() <= 32
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && s.bytes().last().is_some_and(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -229,6 +305,9 @@ mod tests {
             ("WARDEN_ALERT_MIN_SEVERITY", "high"),
             ("WARDEN_MAX_REPLANS", "5"),
             ("WARDEN_DISABLED_RULES", "LW005, confused-deputy"),
+            ("WARDEN_REGIONS", "eu-west-1, us-east-1"),
+            ("WARDEN_MEMBER_ROLE_NAME", "security/lambda-warden-member"),
+            ("WARDEN_MEMBER_EXTERNAL_ID", "o-a1b2c3d4e5-warden"),
         ])
         .unwrap();
         assert_eq!(c.mode, Mode::Enforce);
@@ -243,6 +322,30 @@ mod tests {
             c.disabled_rules,
             [RuleId::LW002, RuleId::LW005].into_iter().collect()
         );
+        assert_eq!(c.regions, ["eu-west-1", "us-east-1"]);
+        assert_eq!(
+            c.member_role_name.as_deref(),
+            Some("security/lambda-warden-member")
+        );
+        assert_eq!(c.member_external_id.as_deref(), Some("o-a1b2c3d4e5-warden"));
+    }
+
+    #[test]
+    fn regions_default_to_the_functions_own() {
+        assert_eq!(
+            from(&[("AWS_REGION", "eu-central-1")]).unwrap().regions,
+            ["eu-central-1"]
+        );
+        assert!(from(&[]).unwrap().regions.is_empty());
+        assert_eq!(
+            from(&[
+                ("AWS_REGION", "eu-central-1"),
+                ("WARDEN_REGIONS", "us-west-2")
+            ])
+            .unwrap()
+            .regions,
+            ["us-west-2"]
+        );
     }
 
     #[test]
@@ -255,6 +358,9 @@ mod tests {
             ("WARDEN_MAX_REPLANS", "99"),
             ("WARDEN_AUTO_FIX_SCOPE", "everything"),
             ("WARDEN_DISABLED_RULES", "LW999"),
+            ("WARDEN_REGIONS", "mars"),
+            ("WARDEN_MEMBER_ROLE_NAME", "role with spaces"),
+            ("WARDEN_MEMBER_EXTERNAL_ID", "x"),
         ] {
             let e = from(&[(k, v)]).unwrap_err();
             assert_eq!(e.variable, k);
