@@ -178,8 +178,9 @@ impl Doc<'_> {
 }
 
 /// The resource-based policy in a `check-policy` input: the output of `aws lambda get-policy`
-/// (`{"Policy": "<document as a JSON string>", "RevisionId": "..."}`) or the policy document
-/// itself (an object with `Statement`). Returns the document as JSON text.
+/// (`{"Policy": "<document as a JSON string>", "RevisionId": "..."}`), the policy document
+/// itself (an object with `Statement`), or an object with either under `Policy` (such as the
+/// `evaluate` input). Returns the document as JSON text.
 ///
 /// # Errors
 /// [`InputError::Field`] when the value is neither shape.
@@ -187,7 +188,8 @@ pub fn policy_document(path: &str, value: &Value) -> Result<String, InputError> 
     let doc = Doc { path };
     match value.get("Policy") {
         Some(Value::String(text)) => Ok(text.clone()),
-        Some(inner @ Value::Object(_)) => Ok(inner.to_string()),
+        // The `evaluate` input carries get-policy's output under "Policy"; a document may too.
+        Some(inner @ Value::Object(_)) => policy_document(path, inner),
         Some(other) => Err(doc.field("Policy", "the policy document as a JSON string", other)),
         None if value.get("Statement").is_some() => Ok(value.to_string()),
         None => Err(doc.field(
@@ -442,6 +444,11 @@ mod tests {
         let wrapped = json!({"Policy": doc.to_string(), "RevisionId": "r1"});
         assert_eq!(policy_document("p", &wrapped).unwrap(), doc.to_string());
         assert_eq!(policy_document("p", &doc).unwrap(), doc.to_string());
+        let evaluate_input = json!({"Configuration": {}, "Policy": wrapped});
+        assert_eq!(
+            policy_document("p", &evaluate_input).unwrap(),
+            doc.to_string()
+        );
         let err = policy_document("p.json", &json!({"Foo": 1})).unwrap_err();
         assert!(err.to_string().starts_with("p.json: $ must be"), "{err}");
     }

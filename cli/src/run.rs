@@ -3,6 +3,7 @@
 //! returns.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -588,53 +589,31 @@ async fn scan(args: ScanArgs, cx: &Context, out: &Out) -> Result<Done, CliError>
         },
     };
 
-    let mut results: Vec<(Option<AccountId>, AccountResult)> = Vec::new();
-    match (&args.role_name, accounts_file) {
+    let sweep_in = |aws: Aws| {
+        let regional: Vec<Aws> = regions.iter().map(|r| aws.in_region(r)).collect();
+        let options = &options;
+        async move { sweep::sweep(&regional, options, None, &Unlimited, progress).await }
+    };
+    let results = match (&args.role_name, accounts_file) {
         (Some(role_name), file) => {
             let accounts = match file {
                 Some(list) => list,
                 None => base.organization_accounts().await?,
             };
             let partition = partition_of_region(&first_region);
-            for account in accounts {
+            let assume = |account: AccountId| {
                 let role_arn = member_role_arn(partition, &account, role_name);
-                let result = match base
-                    .assume_role(&role_arn, args.external_id.as_deref(), "lambda-warden-scan")
-                    .await
-                {
-                    Ok(member) => {
-                        let regional: Vec<Aws> =
-                            regions.iter().map(|r| member.in_region(r)).collect();
-                        AccountResult::Swept(
-                            sweep::sweep(&regional, &options, None, &Unlimited, progress).await,
-                        )
-                    }
-                    Err(e) => {
-                        tracing::warn!(account = %account, error = %e, "account skipped");
-                        AccountResult::Failed(FailureOut {
-                            account: Some(account.to_string()),
-                            region: None,
-                            function_arn: None,
-                            operation: "AssumeRole".to_owned(),
-                            kind: e.kind,
-                            code: e.code.clone(),
-                            message: Some(e.reason.clone()),
-                        })
-                    }
-                };
-                results.push((Some(account), result));
-            }
+                let base = &base;
+                let external_id = args.external_id.as_deref();
+                async move {
+                    base.assume_role(&role_arn, external_id, "lambda-warden-scan")
+                        .await
+                }
+            };
+            each_account(accounts, assume, sweep_in).await
         }
-        (None, _) => {
-            let regional: Vec<Aws> = regions.iter().map(|r| base.in_region(r)).collect();
-            results.push((
-                None,
-                AccountResult::Swept(
-                    sweep::sweep(&regional, &options, None, &Unlimited, progress).await,
-                ),
-            ));
-        }
-    }
+        (None, _) => vec![(None, AccountResult::Swept(sweep_in(base.clone()).await))],
+    };
     if let Some(b) = &bar {
         b.0.finish_and_clear();
     }
@@ -650,6 +629,42 @@ async fn scan(args: ScanArgs, cx: &Context, out: &Out) -> Result<Done, CliError>
         output,
         exit: out.exit_for(&report),
     })
+}
+
+/// Sweeps each account in turn: `assume` gets access to it, `sweep_account` sweeps it. An
+/// account `assume` fails for is reported as a failure (operation `AssumeRole`) and the
+/// others go on.
+pub async fn each_account<T, A, AF, S, SF>(
+    accounts: Vec<AccountId>,
+    assume: A,
+    sweep_account: S,
+) -> Vec<(Option<AccountId>, AccountResult)>
+where
+    A: Fn(AccountId) -> AF,
+    AF: Future<Output = Result<T, AssumeRoleError>>,
+    S: Fn(T) -> SF,
+    SF: Future<Output = sweep::SweepReport>,
+{
+    let mut results = Vec::with_capacity(accounts.len());
+    for account in accounts {
+        let result = match assume(account.clone()).await {
+            Ok(access) => AccountResult::Swept(sweep_account(access).await),
+            Err(e) => {
+                tracing::warn!(account = %account, error = %e, "account skipped");
+                AccountResult::Failed(FailureOut {
+                    account: Some(account.to_string()),
+                    region: None,
+                    function_arn: None,
+                    operation: "AssumeRole".to_owned(),
+                    kind: e.kind,
+                    code: e.code,
+                    message: Some(e.reason),
+                })
+            }
+        };
+        results.push((Some(account), result));
+    }
+    results
 }
 
 // ---- restore ----------------------------------------------------------------------------------
@@ -723,4 +738,74 @@ async fn restore(args: RestoreArgs, out: &Out) -> Result<Done, CliError> {
         output,
         exit: if failed { Exit::Aws } else { Exit::Ok },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(id: &str) -> AccountId {
+        AccountId::parse(id).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_account_that_cannot_be_assumed_is_reported_and_the_others_are_swept() {
+        let accounts = vec![
+            account("111111111111"),
+            account("222222222222"),
+            account("333333333333"),
+        ];
+        let results = each_account(
+            accounts,
+            |a: AccountId| async move {
+                if a.as_str() == "222222222222" {
+                    Err(AssumeRoleError {
+                        role_arn: "arn:aws:iam::222222222222:role/lambda-warden-member".into(),
+                        kind: FailureKind::AccessDenied,
+                        code: "AccessDenied".into(),
+                        reason: "not authorized to perform: sts:AssumeRole".into(),
+                    })
+                } else {
+                    Ok(a)
+                }
+            },
+            |a: AccountId| async move {
+                sweep::SweepReport {
+                    functions: a.as_str()[..1].parse().unwrap(),
+                    ..sweep::SweepReport::default()
+                }
+            },
+        )
+        .await;
+        assert_eq!(results.len(), 3);
+        match &results[0] {
+            (Some(a), AccountResult::Swept(r)) => {
+                assert_eq!(a.as_str(), "111111111111");
+                assert_eq!(r.functions, 1);
+            }
+            other => panic!("{other:?}"),
+        }
+        match &results[1] {
+            (Some(a), AccountResult::Failed(f)) => {
+                assert_eq!(a.as_str(), "222222222222");
+                assert_eq!(f.operation, "AssumeRole");
+                assert_eq!(f.code, "AccessDenied");
+                assert_eq!(f.kind, FailureKind::AccessDenied);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(&results[2], (Some(_), AccountResult::Swept(r)) if r.functions == 3));
+
+        let report = Report::new("scan", "t".into(), Mode::Tag, false, results);
+        assert_eq!(report.summary.accounts, 3);
+        assert_eq!(report.summary.functions, 4);
+        assert_eq!(report.summary.failures, 1);
+        let out = Out {
+            format: Format::Json,
+            color: false,
+            fail_on: None,
+            now: "t".into(),
+        };
+        assert_eq!(out.exit_for(&report), Exit::Aws);
+    }
 }

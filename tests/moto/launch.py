@@ -33,6 +33,11 @@ RevisionId-guarded edits can be tested as AWS behaves:
    them per (function, qualifier); requests without a Qualifier (or with $LATEST) go to moto
    unchanged.
 
+5. moto's ListVersionsByFunction answers an empty list when FunctionName is an ARN (it looks
+   the name up as given); AWS accepts a name or an ARN
+   (https://docs.aws.amazon.com/lambda/latest/api/API_ListVersionsByFunction.html). The
+   wrapper resolves an ARN to the function's name first.
+
 The first two wrappers leave the request unchanged when moto fixes the comparison itself (a
 string passes straight through).
 
@@ -225,6 +230,18 @@ _Response.create_function_url_config = _url_handler(_Response.create_function_ur
 _Response.get_function_url_config = _url_handler(_Response.get_function_url_config, _get_url)
 _Response.update_function_url_config = _url_handler(_Response.update_function_url_config, _update_url)
 _Response.delete_function_url_config = _url_handler(_Response.delete_function_url_config, _delete_url)
+
+
+_original_list_versions = _Backend.list_versions_by_function
+
+
+def _list_versions_by_function(self, function_name):
+    if function_name.startswith("arn:"):
+        function_name = self.get_function(function_name).function_name
+    return _original_list_versions(self, function_name)
+
+
+_Backend.list_versions_by_function = _list_versions_by_function
 
 
 def _exit_when_parent_goes():

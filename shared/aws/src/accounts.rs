@@ -5,6 +5,7 @@
 use aws_config::sts::AssumeRoleProvider;
 use aws_sdk_lambda::config::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_sts::operation::assume_role::AssumeRoleError as StsError;
+use aws_smithy_async::time::SystemTimeSource;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
@@ -58,9 +59,19 @@ impl Aws {
         external_id: Option<&str>,
         session_name: &str,
     ) -> Result<Aws, AssumeRoleError> {
+        // The provider needs a clock for the session's expiry; a configuration built by hand
+        // (rather than loaded) may have none.
+        let sdk = match self.sdk.time_source() {
+            Some(_) => self.sdk.clone(),
+            None => self
+                .sdk
+                .to_builder()
+                .time_source(SystemTimeSource::new())
+                .build(),
+        };
         let mut builder = AssumeRoleProvider::builder(role_arn)
             .session_name(session_name)
-            .configure(&self.sdk);
+            .configure(&sdk);
         if let Some(id) = external_id {
             builder = builder.external_id(id);
         }
@@ -80,8 +91,7 @@ impl Aws {
                 reason: DisplayErrorContext(&e).to_string(),
             }
         })?;
-        let config = self
-            .sdk
+        let config = sdk
             .to_builder()
             .credentials_provider(SharedCredentialsProvider::new(provider))
             .build();
