@@ -9,12 +9,9 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use aws_config::sts::AssumeRoleProvider;
 use aws_config::SdkConfig;
-use aws_sdk_lambda::config::SharedCredentialsProvider;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Cors, FunctionCode, FunctionUrlAuthType, Runtime};
-use aws_smithy_async::time::SystemTimeSource;
 use common::{cli_for, code, json, run, stderr, temp_file};
 use futures::stream::{self, StreamExt};
 use serde_json::Value;
@@ -409,20 +406,10 @@ async fn scan_finds_exactly_the_planted_problems_in_300_functions_with_and_witho
     assert_eq!(again["api_calls"]["writes"], 0);
 }
 
-/// An `SdkConfig` acting as `role_name` in `account`, through moto's STS.
-async fn assumed(sdk: &SdkConfig, account: &str) -> SdkConfig {
-    let provider = AssumeRoleProvider::builder(format!("arn:aws:iam::{account}:role/{ROLE_NAME}"))
-        .session_name("seed")
-        .configure(
-            &sdk.to_builder()
-                .time_source(SystemTimeSource::new())
-                .build(),
-        )
-        .build()
-        .await;
-    sdk.to_builder()
-        .credentials_provider(SharedCredentialsProvider::new(provider))
-        .build()
+/// An `SdkConfig` acting as the member role in `account`, through moto's STS.
+async fn assumed(moto: &Moto, account: &str) -> SdkConfig {
+    moto.sdk_config_as(&format!("arn:aws:iam::{account}:role/{ROLE_NAME}"))
+        .await
 }
 
 fn by_account(report: &Value) -> BTreeSet<String> {
@@ -453,7 +440,7 @@ async fn scan_assumes_the_member_role_in_each_account_of_a_file_or_the_organizat
     let moto = Moto::start();
     let sdk = moto.sdk_config();
     // GIVEN a public function in a member account and an unpinned SNS grant at home
-    let member = Seeder::new(&assumed(&sdk, MEMBER).await).await;
+    let member = Seeder::new(&assumed(&moto, MEMBER).await).await;
     member.function("member-api", &[]).await;
     member.permission("member-api", "open", "*", None).await;
     let home = Seeder::new(&sdk).await;
@@ -497,7 +484,7 @@ async fn scan_assumes_the_member_role_in_each_account_of_a_file_or_the_organizat
         .create_account_status
         .and_then(|s| s.account_id)
         .expect("account id");
-    let workloads = Seeder::new(&assumed(&sdk, &created).await).await;
+    let workloads = Seeder::new(&assumed(&moto, &created).await).await;
     workloads.function("workload-api", &[]).await;
     workloads
         .permission("workload-api", "partner", "444455556666", None)

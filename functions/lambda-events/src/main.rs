@@ -3,11 +3,12 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use lambda_events::{handle, Deps};
+use lambda_events::{handle_in, Deps};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 use tracing_subscriber::EnvFilter;
 use warden_rules::config::Config;
+use warden_rules::ids::FunctionArn;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -29,7 +30,13 @@ async fn main() -> Result<(), Error> {
     run(service_fn(|event: LambdaEvent<Value>| {
         let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH);
         let now = since_epoch.map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        handle(event.payload, &deps, now)
+        // The function's own account, from its ARN: events of other accounts go through the
+        // member role.
+        let own = FunctionArn::parse(&event.context.invoked_function_arn)
+            .ok()
+            .map(|a| a.account);
+        let deps = &deps;
+        async move { handle_in(event.payload, deps, now, own.as_ref()).await }
     }))
     .await
 }

@@ -97,6 +97,37 @@ impl Aws {
             .build();
         Ok(Aws::with_call_log(&config, self.call_log()))
     }
+
+    /// As [`Aws::assume_role`], keeping the result for the life of this `Aws` (and its clones),
+    /// so a warm function assumes each member role once; the SDK refreshes the credentials
+    /// before they expire.
+    ///
+    /// # Errors
+    /// As [`Aws::assume_role`]; a failure is not kept, so the next call tries again.
+    pub async fn assume_role_cached(
+        &self,
+        role_arn: &str,
+        external_id: Option<&str>,
+        session_name: &str,
+    ) -> Result<Aws, AssumeRoleError> {
+        let known = self
+            .assumed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(role_arn)
+            .cloned();
+        if let Some(aws) = known {
+            return Ok(aws);
+        }
+        let aws = self
+            .assume_role(role_arn, external_id, session_name)
+            .await?;
+        self.assumed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(role_arn.to_owned(), aws.clone());
+        Ok(aws)
+    }
 }
 
 #[cfg(feature = "organizations")]

@@ -15,7 +15,8 @@
 
 #![warn(missing_docs)]
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 pub mod accounts;
 pub mod alert;
@@ -44,6 +45,8 @@ pub struct Aws {
     /// The configuration the clients were built from, kept to build the same clients for
     /// another Region ([`Aws::in_region`]) or another account ([`Aws::assume_role`]).
     sdk: SdkConfig,
+    /// Clients for roles already assumed, by role ARN ([`Aws::assume_role_cached`]).
+    assumed: Arc<Mutex<BTreeMap<String, Aws>>>,
 }
 
 impl Aws {
@@ -67,6 +70,7 @@ impl Aws {
             sns: aws_sdk_sns::Client::from_conf(sns),
             calls,
             sdk: config.clone(),
+            assumed: Arc::default(),
         }
     }
 

@@ -239,7 +239,9 @@ pub async fn sweep(
         let mut done = 0;
         let mut results = stream::iter(functions)
             .take_while(|_| std::future::ready(!budget.exhausted()))
-            .map(|f| sweep_function(aws, options, &region, f))
+            // Boxed: the future of one function is large and deeply nested (the whole
+            // remediation loop); boxing keeps the callers' future types shallow.
+            .map(|f| Box::pin(sweep_function(aws, options, &region, f)))
             .buffered(options.concurrency.max(1));
         while let Some(result) = results.next().await {
             done += 1;

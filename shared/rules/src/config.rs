@@ -76,7 +76,8 @@ pub struct Config {
     pub regions: Vec<String>,
     /// `WARDEN_MEMBER_ROLE_NAME`: the role (name, or `path/name`) the functions assume in
     /// another account of the organization to evaluate events from it; events from other
-    /// accounts are skipped when unset.
+    /// accounts are skipped when unset. Its name is added to `self_identity.role_names`: calls
+    /// made through it are lambda-warden's own.
     pub member_role_name: Option<String>,
     /// `WARDEN_MEMBER_EXTERNAL_ID`: the `ExternalId` the member role's trust policy requires.
     pub member_external_id: Option<String>,
@@ -235,6 +236,8 @@ impl Config {
                     "an IAM role name (1-64 of letters, digits, +=,.@_-), optionally with a path",
                 ));
             }
+            // The member role acts for lambda-warden in other accounts: its calls are our own.
+            c.self_identity.role_names.insert(name.to_owned());
             c.member_role_name = Some(v);
         }
         if let Some(v) = get("WARDEN_MEMBER_EXTERNAL_ID") {
@@ -327,6 +330,7 @@ mod tests {
             c.member_role_name.as_deref(),
             Some("security/lambda-warden-member")
         );
+        assert!(c.self_identity.role_names.contains("lambda-warden-member"));
         assert_eq!(c.member_external_id.as_deref(), Some("o-a1b2c3d4e5-warden"));
     }
 
