@@ -23,6 +23,21 @@ RevisionId-guarded edits can be tested as AWS behaves:
    https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html). The wrapper rewrites the
    statement moto built into AWS's shape, so tests and the demo see what AWS would return.
 
+4. moto keeps one resource-based policy and one function URL configuration per function: a
+   permission added with a Qualifier lands in the function's only policy (GetPolicy then shows
+   it for the function, every alias and every version), and the URL handlers ignore the
+   Qualifier. AWS keeps a separate policy and URL configuration per alias and version ("Each
+   alias has its own resource-based policy", and a function URL can point to an alias or the
+   unpublished version: https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html,
+   https://docs.aws.amazon.com/lambda/latest/dg/urls-configuration.html). The wrappers keep
+   them per (function, qualifier); requests without a Qualifier (or with $LATEST) go to moto
+   unchanged.
+
+5. moto's ListVersionsByFunction answers an empty list when FunctionName is an ARN (it looks
+   the name up as given); AWS accepts a name or an ARN
+   (https://docs.aws.amazon.com/lambda/latest/api/API_ListVersionsByFunction.html). The
+   wrapper resolves an ARN to the function's name first.
+
 The first two wrappers leave the request unchanged when moto fixes the comparison itself (a
 string passes straight through).
 
@@ -30,6 +45,7 @@ The server stops when its standard input closes, so it does not outlive the test
 that started it, even when that process is killed.
 """
 
+import json
 import os
 import sys
 import threading
@@ -87,6 +103,145 @@ def _decode_policy(self, obj):
 
 
 lambda_policy.Policy.decode_policy = _decode_policy
+
+
+from urllib.parse import unquote
+
+from moto.awslambda import models as lambda_models
+from moto.awslambda import responses as lambda_responses
+from moto.awslambda.exceptions import GenericResourcNotFound
+
+_Backend = lambda_models.LambdaBackend
+_Response = lambda_responses.LambdaResponse
+
+
+def _qualifier(value):
+    return None if value in (None, "", "$LATEST") else value
+
+
+def _function_and_key(backend, function_name, qualifier):
+    # Raises ResourceNotFoundException for an unknown function, alias or version, as AWS does.
+    backend.get_function(function_name, qualifier)
+    function = backend.get_function(function_name)
+    return function, (function.function_name, qualifier)
+
+
+def _qualified_policy(backend, function_name, qualifier):
+    function, key = _function_and_key(backend, function_name, qualifier)
+    policies = backend.__dict__.setdefault("_qualified_policies", {})
+    if key not in policies:
+        policies[key] = lambda_policy.Policy(function)
+    return policies[key]
+
+
+_original_add_permission = _Backend.add_permission
+_original_get_policy = _Backend.get_policy
+_original_remove_permission_response = _Response.remove_permission
+
+
+def _add_permission(self, function_name, qualifier, raw):
+    q = _qualifier(qualifier)
+    if q is None:
+        return _original_add_permission(self, function_name, None, raw)
+    statement, _revision = _qualified_policy(self, function_name, q).add_statement(raw, q)
+    return statement
+
+
+def _get_policy(self, function_name, qualifier=None):
+    q = _qualifier(qualifier)
+    if q is None:
+        return _original_get_policy(self, function_name, None)
+    return _qualified_policy(self, function_name, q).wire_format()
+
+
+def _remove_permission_response(self):
+    q = _qualifier(self.querystring.get("Qualifier", [None])[0])
+    if q is None:
+        return _original_remove_permission_response(self)
+    function_name = unquote(self.path.split("/")[-3])
+    statement_id = self.path.split("/")[-1].split("?")[0]
+    revision = self.querystring.get("RevisionId", "")
+    _qualified_policy(self.backend, function_name, q).del_statement(statement_id, revision)
+    return 204, {"status": 204}, "{}"
+
+
+_Backend.add_permission = _add_permission
+_Backend.get_policy = _get_policy
+_Response.remove_permission = _remove_permission_response
+
+
+class _QualifiedUrlConfig(lambda_models.FunctionUrlConfig):
+    def __init__(self, function, config, arn):
+        super().__init__(function=function, config=config)
+        self.qualified_arn = arn
+
+    def to_dict(self):
+        d = super().to_dict()
+        d["FunctionArn"] = self.qualified_arn
+        return d
+
+
+def _url_request(self):
+    q = _qualifier(self.querystring.get("Qualifier", [None])[0])
+    if q is None:
+        return None, None, None
+    function_name = unquote(self.path.split("/")[-2])
+    function, key = _function_and_key(self.backend, function_name, q)
+    urls = self.backend.__dict__.setdefault("_qualified_urls", {})
+    return function, key, urls
+
+
+def _url_handler(original, handle):
+    def handler(self):
+        function, key, urls = _url_request(self)
+        if key is None:
+            return original(self)
+        return handle(self, function, key, urls)
+
+    return handler
+
+
+def _create_url(self, function, key, urls):
+    config = _QualifiedUrlConfig(function, self.json_body, f"{function.function_arn}:{key[1]}")
+    urls[key] = config
+    return 201, {"status": 201}, json.dumps(config.to_dict())
+
+
+def _get_url(self, function, key, urls):
+    if key not in urls:
+        raise GenericResourcNotFound()
+    return 200, {"status": 200}, json.dumps(urls[key].to_dict())
+
+
+def _update_url(self, function, key, urls):
+    if key not in urls:
+        raise GenericResourcNotFound()
+    urls[key].update(self.json_body)
+    return 200, {"status": 200}, json.dumps(urls[key].to_dict())
+
+
+def _delete_url(self, function, key, urls):
+    if urls.pop(key, None) is None:
+        raise GenericResourcNotFound()
+    return 204, {"status": 204}, "{}"
+
+
+_Response.create_function_url_config = _url_handler(_Response.create_function_url_config, _create_url)
+_Response.get_function_url_config = _url_handler(_Response.get_function_url_config, _get_url)
+_Response.update_function_url_config = _url_handler(_Response.update_function_url_config, _update_url)
+_Response.delete_function_url_config = _url_handler(_Response.delete_function_url_config, _delete_url)
+
+
+_original_list_versions = _Backend.list_versions_by_function
+
+
+def _list_versions_by_function(self, function_name):
+    if function_name.startswith("arn:"):
+        function_name = self.get_function(function_name).function_name
+    return _original_list_versions(self, function_name)
+
+
+_Backend.list_versions_by_function = _list_versions_by_function
 
 
 def _exit_when_parent_goes():

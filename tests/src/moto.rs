@@ -186,6 +186,26 @@ impl Moto {
             .build()
     }
 
+    /// An SDK configuration for moto acting in another account: credentials from STS
+    /// `AssumeRole` into `role_arn` (`arn:aws:iam::ACCOUNT:role/NAME`). moto hands out keys that
+    /// it maps to the role's account, so every request made with this configuration reads and
+    /// writes that account (the role need not exist).
+    pub async fn sdk_config_as(&self, role_arn: &str) -> SdkConfig {
+        let base = self
+            .sdk_config()
+            .to_builder()
+            .time_source(aws_smithy_async::time::SystemTimeSource::new())
+            .build();
+        let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+            .session_name("warden-tests")
+            .configure(&base)
+            .build()
+            .await;
+        base.to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build()
+    }
+
     /// What moto has written to stderr so far (its request log and any traceback).
     pub fn stderr(&self) -> String {
         let mut s = String::new();

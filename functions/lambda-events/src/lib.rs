@@ -3,17 +3,24 @@
 //!
 //! parse → gate → [`warden_aws::remediate::remediate`] (fetch, evaluate, plan, execute, audit,
 //! alert, tags). Parsing and gating are pure functions of `warden-rules`.
+//!
+//! Events of another account (an organization's member accounts forward theirs to the central
+//! event bus) are evaluated through the member role `WARDEN_MEMBER_ROLE_NAME` in that account,
+//! and events of another Region through clients for that Region.
 
 use lambda_runtime::Diagnostic;
 use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
 use tracing::{info, warn, Instrument};
+use warden_aws::accounts::member_role_arn;
 use warden_aws::remediate::{remediate, remediate_layer, Cause, RemediateError, Resolution};
-use warden_aws::Aws;
+use warden_aws::{Aws, AwsError};
 use warden_rules::config::Config;
 use warden_rules::gate::{self, Gate};
+use warden_rules::ids::AccountId;
 use warden_rules::outcome::ActionResult;
+use warden_rules::report::Alert;
 use warden_rules::rules::RuleId;
 use warden_rules::trigger::{self, Trigger};
 
@@ -132,7 +139,8 @@ impl From<HandlerError> for Diagnostic {
 }
 
 /// Handles one event. `now_unix_seconds` is the evaluation time (seconds since the Unix
-/// epoch), read by the caller.
+/// epoch), read by the caller. Events are evaluated with `deps.aws` as they are (no other
+/// account is told apart): see [`handle_in`].
 ///
 /// # Errors
 /// [`HandlerError`] only for failures a later delivery can overcome (throttling, 5xx,
@@ -142,6 +150,24 @@ pub async fn handle(
     event: Value,
     deps: &Deps,
     now_unix_seconds: i64,
+) -> Result<Decision, HandlerError> {
+    handle_in(event, deps, now_unix_seconds, None).await
+}
+
+/// Handles one event for a function running in `own_account` (the account of its ARN). An
+/// event recorded in another account is evaluated as the member role
+/// `WARDEN_MEMBER_ROLE_NAME` of that account (`sts:AssumeRole`, with
+/// `WARDEN_MEMBER_EXTERNAL_ID`), and skipped (`other_account`) when no member role is set.
+/// An event of another Region is evaluated with clients for that Region.
+///
+/// # Errors
+/// As [`handle`]; a member role that cannot be assumed for a retryable reason (throttling,
+/// no answer) is an error too, so the event is delivered again.
+pub async fn handle_in(
+    event: Value,
+    deps: &Deps,
+    now_unix_seconds: i64,
+    own_account: Option<&AccountId>,
 ) -> Result<Decision, HandlerError> {
     let trigger = match trigger::parse(&event) {
         Ok(t) => t,
@@ -155,23 +181,87 @@ pub async fn handle(
         event_id = %trigger.event_id,
         event_name = %trigger.event_name.as_str(),
     );
-    evaluate_event(trigger, deps, now_unix_seconds)
+    evaluate_event(trigger, deps, now_unix_seconds, own_account)
         .instrument(span)
         .await
 }
 
-async fn evaluate_event(trigger: Trigger, deps: &Deps, now: i64) -> Result<Decision, HandlerError> {
+/// The session name of the member-role sessions (CloudTrail records it in member accounts).
+pub const MEMBER_SESSION_NAME: &str = "lambda-warden";
+
+/// The clients for the trigger's account and Region: `Ok(None)` when the account is another
+/// one and no member role is configured.
+async fn access(
+    trigger: &Trigger,
+    deps: &Deps,
+    own_account: Option<&AccountId>,
+) -> Result<Option<Aws>, AwsError> {
+    let aws = match (own_account, &deps.config.member_role_name) {
+        (Some(own), _) if *own == trigger.account => deps.aws.clone(),
+        (None, _) => deps.aws.clone(),
+        (Some(_), None) => return Ok(None),
+        (Some(_), Some(role_name)) => {
+            let role_arn = member_role_arn(&trigger.partition, &trigger.account, role_name);
+            deps.aws
+                .assume_role_cached(
+                    &role_arn,
+                    deps.config.member_external_id.as_deref(),
+                    MEMBER_SESSION_NAME,
+                )
+                .await
+                .map_err(|e| AwsError {
+                    operation: "AssumeRole",
+                    resource_arn: e.role_arn,
+                    kind: e.kind,
+                    code: e.code,
+                })?
+        }
+    };
+    Ok(Some(if aws.region() == Some(trigger.region.as_str()) {
+        aws
+    } else {
+        aws.in_region(&trigger.region)
+    }))
+}
+
+async fn evaluate_event(
+    trigger: Trigger,
+    deps: &Deps,
+    now: i64,
+    own_account: Option<&AccountId>,
+) -> Result<Decision, HandlerError> {
     if let Gate::Skip(reason) = gate::decide(&trigger, &deps.config) {
         info!(outcome = "skipped", reason = reason.code(), detail = %reason, "gate");
         return Ok(Decision::new(DecisionOutcome::Skipped, Some(&trigger))
             .because(format!("{}: {reason}", reason.code())));
     }
+    let aws = match access(&trigger, deps, own_account).await {
+        Ok(Some(aws)) => aws,
+        Ok(None) => {
+            info!(outcome = "skipped", reason = "other_account", account = %trigger.account, "no member role");
+            return Ok(Decision::new(DecisionOutcome::Skipped, Some(&trigger)).because(format!(
+                "other_account: the event was recorded in account {} and WARDEN_MEMBER_ROLE_NAME is not set",
+                trigger.account
+            )));
+        }
+        Err(e) if e.kind.is_retryable() => return Err(HandlerError(RemediateError::Aws(e))),
+        Err(e) => {
+            warn!(outcome = "unverified", role_arn = %e.resource_arn, code = %e.code, "member role cannot be assumed");
+            member_role_alert(deps, &trigger, &e).await;
+            return Ok(
+                Decision::new(DecisionOutcome::Unverified, Some(&trigger)).because(format!(
+                    "member_role: cannot assume {}: {}",
+                    e.resource_arn, e.code
+                )),
+            );
+        }
+    };
     let cause = Cause {
         event_id: &trigger.event_id,
         event_name: trigger.event_name.as_str(),
     };
     if let Some(layer) = &trigger.layer {
-        let done = remediate_layer(&deps.aws, &deps.config, layer, cause).await?;
+        let done = remediate_layer(&aws, &deps.config, layer, cause).await?;
         return Ok(decision(done, &trigger));
     }
     let Some(arn) = trigger.function_arn() else {
@@ -180,7 +270,7 @@ async fn evaluate_event(trigger: Trigger, deps: &Deps, now: i64) -> Result<Decis
             Decision::new(DecisionOutcome::Skipped, Some(&trigger)).because("no_target".to_owned())
         );
     };
-    let done = remediate(&deps.aws, &deps.config, &arn, cause, now).await?;
+    let done = remediate(&aws, &deps.config, &arn, cause, now).await?;
     Ok(decision(done, &trigger))
 }
 
@@ -194,4 +284,31 @@ fn decision(done: warden_aws::remediate::Remediated, trigger: &Trigger) -> Decis
         decision.actions = record.actions;
     }
     decision
+}
+
+/// Tells the alert topic that a member account's function could not be evaluated because its
+/// member role could not be assumed (the function is unverified, never compliant).
+async fn member_role_alert(deps: &Deps, trigger: &Trigger, e: &AwsError) {
+    let Some(topic) = &deps.config.alert_topic_arn else {
+        return;
+    };
+    let message = serde_json::json!({
+        "schema": "lambda-warden.member-access/1",
+        "event_id": trigger.event_id,
+        "event_name": trigger.event_name.as_str(),
+        "account": trigger.account,
+        "function_arn": trigger.function_arn().map(|a| a.to_string()),
+        "role_arn": e.resource_arn,
+        "error_code": e.code,
+    });
+    let alert = Alert {
+        subject: format!(
+            "lambda-warden HIGH: cannot assume the member role in {}",
+            trigger.account
+        ),
+        message: message.to_string(),
+    };
+    if let Err(err) = deps.aws.publish_alert(topic, &alert).await {
+        warn!(error = %err, "alert not delivered");
+    }
 }

@@ -31,6 +31,8 @@ pub const OPERATIONS: &[&str] = &[
     "iam:GetPolicyVersion",
     "iam:ListRolePolicies",
     "iam:GetRolePolicy",
+    "ListAliases",
+    "ListVersionsByFunction",
     "RemovePermission",
     "AddPermission",
     "UpdateFunctionUrlConfig",
@@ -38,6 +40,7 @@ pub const OPERATIONS: &[&str] = &[
     "Publish",
     "ListFunctions",
     "iam:ListEntitiesForPolicy",
+    "Invoke",
 ];
 
 /// The [`CallLog::by_operation`] key of an operation not in [`OPERATIONS`].

@@ -17,23 +17,28 @@
 
 #![warn(missing_docs)]
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
+pub mod accounts;
 pub mod alert;
 pub mod calls;
 pub mod discover;
 pub mod error;
 pub mod execute;
+pub mod inventory;
 pub mod remediate;
 pub mod restore;
 pub mod role;
 pub mod runtime;
 pub mod snapshot;
+pub mod sweep;
 
 pub use calls::CallLog;
 pub use error::{classify, classify_code, AwsError};
 pub use snapshot::Fetched;
 
+use aws_config::{Region, SdkConfig};
 use calls::CallCounter;
 
 /// The AWS clients lambda-warden uses, built once per cold start, and the count of the requests
@@ -43,17 +48,25 @@ pub struct Aws {
     lambda: aws_sdk_lambda::Client,
     iam: aws_sdk_iam::Client,
     sns: aws_sdk_sns::Client,
-    /// The configuration the clients were built from, for Lambda clients of other Regions.
-    sdk: aws_config::SdkConfig,
     calls: Arc<CallLog>,
+    /// The configuration the clients were built from, kept to build the same clients for
+    /// another Region ([`Aws::in_region`]) or another account ([`Aws::assume_role`]).
+    sdk: SdkConfig,
+    /// Clients for roles already assumed, by role ARN ([`Aws::assume_role_cached`]).
+    assumed: Arc<Mutex<BTreeMap<String, Aws>>>,
 }
 
 impl Aws {
     /// Builds the Lambda, IAM and SNS clients from `config` (region, credentials, endpoint,
     /// retry and timeout configuration all come from it) and registers the request counter on
     /// each. IAM is a global service: its client uses the same configuration.
-    pub fn new(config: &aws_config::SdkConfig) -> Self {
-        let calls = Arc::new(CallLog::default());
+    pub fn new(config: &SdkConfig) -> Self {
+        Self::with_call_log(config, Arc::new(CallLog::default()))
+    }
+
+    /// As [`Aws::new`], counting requests in `calls` (shared with other `Aws` values, e.g. one
+    /// per Region of a scan).
+    pub fn with_call_log(config: &SdkConfig, calls: Arc<CallLog>) -> Self {
         let lambda = aws_sdk_lambda::config::Builder::from(config)
             .interceptor(CallCounter::new(Arc::clone(&calls)))
             .build();
@@ -67,15 +80,16 @@ impl Aws {
             lambda: aws_sdk_lambda::Client::from_conf(lambda),
             iam: aws_sdk_iam::Client::from_conf(iam),
             sns: aws_sdk_sns::Client::from_conf(sns),
-            sdk: config.clone(),
             calls,
+            sdk: config.clone(),
+            assumed: Arc::default(),
         }
     }
 
-    /// The Region of the `SdkConfig` the adapter was built from, e.g. `us-east-1`; `None` when
-    /// it has none.
+    /// The Region of the `SdkConfig` the adapter was built from (or moved to with
+    /// [`Aws::in_region`]), e.g. `us-east-1`; `None` when it has none.
     pub fn region(&self) -> Option<&str> {
-        self.sdk.region().map(|r| r.as_ref())
+        self.sdk.region().map(Region::as_ref)
     }
 
     /// The same adapter with its Lambda client in `region`: every Lambda call (reading a
@@ -90,6 +104,11 @@ impl Aws {
         }
         Aws {
             lambda: self.lambda_client(region),
+            sdk: self
+                .sdk
+                .to_builder()
+                .region(Region::new(region.to_owned()))
+                .build(),
             ..self.clone()
         }
     }
@@ -98,14 +117,24 @@ impl Aws {
     /// requests in the same [`CallLog`].
     fn lambda_client(&self, region: &str) -> aws_sdk_lambda::Client {
         let config = aws_sdk_lambda::config::Builder::from(&self.sdk)
-            .region(aws_config::Region::new(region.to_owned()))
+            .region(Region::new(region.to_owned()))
             .interceptor(CallCounter::new(Arc::clone(&self.calls)))
             .build();
         aws_sdk_lambda::Client::from_conf(config)
     }
 
+    /// The configuration the clients were built from.
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.sdk
+    }
+
     /// Every request sent through this `Aws` (and its clones), SDK retries included.
     pub fn calls(&self) -> &CallLog {
         &self.calls
+    }
+
+    /// The shared request count, to build further `Aws` values that count into it.
+    pub fn call_log(&self) -> Arc<CallLog> {
+        Arc::clone(&self.calls)
     }
 }

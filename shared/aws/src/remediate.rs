@@ -59,6 +59,8 @@ pub struct Remediated {
     pub exempt_reason: Option<String>,
     /// The audit record (absent for `Gone` and `Exempt`).
     pub record: Option<AuditRecord>,
+    /// The findings still open after the actions taken (all of them when nothing was fixed).
+    pub open_findings: Vec<Finding>,
 }
 
 /// A failure that a later attempt can overcome (or that must not be hidden).
@@ -115,6 +117,24 @@ pub async fn remediate(
     cause: Cause<'_>,
     now: i64,
 ) -> Result<Remediated, RemediateError> {
+    remediate_from(aws, config, arn, None, cause, now).await
+}
+
+/// As [`remediate`], starting from `first` when the caller has just read the function's state
+/// (a sweep reads every function before it decides what to evaluate): the first evaluation
+/// uses it instead of reading again; a re-plan after `PreconditionFailedException` reads again.
+/// `now` is the evaluation time (seconds since the Unix epoch).
+///
+/// # Errors
+/// As [`remediate`].
+pub async fn remediate_from(
+    aws: &Aws,
+    config: &Config,
+    arn: &FunctionArn,
+    mut first: Option<FunctionSnapshot>,
+    cause: Cause<'_>,
+    now: i64,
+) -> Result<Remediated, RemediateError> {
     let rule_config = RuleConfig::from(config);
     let mut history: Vec<ActionResult> = Vec::new();
     let mut replans = 0;
@@ -122,7 +142,11 @@ pub async fn remediate(
     // even when the last plan has nothing left to do.
     let mut earlier_writes = false;
     loop {
-        let snapshot = match aws.fetch_snapshot(arn).await {
+        let fetched = match first.take() {
+            Some(s) => Ok(Fetched::Found(s)),
+            None => aws.fetch_snapshot(arn).await,
+        };
+        let snapshot = match fetched {
             Ok(Fetched::Found(s)) => s,
             Ok(Fetched::Gone) => {
                 info!(outcome = "gone", function_arn = %arn, "function deleted before it was read");
@@ -130,6 +154,7 @@ pub async fn remediate(
                     resolution: Resolution::Gone,
                     exempt_reason: None,
                     record: None,
+                    open_findings: Vec::new(),
                 });
             }
             Err(e) if e.kind == FailureKind::AccessDenied => unreadable(arn, &e),
@@ -141,6 +166,7 @@ pub async fn remediate(
                 resolution: Resolution::Exempt,
                 exempt_reason: Some(reason),
                 record: None,
+                open_findings: Vec::new(),
             });
         }
         let findings = rules::evaluate(&snapshot, &rule_config, now);
@@ -254,12 +280,14 @@ pub async fn remediate_layer(
     Ok(Remediated {
         resolution,
         exempt_reason: None,
+        open_findings: record.findings.clone(),
         record: Some(record),
     })
 }
 
-/// The snapshot of a function whose `GetFunction` was refused: everything unverified.
-fn unreadable(arn: &FunctionArn, e: &AwsError) -> FunctionSnapshot {
+/// The snapshot of a function whose `GetFunction` was refused: everything unverified (LW006),
+/// each part naming the refused operation and error code.
+pub fn unreadable(arn: &FunctionArn, e: &AwsError) -> FunctionSnapshot {
     FunctionSnapshot {
         policy: unreadable_part(e),
         url: unreadable_part(e),
@@ -350,10 +378,12 @@ async fn finish(
             warn!(kind = ?kind, code = %code, "status tags not written");
         }
     }
+    let open_findings = open.into_iter().cloned().collect();
     Ok(Remediated {
         resolution,
         exempt_reason: None,
         record: Some(record),
+        open_findings,
     })
 }
 

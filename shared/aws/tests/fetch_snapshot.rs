@@ -438,9 +438,10 @@ async fn a_qualified_arn_reads_the_alias_policy() {
     let resource = statements_of(&policy.json)[0]["Resource"].clone();
     assert_eq!(resource, format!("{arn}:live"));
 
-    // (In AWS the unqualified function's policy is a separate document. moto 5.2.1 shares one
-    // policy object between `$LATEST` and every published version (`publish_version` makes a
-    // shallow `copy.copy` of the function), so that separation cannot be observed here.)
+    // AND the unqualified function's policy is a separate document, as in AWS (the test
+    // launcher keeps moto's policies per qualifier): the alias's statement is not in it
+    let unqualified = found(aws.fetch_snapshot(&arn).await.expect("fetch_snapshot"));
+    assert_eq!(unqualified.policy, Readable::read(None));
 
     // AND an alias that does not exist is gone: `GetFunction` carried the qualifier
     let missing_alias = FunctionArn {

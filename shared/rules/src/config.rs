@@ -94,6 +94,13 @@ pub struct Config {
     /// count as trusted (LW016), besides the function's own account and
     /// `WARDEN_TRUSTED_ACCOUNTS`.
     pub trusted_layer_accounts: BTreeSet<AccountId>,
+    /// `WARDEN_MEMBER_ROLE_NAME`: the role (name, or `path/name`) the functions assume in
+    /// another account of the organization to evaluate events from it; events from other
+    /// accounts are skipped when unset. Its name is added to `self_identity.role_names`: calls
+    /// made through it are lambda-warden's own.
+    pub member_role_name: Option<String>,
+    /// `WARDEN_MEMBER_EXTERNAL_ID`: the `ExternalId` the member role's trust policy requires.
+    pub member_external_id: Option<String>,
 }
 
 impl Default for Config {
@@ -113,6 +120,8 @@ impl Default for Config {
             required_tags: BTreeSet::new(),
             runtime_warning_days: 90,
             trusted_layer_accounts: BTreeSet::new(),
+            member_role_name: None,
+            member_external_id: None,
         }
     }
 }
@@ -305,6 +314,41 @@ impl Config {
             })?;
             c.trusted_layer_accounts.insert(id);
         }
+        if let Some(v) = get("WARDEN_MEMBER_ROLE_NAME") {
+            let v = v.trim().to_owned();
+            // IAM role names: 1-64 of letters, digits and `+=,.@_-`, optionally under a path
+            // (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html).
+            let name = v.rsplit('/').next().unwrap_or("");
+            let ok = (1..=64).contains(&name.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b));
+            if !ok {
+                return Err(err(
+                    "WARDEN_MEMBER_ROLE_NAME",
+                    v,
+                    "an IAM role name (1-64 of letters, digits, +=,.@_-), optionally with a path",
+                ));
+            }
+            // The member role acts for lambda-warden in other accounts: its calls are our own.
+            c.self_identity.role_names.insert(name.to_owned());
+            c.member_role_name = Some(v);
+        }
+        if let Some(v) = get("WARDEN_MEMBER_EXTERNAL_ID") {
+            let v = v.trim().to_owned();
+            // sts:AssumeRole ExternalId: 2-1224 of letters, digits and `+=,.@:/-`
+            // (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html).
+            let ok = (2..=1224).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+=,.@:/-_".contains(&b));
+            if !ok {
+                return Err(err(
+                    "WARDEN_MEMBER_EXTERNAL_ID",
+                    v,
+                    "2-1224 letters, digits or +=,.@:/-_",
+                ));
+            }
+            c.member_external_id = Some(v);
+        }
         Ok(c)
     }
 }
@@ -349,6 +393,8 @@ mod tests {
             ("WARDEN_REQUIRED_TAGS", "owner, cost-center"),
             ("WARDEN_RUNTIME_WARNING_DAYS", "30"),
             ("WARDEN_TRUSTED_LAYER_ACCOUNTS", "017000801446"),
+            ("WARDEN_MEMBER_ROLE_NAME", "security/lambda-warden-member"),
+            ("WARDEN_MEMBER_EXTERNAL_ID", "o-a1b2c3d4e5-warden"),
         ])
         .unwrap();
         assert_eq!(c.regions, ["us-east-1", "eu-west-1"]);
@@ -374,6 +420,12 @@ mod tests {
         );
         assert_eq!(c.runtime_warning_days, 30);
         assert_eq!(c.trusted_layer_accounts.len(), 1);
+        assert_eq!(
+            c.member_role_name.as_deref(),
+            Some("security/lambda-warden-member")
+        );
+        assert!(c.self_identity.role_names.contains("lambda-warden-member"));
+        assert_eq!(c.member_external_id.as_deref(), Some("o-a1b2c3d4e5-warden"));
     }
 
     #[test]
@@ -419,6 +471,8 @@ mod tests {
             ("WARDEN_RUNTIME_WARNING_DAYS", "-1"),
             ("WARDEN_RUNTIME_WARNING_DAYS", "9999"),
             ("WARDEN_TRUSTED_LAYER_ACCOUNTS", "aws"),
+            ("WARDEN_MEMBER_ROLE_NAME", "role with spaces"),
+            ("WARDEN_MEMBER_EXTERNAL_ID", "x"),
         ] {
             let e = from(&[(k, v)]).unwrap_err();
             assert_eq!(e.variable, k);

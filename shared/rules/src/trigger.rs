@@ -687,20 +687,7 @@ fn role_arn_name(arn: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// `true` for a Region code such as `us-east-1`, `cn-north-1`, `us-gov-west-1`: lowercase
-/// letters, digits and hyphens, starting with a letter, ending with a digit, at most 32
-/// characters (<https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html>).
-pub fn is_region_code(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= 32
-        && bytes[0].is_ascii_lowercase()
-        && bytes[bytes.len() - 1].is_ascii_digit()
-        && s.contains('-')
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-}
+pub use crate::ids::is_region_code;
 
 /// At most [`VALUE_EXCERPT_CHARS`] characters of `s`, for error messages.
 pub(crate) fn excerpt(s: &str) -> String {

@@ -1,0 +1,665 @@
+//! The live commands through the built binary, against moto: `scan` over 300 functions (with
+//! aliases and versions) with and without `--fix`, `scan` across two accounts (assumed roles,
+//! an accounts file and AWS Organizations), `evaluate --event --dry-run`, and `restore`.
+//!
+//! Each test starts its own moto server (`warden_tests::Moto`) and seeds it; the binary reaches
+//! it through `AWS_ENDPOINT_URL`.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use aws_config::SdkConfig;
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{Cors, FunctionCode, FunctionUrlAuthType, Runtime};
+use common::{cli_for, code, json, run, stderr, temp_file};
+use futures::stream::{self, StreamExt};
+use serde_json::Value;
+use warden_tests::seed::EMPTY_ZIP;
+use warden_tests::{load_event, policy_statements, seed_demo_account, tags, Moto};
+
+const HOME: &str = "123456789012";
+const MEMBER: &str = "111111111111";
+const ROLE_NAME: &str = "lambda-warden-member";
+const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+/// Direct SDK clients of one account, to seed it.
+struct Seeder {
+    lambda: aws_sdk_lambda::Client,
+    role_arn: String,
+}
+
+impl Seeder {
+    async fn new(sdk: &SdkConfig) -> Seeder {
+        let iam = aws_sdk_iam::Client::new(sdk);
+        let role_arn = iam
+            .create_role()
+            .role_name("scan-test-function-role")
+            .assume_role_policy_document(TRUST)
+            .send()
+            .await
+            .expect("CreateRole")
+            .role
+            .expect("role")
+            .arn;
+        Seeder {
+            lambda: aws_sdk_lambda::Client::new(sdk),
+            role_arn,
+        }
+    }
+
+    async fn function(&self, name: &str, tags: &[(&str, &str)]) {
+        self.lambda
+            .create_function()
+            .function_name(name)
+            .runtime(Runtime::Python312)
+            .role(&self.role_arn)
+            .handler("index.handler")
+            .code(
+                FunctionCode::builder()
+                    .zip_file(Blob::new(EMPTY_ZIP.to_vec()))
+                    .build(),
+            )
+            .set_tags(Some(
+                tags.iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            ))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateFunction {name}: {e:?}"));
+    }
+
+    async fn permission(&self, name: &str, sid: &str, principal: &str, qualifier: Option<&str>) {
+        self.lambda
+            .add_permission()
+            .function_name(name)
+            .statement_id(sid)
+            .action("lambda:InvokeFunction")
+            .principal(principal)
+            .set_qualifier(qualifier.map(str::to_owned))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("AddPermission {name} {sid}: {e:?}"));
+    }
+
+    async fn version_and_alias(&self, name: &str, alias: bool) {
+        let version = self
+            .lambda
+            .publish_version()
+            .function_name(name)
+            .send()
+            .await
+            .expect("PublishVersion")
+            .version
+            .expect("Version");
+        if alias {
+            self.lambda
+                .create_alias()
+                .function_name(name)
+                .name("live")
+                .function_version(version)
+                .send()
+                .await
+                .expect("CreateAlias");
+        }
+    }
+
+    async fn public_url(&self, name: &str) {
+        self.lambda
+            .create_function_url_config()
+            .function_name(name)
+            .auth_type(FunctionUrlAuthType::None)
+            .cors(Cors::builder().allow_origins("*").build())
+            .send()
+            .await
+            .expect("CreateFunctionUrlConfig");
+    }
+}
+
+/// What function `i` of the 300 carries. Every finding the scan must report follows from it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Plant {
+    /// Statement `open`: `*` may invoke (LW001).
+    public: bool,
+    /// Statement `sns`: `sns.amazonaws.com` with no condition (LW002).
+    sns: bool,
+    /// Statement `partner`: account 444455556666 (LW003).
+    partner: bool,
+    /// URL with AuthType NONE and CORS `*`, no statement (LW004, LW005).
+    url: bool,
+    /// Version 1 and alias `live` with statement `alias-open`: `*` in the alias's policy.
+    alias_public: bool,
+    /// Version 1 with statement `v1-open`: `*` in the version's policy.
+    version_public: bool,
+    /// `lambda-warden:auto-fix=true`.
+    opted_in: bool,
+    /// `lambda-warden:exempt=vendor-managed`.
+    exempt: bool,
+}
+
+fn plant(i: usize) -> Plant {
+    Plant {
+        public: i.is_multiple_of(30),
+        sns: i % 30 == 10,
+        partner: i % 30 == 20,
+        url: i % 50 == 5,
+        alias_public: i % 60 == 15,
+        version_public: i % 100 == 45,
+        opted_in: i.is_multiple_of(60) || i == 75 || i == 195 || i == 145,
+        exempt: i == 90 || i == 270,
+    }
+}
+
+fn name(i: usize) -> String {
+    format!("fn-{i:03}")
+}
+
+fn arn(account: &str, name: &str) -> String {
+    format!("arn:aws:lambda:us-east-1:{account}:function:{name}")
+}
+
+/// `ARN RULE SID` of every finding a scan must report for functions `0..n`, and of those an
+/// `enforce`-mode `--fix` removes (public statements of opted-in functions).
+fn expected(n: usize) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut all = BTreeSet::new();
+    let mut fixable = BTreeSet::new();
+    for i in 0..n {
+        let p = plant(i);
+        if p.exempt {
+            continue;
+        }
+        let base = arn(HOME, &name(i));
+        let mut add = |arn: &str, rule: &str, sid: &str, fixed: bool| {
+            let key = format!("{arn} {rule} {sid}");
+            if fixed {
+                fixable.insert(key.clone());
+            }
+            all.insert(key);
+        };
+        if p.public {
+            add(&base, "LW001", "open", p.opted_in);
+        }
+        if p.sns {
+            add(&base, "LW002", "sns", false);
+        }
+        if p.partner {
+            add(&base, "LW003", "partner", false);
+        }
+        if p.url {
+            add(&base, "LW004", "-", false);
+            add(&base, "LW005", "-", false);
+        }
+        if p.alias_public {
+            add(&format!("{base}:live"), "LW001", "alias-open", p.opted_in);
+        }
+        if p.version_public {
+            add(&format!("{base}:1"), "LW001", "v1-open", p.opted_in);
+        }
+    }
+    (all, fixable)
+}
+
+async fn seed_300(seeder: &Seeder, n: usize) {
+    stream::iter(0..n)
+        .for_each_concurrent(8, |i| async move {
+            let p = plant(i);
+            let name = name(i);
+            let mut tags = Vec::new();
+            if p.opted_in {
+                tags.push(("lambda-warden:auto-fix", "true"));
+            }
+            if p.exempt {
+                tags.push(("lambda-warden:exempt", "vendor-managed"));
+            }
+            seeder.function(&name, &tags).await;
+            if p.public {
+                seeder.permission(&name, "open", "*", None).await;
+            }
+            if p.sns {
+                seeder
+                    .permission(&name, "sns", "sns.amazonaws.com", None)
+                    .await;
+            }
+            if p.partner {
+                seeder
+                    .permission(&name, "partner", "444455556666", None)
+                    .await;
+            }
+            if p.url {
+                seeder.public_url(&name).await;
+            }
+            if p.alias_public || p.version_public {
+                seeder.version_and_alias(&name, p.alias_public).await;
+            }
+            if p.alias_public {
+                seeder
+                    .permission(&name, "alias-open", "*", Some("live"))
+                    .await;
+            }
+            if p.version_public {
+                seeder.permission(&name, "v1-open", "*", Some("1")).await;
+            }
+        })
+        .await;
+}
+
+/// `ARN RULE SID` of every finding in a scan report, and of the open ones.
+fn findings(report: &Value) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut all = BTreeSet::new();
+    let mut open = BTreeSet::new();
+    for t in report["targets"].as_array().expect("targets") {
+        for f in t["findings"].as_array().expect("findings") {
+            let key = format!(
+                "{} {} {}",
+                f["resource_arn"].as_str().unwrap_or(""),
+                f["rule_id"].as_str().unwrap_or(""),
+                f["sid"].as_str().unwrap_or("-")
+            );
+            if f["open"] == true {
+                open.insert(key.clone());
+            }
+            all.insert(key);
+        }
+    }
+    (all, open)
+}
+
+fn scan(endpoint: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["scan", "--region", "us-east-1", "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = run(&mut cli_for(endpoint), &args);
+    assert_eq!(code(&out), 0, "scan {extra:?}: {}", stderr(&out));
+    json(&out)
+}
+
+fn diff(got: &BTreeSet<String>, want: &BTreeSet<String>) -> String {
+    let missing: Vec<_> = want.difference(got).collect();
+    let extra: Vec<_> = got.difference(want).collect();
+    format!("missing {missing:#?}\nunexpected {extra:#?}")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scan_finds_exactly_the_planted_problems_in_300_functions_with_and_without_fix() {
+    const N: usize = 300;
+    let moto = Moto::start();
+    let sdk = moto.sdk_config();
+    let seeder = Seeder::new(&sdk).await;
+    seed_300(&seeder, N).await;
+    let endpoint = moto.endpoint();
+    let (want, fixable) = expected(N);
+    // 8 public (10 less 2 exempt), 10 SNS, 10 partner, 6 URLs with 2 findings each, 5 aliases,
+    // 3 versions; 8 of them public on an opted-in function, alias or version.
+    assert_eq!((want.len(), fixable.len()), (48, 8));
+
+    // WHEN the account is scanned without --fix
+    let report = scan(&endpoint, &[]);
+    // THEN every planted problem is found, on the function, alias or version that has it,
+    // and nothing else
+    let (all, open) = findings(&report);
+    assert!(all == want, "{}", diff(&all, &want));
+    assert_eq!(open, want, "without --fix every finding stays open");
+    assert_eq!(report["summary"]["functions"], N);
+    assert_eq!(report["applied"], false);
+    // AND nothing was written: only Get and List requests were sent
+    assert_eq!(report["api_calls"]["writes"], 0, "{}", report["api_calls"]);
+    assert!(report["api_calls"]["by_operation"]["ListFunctions"].as_u64() >= Some(1));
+    assert_eq!(
+        report["api_calls"]["by_operation"]["GetFunction"].as_u64(),
+        Some(N as u64 + 5 + 3 + 5)
+    );
+    let exempt: Vec<&str> = report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["resolution"] == "exempt")
+        .filter_map(|t| t["function"].as_str())
+        .collect();
+    assert_eq!(exempt, ["fn-090", "fn-270"]);
+    let untouched = tags(&seeder.lambda, &arn(HOME, "fn-000"))
+        .await
+        .expect("tags");
+    assert!(
+        !untouched.contains_key("lambda-warden:status"),
+        "{untouched:?}"
+    );
+    // AND --fail-on makes it fail
+    let out = run(
+        &mut cli_for(&endpoint),
+        &[
+            "scan",
+            "--region",
+            "us-east-1",
+            "--format",
+            "json",
+            "--fail-on",
+            "critical",
+        ],
+    );
+    assert_eq!(code(&out), 1);
+
+    // WHEN it is scanned with --fix (enforce mode: unsafe fixes only where opted in)
+    let fixed = scan(&endpoint, &["--fix", "--concurrency", "4"]);
+    let (all, open) = findings(&fixed);
+    assert_eq!(fixed["applied"], true);
+    assert_eq!(fixed["mode"], "enforce");
+    assert!(all == want, "{}", diff(&all, &want));
+    let closed: BTreeSet<String> = all.difference(&open).cloned().collect();
+    assert!(closed == fixable, "{}", diff(&closed, &fixable));
+    assert_eq!(fixed["summary"]["actions_failed"], 0);
+    // THEN the opted-in public statements are gone, on functions, aliases and versions alike,
+    // and everything else is as it was
+    let sids = |name: &str, q: Option<&'static str>| {
+        let lambda = seeder.lambda.clone();
+        let name = name.to_owned();
+        async move {
+            policy_statements(&lambda, &name, q)
+                .await
+                .expect("policy")
+                .iter()
+                .filter_map(|s| s["Sid"].as_str().map(str::to_owned))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(sids("fn-060", None).await.is_empty());
+    assert!(sids("fn-075", Some("live")).await.is_empty());
+    assert!(sids("fn-145", Some("1")).await.is_empty());
+    assert_eq!(sids("fn-030", None).await, ["open"], "not opted in");
+    assert_eq!(sids("fn-090", None).await, ["open"], "exempt");
+    assert_eq!(
+        sids("fn-015", Some("live")).await,
+        ["alias-open"],
+        "not opted in"
+    );
+    // AND status tags describe each function and each evaluated alias or version
+    let t = tags(&seeder.lambda, &arn(HOME, "fn-075"))
+        .await
+        .expect("tags");
+    assert_eq!(
+        t.get("lambda-warden:status").map(String::as_str),
+        Some("compliant")
+    );
+    assert_eq!(
+        t.get("lambda-warden:status@live").map(String::as_str),
+        Some("compliant")
+    );
+    let t = tags(&seeder.lambda, &arn(HOME, "fn-030"))
+        .await
+        .expect("tags");
+    assert_eq!(
+        t.get("lambda-warden:findings").map(String::as_str),
+        Some("LW001")
+    );
+    let t = tags(&seeder.lambda, &arn(HOME, "fn-090"))
+        .await
+        .expect("tags");
+    assert!(
+        !t.contains_key("lambda-warden:status"),
+        "exempt functions are not tagged"
+    );
+
+    // WHEN it is scanned again without --fix, what was fixed is no longer found
+    let again = scan(&endpoint, &[]);
+    let (all, _) = findings(&again);
+    let rest: BTreeSet<String> = want.difference(&fixable).cloned().collect();
+    assert!(all == rest, "{}", diff(&all, &rest));
+    assert_eq!(again["api_calls"]["writes"], 0);
+}
+
+/// An `SdkConfig` acting as the member role in `account`, through moto's STS.
+async fn assumed(moto: &Moto, account: &str) -> SdkConfig {
+    moto.sdk_config_as(&format!("arn:aws:iam::{account}:role/{ROLE_NAME}"))
+        .await
+}
+
+fn by_account(report: &Value) -> BTreeSet<String> {
+    report["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .flat_map(|t| {
+            let account = t["account"].as_str().unwrap_or("").to_owned();
+            t["findings"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |f| {
+                    format!(
+                        "{account} {} {}",
+                        t["function"].as_str().unwrap_or(""),
+                        f["rule_id"].as_str().unwrap_or("")
+                    )
+                })
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scan_assumes_the_member_role_in_each_account_of_a_file_or_the_organization() {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config();
+    // GIVEN a public function in a member account and an unpinned SNS grant at home
+    let member = Seeder::new(&assumed(&moto, MEMBER).await).await;
+    member.function("member-api", &[]).await;
+    member.permission("member-api", "open", "*", None).await;
+    let home = Seeder::new(&sdk).await;
+    home.function("home-notifier", &[]).await;
+    home.permission("home-notifier", "sns", "sns.amazonaws.com", None)
+        .await;
+
+    // WHEN both accounts are scanned through the member role
+    let accounts = temp_file(
+        "accounts.txt",
+        &format!("# home\n{HOME}\n{MEMBER}  # member\n"),
+    );
+    let report = scan(
+        &moto.endpoint(),
+        &["--role-name", ROLE_NAME, "--accounts", accounts.arg()],
+    );
+    // THEN each account's findings carry its account id
+    let want: BTreeSet<String> = [
+        format!("{HOME} home-notifier LW002"),
+        format!("{MEMBER} member-api LW001"),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(by_account(&report), want);
+    assert_eq!(report["summary"]["accounts"], 2);
+    assert_eq!(report["summary"]["failures"], 0);
+
+    // AND with --organization the accounts come from AWS Organizations ListAccounts
+    let org = aws_sdk_organizations::Client::new(&sdk);
+    org.create_organization()
+        .send()
+        .await
+        .expect("CreateOrganization");
+    let created = org
+        .create_account()
+        .account_name("workloads")
+        .email("workloads@example.com")
+        .send()
+        .await
+        .expect("CreateAccount")
+        .create_account_status
+        .and_then(|s| s.account_id)
+        .expect("account id");
+    let workloads = Seeder::new(&assumed(&moto, &created).await).await;
+    workloads.function("workload-api", &[]).await;
+    workloads
+        .permission("workload-api", "partner", "444455556666", None)
+        .await;
+    let report = scan(
+        &moto.endpoint(),
+        &["--role-name", ROLE_NAME, "--organization"],
+    );
+    let want: BTreeSet<String> = [
+        format!("{HOME} home-notifier LW002"),
+        format!("{created} workload-api LW003"),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(
+        by_account(&report),
+        want,
+        "the member account is not in the organization"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_prints_trigger_gate_findings_and_plan_and_writes_nothing() {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config();
+    let demo = seed_demo_account(&sdk).await.expect("seed");
+    let event = load_event("add-permission-public-payments-api.json").expect("event");
+    let file = temp_file("event.json", &event.to_string());
+    let before = demo.state("payments-api").await.expect("state");
+
+    // WHEN the event is dry-run in enforce mode
+    let out = run(
+        cli_for(&moto.endpoint()).env("WARDEN_MODE", "enforce"),
+        &[
+            "evaluate",
+            "--event",
+            file.arg(),
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = json(&out);
+    // THEN it shows the trigger, the gate, the findings and the plan the function would run
+    assert_eq!(report["schema"], "lambda-warden.dry-run/1");
+    assert_eq!(report["trigger"]["event_name"], "AddPermission20150331v2");
+    assert_eq!(report["gate"]["decision"], "go");
+    let target = &report["findings"]["targets"][0];
+    assert_eq!(target["function"], "payments-api");
+    assert_eq!(target["findings"][0]["rule_id"], "LW001");
+    assert_eq!(target["planned"][0]["action"], "remove_permission");
+    assert_eq!(target["planned"][0]["sid"], "public-invoke");
+    assert_eq!(report["tag_update"]["action"], "tag_resource");
+    // AND nothing was written
+    assert_eq!(report["api_calls"]["writes"], 0, "{}", report["api_calls"]);
+    assert_eq!(report["api_calls"]["reads"], 3);
+    assert_eq!(demo.state("payments-api").await.expect("state"), before);
+
+    // AND the table says the same for a human
+    let out = run(
+        cli_for(&moto.endpoint()).env("WARDEN_MODE", "enforce"),
+        &[
+            "evaluate",
+            "--event",
+            file.arg(),
+            "--dry-run",
+            "--format",
+            "table",
+            "--color",
+            "never",
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Gate:     go"), "{text}");
+    assert!(
+        text.contains("1. RemovePermission \"public-invoke\""),
+        "{text}"
+    );
+    assert!(text.contains("0 write(s); nothing was changed"), "{text}");
+
+    // AND lambda-warden's own call is skipped at the gate, before any read
+    let own = load_event("remove-permission-by-lambda-warden.json").expect("event");
+    let file = temp_file("event.json", &own.to_string());
+    let out = run(
+        cli_for(&moto.endpoint()).env("WARDEN_SELF_ROLE_NAMES", "lambda-warden-events-role"),
+        &[
+            "evaluate",
+            "--event",
+            file.arg(),
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
+    let report = json(&out);
+    assert_eq!(report["gate"]["decision"], "skip");
+    assert_eq!(report["gate"]["reason"], "self_initiated");
+    assert_eq!(report["api_calls"]["reads"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restore_puts_back_what_a_fix_removed() {
+    use warden_aws::remediate::{remediate, Cause};
+    use warden_aws::Aws;
+    use warden_rules::config::{Config, Mode};
+    use warden_rules::ids::FunctionArn;
+
+    let moto = Moto::start();
+    let sdk = moto.sdk_config();
+    let demo = seed_demo_account(&sdk).await.expect("seed");
+    let before = policy_statements(demo.lambda(), "image-resizer", None)
+        .await
+        .expect("policy");
+    // GIVEN the S3 statement of the opted-in image-resizer was tightened in enforce mode
+    let config = Config {
+        mode: Mode::Enforce,
+        ..Config::default()
+    };
+    let arn = FunctionArn::parse(&demo.function_arn("image-resizer")).expect("arn");
+    let done = remediate(
+        &Aws::new(&sdk),
+        &config,
+        &arn,
+        Cause {
+            event_id: "e-1",
+            event_name: "AddPermission20150331v2",
+        },
+        // 2026-06-01T00:00:00Z: the evaluation time of the pure rules.
+        1_780_272_000,
+    )
+    .await
+    .expect("remediate");
+    let record = done.record.expect("audit record");
+    assert_eq!(record.removed_statements.len(), 1);
+    let tightened = policy_statements(demo.lambda(), "image-resizer", None)
+        .await
+        .expect("policy");
+    assert_ne!(tightened, before);
+    // The alert carries the record inside an SNS notification.
+    let notification = serde_json::json!({"Type": "Notification", "Message": serde_json::to_string(&record).unwrap()});
+    let file = temp_file("record.json", &notification.to_string());
+
+    // WHEN the record is restored as a dry run, nothing changes
+    let out = run(
+        &mut cli_for(&moto.endpoint()),
+        &["restore", file.arg(), "--dry-run", "--format", "json"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let planned = json(&out);
+    assert_eq!(planned["planned"][0]["action"], "remove_permission");
+    assert_eq!(planned["planned"][1]["action"], "add_permission");
+    assert_eq!(
+        policy_statements(demo.lambda(), "image-resizer", None)
+            .await
+            .expect("policy"),
+        tightened
+    );
+
+    // WHEN it is restored
+    let out = run(
+        &mut cli_for(&moto.endpoint()),
+        &["restore", file.arg(), "--format", "json"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let results = json(&out);
+    assert!(
+        results["results"]
+            .as_array()
+            .is_some_and(|r| r.len() == 2 && r.iter().all(|x| x["status"]["status"] == "done")),
+        "{results}"
+    );
+    // THEN the statement is back as it was
+    let after = policy_statements(demo.lambda(), "image-resizer", None)
+        .await
+        .expect("policy");
+    assert_eq!(after, before);
+}

@@ -1,0 +1,373 @@
+//! Listing what there is to evaluate: the functions of a Region, and the aliases and published
+//! versions of a function, every page of each.
+//!
+//! The three list operations page with `Marker` (request) and `NextMarker` (response): a
+//! response without `NextMarker` is the last page
+//! (<https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html>,
+//! <https://docs.aws.amazon.com/lambda/latest/api/API_ListAliases.html>,
+//! <https://docs.aws.amazon.com/lambda/latest/api/API_ListVersionsByFunction.html>).
+//! [`collect_pages`] is the one loop that follows the markers; it never trusts a service to stop
+//! by itself (an emulator that ignores `Marker` and `MaxItems` answers one page without
+//! `NextMarker`, and a service that repeats a marker is stopped with an error, not followed
+//! forever).
+
+use std::collections::BTreeSet;
+use std::future::Future;
+
+use warden_rules::ids::{FunctionArn, Qualifier};
+use warden_rules::outcome::FailureKind;
+
+use crate::error::AwsError;
+use crate::Aws;
+
+/// `MaxItems` sent with every list request. `ListFunctions` returns at most 50 items per
+/// response whatever is asked (<https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html#API_ListFunctions_RequestSyntax>).
+pub const PAGE_SIZE: i32 = 50;
+
+/// The most pages [`collect_pages`] reads for one listing (500,000 items at 50 per page), so a
+/// service that never stops paging cannot keep a sweep busy forever.
+pub const MAX_PAGES: usize = 10_000;
+
+/// The [`AwsError::code`] of a listing stopped because the service sent a `NextMarker` it had
+/// already sent (following it would loop).
+pub const REPEATED_MARKER: &str = "RepeatedMarker";
+
+/// The [`AwsError::code`] of a listing stopped after [`MAX_PAGES`] pages.
+pub const TOO_MANY_PAGES: &str = "TooManyPages";
+
+/// The [`AwsError::code`] of a listed `FunctionArn`, alias name or version that does not have
+/// the shape AWS documents.
+pub const MALFORMED_ITEM: &str = "MalformedListItem";
+
+/// One page of a listing: its items and the marker of the next page (`None` on the last).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The items of this page, in the service's order.
+    pub items: Vec<T>,
+    /// `NextMarker`: `None` or empty on the last page.
+    pub next_marker: Option<String>,
+}
+
+/// Reads every page of a listing: calls `fetch(None)`, then `fetch(Some(marker))` with each
+/// page's `NextMarker` until a page has none (or an empty one), and returns all items in
+/// order. `operation` and `resource` name the listing in errors.
+///
+/// # Errors
+/// The first error `fetch` returns; an [`AwsError`] of kind `Invalid` with code
+/// [`REPEATED_MARKER`] when a `NextMarker` comes back a second time, or [`TOO_MANY_PAGES`]
+/// after [`MAX_PAGES`] pages.
+pub async fn collect_pages<T, F, Fut>(
+    operation: &'static str,
+    resource: &str,
+    mut fetch: F,
+) -> Result<Vec<T>, AwsError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<Page<T>, AwsError>>,
+{
+    let stop = |code: &str| AwsError {
+        operation,
+        resource_arn: resource.to_owned(),
+        kind: FailureKind::Invalid,
+        code: code.to_owned(),
+    };
+    let mut items = Vec::new();
+    let mut marker: Option<String> = None;
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for _ in 0..MAX_PAGES {
+        let page = fetch(marker.take()).await?;
+        items.extend(page.items);
+        match page.next_marker.filter(|m| !m.is_empty()) {
+            None => return Ok(items),
+            Some(next) => {
+                if !seen.insert(next.clone()) {
+                    tracing::warn!(operation, resource = %resource, marker = %next, "listing repeated a marker");
+                    return Err(stop(REPEATED_MARKER));
+                }
+                marker = Some(next);
+            }
+        }
+    }
+    Err(stop(TOO_MANY_PAGES))
+}
+
+fn malformed(operation: &'static str, resource: &str) -> AwsError {
+    AwsError {
+        operation,
+        resource_arn: resource.to_owned(),
+        kind: FailureKind::Invalid,
+        code: MALFORMED_ITEM.to_owned(),
+    }
+}
+
+impl Aws {
+    /// Every function of the client's Region (`ListFunctions`, `$LATEST` only, every page), as
+    /// unqualified ARNs, sorted by name so a sweep can resume after a given name.
+    ///
+    /// # Errors
+    /// An [`AwsError`] with operation `ListFunctions` and the Region as `resource_arn`: the
+    /// first failed page, or a `FunctionArn` that does not parse (code [`MALFORMED_ITEM`]).
+    pub async fn list_functions(&self) -> Result<Vec<FunctionArn>, AwsError> {
+        const OP: &str = "ListFunctions";
+        let region = self.region().unwrap_or_default().to_owned();
+        let mut functions = collect_pages(OP, &region, |marker| {
+            let request = self
+                .lambda
+                .list_functions()
+                .set_marker(marker)
+                .max_items(PAGE_SIZE);
+            let region = region.clone();
+            async move {
+                let out = request
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk(OP, &region, &e))?;
+                let items = out
+                    .functions()
+                    .iter()
+                    .map(|f| {
+                        f.function_arn()
+                            .and_then(|a| FunctionArn::parse(a).ok())
+                            .map(|a| a.unqualified())
+                            .ok_or_else(|| malformed(OP, &region))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Page {
+                    items,
+                    next_marker: out.next_marker().map(str::to_owned),
+                })
+            }
+        })
+        .await?;
+        functions.sort_by(|a, b| a.name.cmp(&b.name));
+        functions.dedup();
+        Ok(functions)
+    }
+
+    /// The aliases of `function` (`ListAliases`, every page): their names as qualifiers.
+    ///
+    /// # Errors
+    /// An [`AwsError`] with operation `ListAliases` naming the function.
+    pub async fn list_aliases(&self, function: &FunctionArn) -> Result<Vec<Qualifier>, AwsError> {
+        const OP: &str = "ListAliases";
+        let name = function.unqualified().to_string();
+        collect_pages(OP, &name, |marker| {
+            let request = self
+                .lambda
+                .list_aliases()
+                .function_name(&name)
+                .set_marker(marker)
+                .max_items(PAGE_SIZE);
+            let name = name.clone();
+            async move {
+                let out = request
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk(OP, &name, &e))?;
+                let items = out
+                    .aliases()
+                    .iter()
+                    .map(|a| {
+                        a.name()
+                            .and_then(|n| Qualifier::parse(n).ok())
+                            .ok_or_else(|| malformed(OP, &name))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Page {
+                    items,
+                    next_marker: out.next_marker().map(str::to_owned),
+                })
+            }
+        })
+        .await
+    }
+
+    /// The published versions of `function` (`ListVersionsByFunction`, every page), without
+    /// `$LATEST` (its policy and URL are the unqualified function's).
+    ///
+    /// # Errors
+    /// An [`AwsError`] with operation `ListVersionsByFunction` naming the function.
+    pub async fn list_versions(&self, function: &FunctionArn) -> Result<Vec<Qualifier>, AwsError> {
+        const OP: &str = "ListVersionsByFunction";
+        let name = function.unqualified().to_string();
+        let versions = collect_pages(OP, &name, |marker| {
+            let request = self
+                .lambda
+                .list_versions_by_function()
+                .function_name(&name)
+                .set_marker(marker)
+                .max_items(PAGE_SIZE);
+            let name = name.clone();
+            async move {
+                let out = request
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk(OP, &name, &e))?;
+                let items = out
+                    .versions()
+                    .iter()
+                    .map(|v| {
+                        v.version()
+                            .and_then(|n| Qualifier::parse(n).ok())
+                            .ok_or_else(|| malformed(OP, &name))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Page {
+                    items,
+                    next_marker: out.next_marker().map(str::to_owned),
+                })
+            }
+        })
+        .await?;
+        Ok(versions
+            .into_iter()
+            .filter(|v| v.as_str() != "$LATEST")
+            .collect())
+    }
+
+    /// Every alias and published version of `function`, as qualified ARNs: aliases first (in
+    /// the service's order), then versions. Both listings run concurrently.
+    ///
+    /// # Errors
+    /// The first listing error.
+    pub async fn qualified_arns(
+        &self,
+        function: &FunctionArn,
+    ) -> Result<Vec<FunctionArn>, AwsError> {
+        let (aliases, versions) =
+            tokio::join!(self.list_aliases(function), self.list_versions(function));
+        let base = function.unqualified();
+        Ok(aliases?
+            .into_iter()
+            .chain(versions?)
+            .map(|q| FunctionArn {
+                qualifier: Some(q),
+                ..base.clone()
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A page source over fixed pages, recording every marker it was asked for.
+    struct Pages {
+        pages: Vec<(Option<&'static str>, Page<u32>)>,
+        asked: Mutex<Vec<Option<String>>>,
+    }
+
+    impl Pages {
+        fn new(pages: Vec<(Option<&'static str>, Page<u32>)>) -> Self {
+            Pages {
+                pages,
+                asked: Mutex::new(Vec::new()),
+            }
+        }
+
+        async fn fetch(&self, marker: Option<String>) -> Result<Page<u32>, AwsError> {
+            self.asked.lock().unwrap().push(marker.clone());
+            self.pages
+                .iter()
+                .find(|(m, _)| m.map(str::to_owned) == marker)
+                .map(|(_, p)| p.clone())
+                .ok_or_else(|| AwsError {
+                    operation: "ListFunctions",
+                    resource_arn: "test".into(),
+                    kind: FailureKind::Invalid,
+                    code: "InvalidParameterValueException".into(),
+                })
+        }
+    }
+
+    fn page(items: &[u32], next: Option<&str>) -> Page<u32> {
+        Page {
+            items: items.to_vec(),
+            next_marker: next.map(str::to_owned),
+        }
+    }
+
+    fn run<T>(f: impl Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn follows_every_marker_in_order() {
+        let src = Pages::new(vec![
+            (None, page(&[1, 2], Some("m1"))),
+            (Some("m1"), page(&[3, 4], Some("m2"))),
+            (Some("m2"), page(&[5], None)),
+        ]);
+        let all = run(collect_pages("ListFunctions", "r", |m| src.fetch(m))).unwrap();
+        assert_eq!(all, vec![1, 2, 3, 4, 5]);
+        assert_eq!(
+            *src.asked.lock().unwrap(),
+            vec![None, Some("m1".to_owned()), Some("m2".to_owned())]
+        );
+    }
+
+    #[test]
+    fn a_single_page_without_marker_is_the_whole_listing() {
+        // What an emulator that ignores Marker and MaxItems answers.
+        let src = Pages::new(vec![(None, page(&[7, 8, 9], None))]);
+        assert_eq!(
+            run(collect_pages("ListAliases", "f", |m| src.fetch(m))).unwrap(),
+            vec![7, 8, 9]
+        );
+        assert_eq!(src.asked.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_empty_marker_ends_the_listing_and_empty_pages_are_followed() {
+        let src = Pages::new(vec![
+            (None, page(&[], Some("m1"))),
+            (Some("m1"), page(&[1], Some(""))),
+        ]);
+        assert_eq!(
+            run(collect_pages("ListFunctions", "r", |m| src.fetch(m))).unwrap(),
+            vec![1]
+        );
+    }
+
+    #[test]
+    fn a_repeated_marker_is_an_error_not_a_loop() {
+        let src = Pages::new(vec![
+            (None, page(&[1], Some("m1"))),
+            (Some("m1"), page(&[2], Some("m1"))),
+        ]);
+        let err = run(collect_pages("ListFunctions", "us-east-1", |m| {
+            src.fetch(m)
+        }))
+        .unwrap_err();
+        assert_eq!(err.code, REPEATED_MARKER);
+        assert_eq!(err.operation, "ListFunctions");
+        assert_eq!(err.resource_arn, "us-east-1");
+        assert_eq!(src.asked.lock().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_failed_page_fails_the_listing() {
+        let src = Pages::new(vec![(None, page(&[1], Some("gone")))]);
+        let err = run(collect_pages("ListFunctions", "r", |m| src.fetch(m))).unwrap_err();
+        assert_eq!(err.code, "InvalidParameterValueException");
+    }
+
+    #[test]
+    fn paging_stops_after_the_page_limit() {
+        let counter = Mutex::new(0usize);
+        let err = run(collect_pages("ListFunctions", "r", |_| {
+            let mut n = counter.lock().unwrap();
+            *n += 1;
+            let next = format!("m{n}");
+            async move { Ok(page(&[1], Some(&next))) }
+        }))
+        .unwrap_err();
+        assert_eq!(err.code, TOO_MANY_PAGES);
+        assert_eq!(*counter.lock().unwrap(), MAX_PAGES);
+    }
+}

@@ -1,0 +1,500 @@
+//! The sweep: every function of some Regions, and every alias and published version of each
+//! that has its own resource-based policy or function URL, evaluated with the same rules and
+//! plan as the event path. `lambda-warden scan` and the scheduled `sweep` function both drive
+//! it; they differ only in the [`Apply`] mode, the [`Budget`] and the [`Progress`] they pass.
+//!
+//! Order and resumption: Regions are swept in the order given; within a Region functions are
+//! taken in name order ([`Aws::list_functions`] sorts them) with at most
+//! [`SweepOptions::concurrency`] in flight. Before a function is started the [`Budget`] is
+//! asked; once it is exhausted no function is started, the ones in flight finish, and the
+//! report's [`SweepReport::stopped_at`] is the [`Cursor`] from which the next sweep resumes:
+//! every function before it is done. A function created meanwhile with a name before the
+//! cursor is evaluated by the next full sweep (and by the event path when it was created).
+//!
+//! Aliases and versions: a qualified ARN is evaluated when `GetPolicy` or
+//! `GetFunctionUrlConfig` for that qualifier finds something (or is refused: then it is
+//! unverified, never skipped). Aliases and versions carry their own policies and URLs
+//! (<https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html>,
+//! <https://docs.aws.amazon.com/lambda/latest/dg/urls-configuration.html>); their findings name
+//! the qualified ARN and their status tags use `KEY@QUALIFIER` keys on the function.
+
+use futures::stream::{self, StreamExt};
+use serde::{Deserialize, Serialize};
+use tracing::{info, warn};
+use warden_rules::config::Config;
+use warden_rules::findings::Finding;
+use warden_rules::gate;
+use warden_rules::ids::FunctionArn;
+use warden_rules::outcome::{ActionResult, FailureKind};
+use warden_rules::plan::{self, Action, FixDecision};
+use warden_rules::rules::{self, RuleConfig};
+use warden_rules::snapshot::{FunctionSnapshot, Readable};
+use warden_rules::tags::ComplianceStatus;
+
+use crate::remediate::{self, remediate_from, Cause, RemediateError, Resolution};
+use crate::{Aws, AwsError, Fetched};
+
+/// Where a sweep stopped: it resumes in `region` with the first function whose name sorts
+/// after `after` (from the Region's first function when `after` is `None`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// The Region code, e.g. `us-east-1`.
+    pub region: String,
+    /// The last function name of `region` already evaluated.
+    pub after: Option<String>,
+}
+
+/// Whether a sweep may start another function.
+pub trait Budget: Sync {
+    /// `true` once no further function may be started (e.g. the function's remaining time is
+    /// below its safety margin).
+    fn exhausted(&self) -> bool;
+}
+
+/// A budget that is never exhausted (the CLI's).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Unlimited;
+
+impl Budget for Unlimited {
+    fn exhausted(&self) -> bool {
+        false
+    }
+}
+
+/// What a sweep reports while it runs (the CLI draws a progress bar from it).
+pub trait Progress: Sync {
+    /// `functions` functions were listed in `region` (those to be swept in this run).
+    fn listed(&self, _region: &str, _functions: usize) {}
+    /// One function (with its aliases and versions) is done.
+    fn finished(&self, _function: &FunctionArn) {}
+}
+
+/// Reports nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silent;
+
+impl Progress for Silent {}
+
+/// What a sweep does with what it finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Apply {
+    /// Reads only: evaluates and plans, writes nothing (no tags, no alerts, no fixes).
+    ReadOnly,
+    /// Runs [`remediate_from`] on every target: the plan the mode allows, the audit record,
+    /// the alert when the open findings changed, and the status tags, as the event path does.
+    Remediate,
+}
+
+/// How to sweep.
+#[derive(Debug, Clone, Copy)]
+pub struct SweepOptions<'a> {
+    /// Settings (mode, trust, disabled rules, own functions, alert topic).
+    pub config: &'a Config,
+    /// Read only, or remediate.
+    pub apply: Apply,
+    /// How many functions are evaluated at once (at least 1).
+    pub concurrency: usize,
+    /// The run, for audit records (`event_id` = a run id, `event_name` = e.g. `Sweep`).
+    pub cause: Cause<'a>,
+    /// The evaluation time, seconds since the Unix epoch (runtime deprecation dates).
+    pub now: i64,
+}
+
+/// The evaluation of one target (a function, or one of its aliases or versions).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evaluation {
+    /// The evaluated ARN, qualified for an alias or version.
+    pub arn: FunctionArn,
+    /// How it ended.
+    pub resolution: Resolution,
+    /// The exemption reason, for [`Resolution::Exempt`].
+    pub exempt_reason: Option<String>,
+    /// Every finding, in rule order.
+    pub findings: Vec<Finding>,
+    /// `fixes[i]` is what the plan decided about `findings[i]`.
+    pub fixes: Vec<FixDecision>,
+    /// The findings still open (all of them in [`Apply::ReadOnly`]).
+    pub open_findings: Vec<Finding>,
+    /// [`Apply::ReadOnly`]: the fix actions the plan would run in the configured mode (tag
+    /// updates not included). Empty in [`Apply::Remediate`].
+    pub planned: Vec<Action>,
+    /// [`Apply::Remediate`]: every action attempted, with its result.
+    pub actions: Vec<ActionResult>,
+}
+
+/// Something a sweep could not do; the sweep goes on with the rest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// The Region.
+    pub region: String,
+    /// The function (qualified for an alias or version), when the failure concerns one.
+    pub function_arn: Option<String>,
+    /// The API operation, e.g. `ListFunctions`, `GetPolicy`, `RemovePermission`.
+    pub operation: String,
+    /// The failure class.
+    pub kind: FailureKind,
+    /// The AWS error code.
+    pub code: String,
+}
+
+impl Failure {
+    fn of(region: &str, function: Option<&FunctionArn>, e: &AwsError) -> Self {
+        Failure {
+            region: region.to_owned(),
+            function_arn: function.map(ToString::to_string),
+            operation: e.operation.to_owned(),
+            kind: e.kind,
+            code: e.code.clone(),
+        }
+    }
+
+    fn of_remediate(region: &str, function: &FunctionArn, e: &RemediateError) -> Self {
+        match e {
+            RemediateError::Aws(e) => Failure::of(region, Some(function), e),
+            RemediateError::Action {
+                operation,
+                kind,
+                code,
+                ..
+            } => Failure {
+                region: region.to_owned(),
+                function_arn: Some(function.to_string()),
+                operation: operation.clone(),
+                kind: *kind,
+                code: code.clone(),
+            },
+            RemediateError::Alert(_) => Failure {
+                region: region.to_owned(),
+                function_arn: Some(function.to_string()),
+                operation: "Publish".to_owned(),
+                kind: FailureKind::Invalid,
+                code: "AlertNotSerialisable".to_owned(),
+            },
+        }
+    }
+}
+
+/// What a sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SweepReport {
+    /// One entry per evaluated target, Region by Region, functions in name order, each
+    /// function followed by its aliases and versions.
+    pub evaluations: Vec<Evaluation>,
+    /// Everything that failed.
+    pub failures: Vec<Failure>,
+    /// Functions completed (evaluated, exempt, gone, or skipped as lambda-warden's own).
+    pub functions: usize,
+    /// lambda-warden's own functions, not evaluated.
+    pub skipped_own: usize,
+    /// Where the sweep stopped because the budget ran out; `None` when it finished.
+    pub stopped_at: Option<Cursor>,
+}
+
+/// Sweeps `regions` (one [`Aws`] per Region, in order), resuming at `resume` when given.
+/// A `resume` cursor naming a Region not in `regions` starts from the first Region.
+///
+/// Failures (a Region that cannot be listed, a function that cannot be read, a fix that
+/// fails) are collected in [`SweepReport::failures`]; the sweep goes on with the rest.
+pub async fn sweep(
+    regions: &[Aws],
+    options: &SweepOptions<'_>,
+    resume: Option<&Cursor>,
+    budget: &dyn Budget,
+    progress: &dyn Progress,
+) -> SweepReport {
+    let mut report = SweepReport::default();
+    let start = resume.and_then(|c| {
+        let at = regions
+            .iter()
+            .position(|a| a.region() == Some(c.region.as_str()));
+        if at.is_none() {
+            warn!(region = %c.region, "cursor names a Region outside this sweep; starting over");
+        }
+        at.map(|i| (i, c.after.clone()))
+    });
+    let (first, mut after) = start.unwrap_or((0, None));
+    for aws in regions.iter().skip(first) {
+        let region = aws.region().unwrap_or_default().to_owned();
+        if budget.exhausted() {
+            report.stopped_at = Some(Cursor {
+                region,
+                after: after.take(),
+            });
+            return report;
+        }
+        let mut functions = match aws.list_functions().await {
+            Ok(f) => f,
+            Err(e) => {
+                warn!(region = %region, code = %e.code, "functions could not be listed");
+                report.failures.push(Failure::of(&region, None, &e));
+                after = None;
+                continue;
+            }
+        };
+        if let Some(after) = after.take() {
+            functions.retain(|f| f.name.as_str() > after.as_str());
+        }
+        progress.listed(&region, functions.len());
+        let total = functions.len();
+        let mut last_done: Option<String> = None;
+        let mut done = 0;
+        let mut results = stream::iter(functions)
+            .take_while(|_| std::future::ready(!budget.exhausted()))
+            // Boxed: the future of one function is large and deeply nested (the whole
+            // remediation loop); boxing keeps the callers' future types shallow.
+            .map(|f| Box::pin(sweep_function(aws, options, &region, f)))
+            .buffered(options.concurrency.max(1));
+        while let Some(result) = results.next().await {
+            done += 1;
+            report.functions += 1;
+            progress.finished(&result.function);
+            last_done = Some(result.function.name.as_str().to_owned());
+            report.skipped_own += usize::from(result.own);
+            report.evaluations.extend(result.evaluations);
+            report.failures.extend(result.failures);
+        }
+        drop(results);
+        if done < total {
+            info!(region = %region, done, total, "budget exhausted; sweep stops");
+            report.stopped_at = Some(Cursor {
+                region,
+                after: last_done,
+            });
+            return report;
+        }
+    }
+    report
+}
+
+/// One function and its aliases and versions.
+struct FunctionResult {
+    function: FunctionArn,
+    own: bool,
+    evaluations: Vec<Evaluation>,
+    failures: Vec<Failure>,
+}
+
+async fn sweep_function(
+    aws: &Aws,
+    options: &SweepOptions<'_>,
+    region: &str,
+    function: FunctionArn,
+) -> FunctionResult {
+    let mut result = FunctionResult {
+        function: function.clone(),
+        own: false,
+        evaluations: Vec::new(),
+        failures: Vec::new(),
+    };
+    if options
+        .config
+        .self_identity
+        .function_names
+        .contains(function.name.as_str())
+    {
+        result.own = true;
+        return result;
+    }
+    let base = match read(aws, &function).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            result.evaluations.push(gone(function));
+            return result;
+        }
+        Err(e) => {
+            result
+                .failures
+                .push(Failure::of(region, Some(&function), &e));
+            return result;
+        }
+    };
+    if let Some(reason) = gate::exemption(&base.tags) {
+        // Exempt functions are left alone, aliases and versions included.
+        result.evaluations.push(Evaluation {
+            resolution: Resolution::Exempt,
+            exempt_reason: Some(reason),
+            ..gone(function)
+        });
+        return result;
+    }
+    let unreadable_base = matches!(
+        &base.policy,
+        Readable::Unreadable { operation, .. } if operation == "GetFunction"
+    );
+    match evaluate(aws, options, base).await {
+        Ok(e) => result.evaluations.push(e),
+        Err(e) => result
+            .failures
+            .push(Failure::of_remediate(region, &function, &e)),
+    }
+    if unreadable_base {
+        // GetFunction itself was refused: the aliases cannot be read either.
+        return result;
+    }
+    let qualified = match aws.qualified_arns(&function).await {
+        Ok(q) => q,
+        Err(e) => {
+            result
+                .failures
+                .push(Failure::of(region, Some(&function), &e));
+            return result;
+        }
+    };
+    for arn in qualified {
+        let snapshot = match read(aws, &arn).await {
+            Ok(Some(s)) => s,
+            Ok(None) => continue,
+            Err(e) => {
+                result.failures.push(Failure::of(region, Some(&arn), &e));
+                continue;
+            }
+        };
+        let nothing_of_its_own = matches!(snapshot.policy, Readable::Read { value: None })
+            && matches!(snapshot.url, Readable::Read { value: None });
+        if nothing_of_its_own {
+            continue;
+        }
+        match evaluate(aws, options, snapshot).await {
+            Ok(e) => result.evaluations.push(e),
+            Err(e) => result
+                .failures
+                .push(Failure::of_remediate(region, &arn, &e)),
+        }
+    }
+    result
+}
+
+/// Reads `arn`'s state: `None` when it is gone; an all-unverified snapshot when `GetFunction`
+/// is refused (never taken as compliant).
+async fn read(aws: &Aws, arn: &FunctionArn) -> Result<Option<FunctionSnapshot>, AwsError> {
+    match aws.fetch_snapshot(arn).await {
+        Ok(Fetched::Found(s)) => Ok(Some(s)),
+        Ok(Fetched::Gone) => Ok(None),
+        Err(e) if e.kind == FailureKind::AccessDenied => Ok(Some(remediate::unreadable(arn, &e))),
+        Err(e) => Err(e),
+    }
+}
+
+fn gone(arn: FunctionArn) -> Evaluation {
+    Evaluation {
+        arn,
+        resolution: Resolution::Gone,
+        exempt_reason: None,
+        findings: Vec::new(),
+        fixes: Vec::new(),
+        open_findings: Vec::new(),
+        planned: Vec::new(),
+        actions: Vec::new(),
+    }
+}
+
+async fn evaluate(
+    aws: &Aws,
+    options: &SweepOptions<'_>,
+    snapshot: FunctionSnapshot,
+) -> Result<Evaluation, RemediateError> {
+    let arn = snapshot.arn.clone();
+    match options.apply {
+        Apply::ReadOnly => Ok(evaluate_read_only(&snapshot, options.config, options.now)),
+        Apply::Remediate => {
+            let done = remediate_from(
+                aws,
+                options.config,
+                &arn,
+                Some(snapshot),
+                options.cause,
+                options.now,
+            )
+            .await?;
+            let (findings, fixes, actions) = done
+                .record
+                .map(|r| (r.findings, r.fixes, r.actions))
+                .unwrap_or_default();
+            Ok(Evaluation {
+                arn,
+                resolution: done.resolution,
+                exempt_reason: done.exempt_reason,
+                findings,
+                fixes,
+                open_findings: done.open_findings,
+                planned: Vec::new(),
+                actions,
+            })
+        }
+    }
+}
+
+/// Evaluates and plans `snapshot` without writing anything: the findings, and the fix actions
+/// `config`'s mode would run, at evaluation time `now` (seconds since the Unix epoch). Pure.
+pub fn evaluate_read_only(snapshot: &FunctionSnapshot, config: &Config, now: i64) -> Evaluation {
+    if let Some(reason) = gate::exemption(&snapshot.tags) {
+        return Evaluation {
+            resolution: Resolution::Exempt,
+            exempt_reason: Some(reason),
+            ..gone(snapshot.arn.clone())
+        };
+    }
+    let findings = rules::evaluate(snapshot, &RuleConfig::from(config), now);
+    let resolution = match ComplianceStatus::of(&findings) {
+        ComplianceStatus::Compliant => Resolution::Compliant,
+        ComplianceStatus::NonCompliant => Resolution::NonCompliant,
+        ComplianceStatus::Unverified => Resolution::Unverified,
+    };
+    let plan = plan::plan(findings.clone(), snapshot, config);
+    Evaluation {
+        arn: snapshot.arn.clone(),
+        resolution,
+        exempt_reason: None,
+        open_findings: findings.clone(),
+        findings,
+        fixes: plan.decisions,
+        planned: plan.actions,
+        actions: Vec::new(),
+    }
+}
+
+impl SweepReport {
+    /// Adds another report's evaluations and failures (e.g. of another account).
+    pub fn absorb(&mut self, other: SweepReport) {
+        self.evaluations.extend(other.evaluations);
+        self.failures.extend(other.failures);
+        self.functions += other.functions;
+        self.skipped_own += other.skipped_own;
+        if self.stopped_at.is_none() {
+            self.stopped_at = other.stopped_at;
+        }
+    }
+}
+
+impl Aws {
+    /// Invokes `function` (a name or ARN) asynchronously with `payload`: `Invoke` with
+    /// `InvocationType=Event`, which queues the event and answers 202 without waiting for the
+    /// function (<https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html>). The sweep
+    /// function hands its cursor to its own next run this way.
+    ///
+    /// # Errors
+    /// An [`AwsError`] with operation `Invoke`, e.g. kind `AccessDenied` when the role lacks
+    /// `lambda:InvokeFunction` on the function, or `Invalid` for a payload over 256 KB.
+    pub async fn invoke_async(
+        &self,
+        function: &str,
+        payload: &serde_json::Value,
+    ) -> Result<(), AwsError> {
+        let body = serde_json::to_vec(payload).map_err(|_| AwsError {
+            operation: "Invoke",
+            resource_arn: function.to_owned(),
+            kind: FailureKind::Invalid,
+            code: "PayloadNotSerialisable".to_owned(),
+        })?;
+        self.lambda
+            .invoke()
+            .function_name(function)
+            .invocation_type(aws_sdk_lambda::types::InvocationType::Event)
+            .payload(aws_sdk_lambda::primitives::Blob::new(body))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("Invoke", function, &e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,246 @@
+//! The sweep function against moto: a run whose time runs out stops cleanly, hands over a
+//! cursor, and the next run resumes exactly there; a finished sweep repeated writes nothing.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::json;
+use sweep::{run_sweep, Deadline, Deps, SweepSettings};
+use warden_aws::Aws;
+use warden_rules::config::{Config, Mode};
+use warden_tests::seed::EMPTY_ZIP;
+use warden_tests::{tags, Moto};
+
+/// The evaluation time of the pure rules (2026-06-01T00:00:00Z).
+const EVALUATION_TIME: i64 = 1_780_272_000;
+
+const FUNCTIONS: usize = 30;
+const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+fn name(i: usize) -> String {
+    format!("sweep-{i:02}")
+}
+
+/// A deadline 1000 s ahead for the first `calls` questions, then one in the past: "the time
+/// ran out after N functions".
+struct Clock {
+    asked: AtomicUsize,
+    calls: usize,
+}
+
+impl Clock {
+    fn now(&self) -> u64 {
+        if self.asked.fetch_add(1, Ordering::SeqCst) < self.calls {
+            0
+        } else {
+            2_000_000
+        }
+    }
+}
+
+async fn seed(sdk: &aws_config::SdkConfig) -> aws_sdk_lambda::Client {
+    let iam = aws_sdk_iam::Client::new(sdk);
+    let role = iam
+        .create_role()
+        .role_name("sweep-test-role")
+        .assume_role_policy_document(TRUST)
+        .send()
+        .await
+        .expect("CreateRole")
+        .role
+        .expect("role")
+        .arn;
+    let lambda = aws_sdk_lambda::Client::new(sdk);
+    for i in 0..FUNCTIONS {
+        lambda
+            .create_function()
+            .function_name(name(i))
+            .runtime(aws_sdk_lambda::types::Runtime::Python312)
+            .role(&role)
+            .handler("index.handler")
+            .code(
+                aws_sdk_lambda::types::FunctionCode::builder()
+                    .zip_file(aws_sdk_lambda::primitives::Blob::new(EMPTY_ZIP.to_vec()))
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("CreateFunction");
+        if i % 5 == 0 {
+            lambda
+                .add_permission()
+                .function_name(name(i))
+                .statement_id("open")
+                .action("lambda:InvokeFunction")
+                .principal("*")
+                .send()
+                .await
+                .expect("AddPermission");
+        }
+    }
+    lambda
+}
+
+async fn status(lambda: &aws_sdk_lambda::Client, i: usize) -> Option<String> {
+    let arn = format!("arn:aws:lambda:us-east-1:123456789012:function:{}", name(i));
+    tags(lambda, &arn)
+        .await
+        .expect("ListTags")
+        .get("lambda-warden:status")
+        .cloned()
+}
+
+fn deps(sdk: &aws_config::SdkConfig, max_continuations: u32) -> Deps {
+    Deps {
+        aws: Aws::new(sdk),
+        config: Config {
+            mode: Mode::Tag,
+            regions: vec!["us-east-1".to_owned()],
+            ..Config::default()
+        },
+        settings: SweepSettings {
+            concurrency: 4,
+            margin_seconds: 30,
+            max_continuations,
+        },
+    }
+}
+
+fn scheduled(id: &str) -> serde_json::Value {
+    json!({"version": "0", "id": id, "detail-type": "Scheduled Event", "source": "aws.events",
+           "account": "123456789012", "region": "us-east-1", "resources": [], "detail": {}})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_that_runs_out_of_time_resumes_where_it_stopped() {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config();
+    let lambda = seed(&sdk).await;
+    let deps = deps(&sdk, 20);
+
+    // GIVEN a run whose deadline passes after a few functions
+    let clock = Clock {
+        asked: AtomicUsize::new(0),
+        calls: 8,
+    };
+    let budget = Deadline {
+        deadline_ms: 1_000_000,
+        margin_ms: 30_000,
+        now_ms: || clock.now(),
+    };
+    // WHEN it sweeps
+    let first = run_sweep(
+        &scheduled("sched-1"),
+        "req-1",
+        &deps,
+        &budget,
+        EVALUATION_TIME,
+    )
+    .await;
+    // THEN it stops cleanly, before the end, with a cursor after the last function it finished
+    let done = first.functions;
+    assert!(done > 0 && done < FUNCTIONS, "first run did {done}");
+    let cursor = first.stopped_at.clone().expect("stopped early");
+    assert_eq!(cursor.region, "us-east-1");
+    assert_eq!(cursor.after.as_deref(), Some(name(done - 1).as_str()));
+    let next = first.next.clone().expect("a continuation");
+    assert_eq!((next.run_id.as_str(), next.continuation), ("sched-1", 1));
+    assert!(first.failures.is_empty(), "{:?}", first.failures);
+    // AND exactly the functions before the cursor were evaluated (and tagged)
+    for i in 0..FUNCTIONS {
+        let verdict = if i % 5 == 0 {
+            "non-compliant"
+        } else {
+            "compliant"
+        };
+        let expected = (i < done).then_some(verdict);
+        assert_eq!(status(&lambda, i).await.as_deref(), expected, "{}", name(i));
+    }
+
+    // WHEN the continuation runs with time to spare
+    let ample = Deadline {
+        deadline_ms: u64::MAX,
+        margin_ms: 30_000,
+        now_ms: || 0,
+    };
+    let second = run_sweep(&next.event(), "req-2", &deps, &ample, EVALUATION_TIME).await;
+    // THEN it resumes after the cursor and finishes the sweep
+    assert_eq!(second.run_id, "sched-1");
+    assert_eq!(second.continuation, 1);
+    assert_eq!(second.resumed_at.as_ref(), Some(&cursor));
+    assert_eq!(second.functions, FUNCTIONS - done);
+    assert_eq!(second.stopped_at, None);
+    assert_eq!(second.next, None);
+    for i in 0..FUNCTIONS {
+        assert!(
+            status(&lambda, i).await.is_some(),
+            "{} not evaluated",
+            name(i)
+        );
+    }
+    // AND together the runs found each public statement once
+    let public = |s: &sweep::Summary| s.open_by_rule.get("LW001").copied().unwrap_or(0);
+    assert_eq!(public(&first) + public(&second), FUNCTIONS / 5);
+    let non_compliant =
+        |s: &sweep::Summary| s.by_resolution.get("non_compliant").copied().unwrap_or(0);
+    assert_eq!(
+        non_compliant(&first) + non_compliant(&second),
+        FUNCTIONS / 5
+    );
+
+    // WHEN the next scheduled run sweeps the unchanged account
+    deps.aws.calls().reset();
+    let third = run_sweep(
+        &scheduled("sched-2"),
+        "req-3",
+        &deps,
+        &ample,
+        EVALUATION_TIME,
+    )
+    .await;
+    // THEN it starts over, evaluates everything, and writes nothing
+    assert_eq!(
+        (third.functions, third.resumed_at.clone()),
+        (FUNCTIONS, None)
+    );
+    assert_eq!(
+        deps.aws.calls().writes(),
+        0,
+        "{:?}",
+        deps.aws.calls().by_operation()
+    );
+    assert_eq!(third.actions_done, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chain_stops_at_the_continuation_limit() {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config();
+    seed(&sdk).await;
+    let deps = deps(&sdk, 0);
+    let clock = Clock {
+        asked: AtomicUsize::new(0),
+        calls: 3,
+    };
+    let budget = Deadline {
+        deadline_ms: 1_000_000,
+        margin_ms: 0,
+        now_ms: || clock.now(),
+    };
+    let summary = run_sweep(
+        &scheduled("sched-9"),
+        "req-9",
+        &deps,
+        &budget,
+        EVALUATION_TIME,
+    )
+    .await;
+    assert!(summary.stopped_at.is_some());
+    assert_eq!(summary.next, None);
+    assert!(
+        summary
+            .not_continued
+            .as_deref()
+            .is_some_and(|r| r.contains("WARDEN_SWEEP_MAX_CONTINUATIONS")),
+        "{summary:?}"
+    );
+}
