@@ -48,10 +48,15 @@ pub enum Command {
     CheckPolicy(CheckPolicyArgs),
     /// Evaluate one function's state (offline), or an event against an account (--dry-run).
     ///
-    /// FILE (or -) holds the output of `aws lambda get-function`, optionally with "Policy"
-    /// (the output of `aws lambda get-policy`, or null when the function has none) and
-    /// "FunctionUrlConfig" (the output of `aws lambda get-function-url-config`, or null) beside
-    /// "Configuration" in the same object. A part left out is reported as unverified (LW006).
+    /// FILE (or -) holds the output of `aws lambda get-function` (its Configuration, Tags and
+    /// Concurrency: runtime, variables, KMS key, tracing, dead-letter queue, VPC, layers, role),
+    /// with beside "Configuration" in the same object: "Policy" (the output of
+    /// `aws lambda get-policy`), "FunctionUrlConfig" (`aws lambda get-function-url-config`),
+    /// "EventInvokeConfig" (`aws lambda get-function-event-invoke-config`),
+    /// "CodeSigningConfigArn" (a string), and "ExecutionRole" ({"Role": `aws iam get-role`'s
+    /// Role, "AttachedPolicies": [{"PolicyName", "PolicyArn", "Document"}], "RolePolicies":
+    /// [`aws iam get-role-policy` outputs]}). null means the function has none; a part left
+    /// out is reported as unverified (LW006).
     ///
     /// With --event FILE --dry-run, the EventBridge event is parsed and gated as the function
     /// would, the function it names is read from the account, and the findings and the plan are

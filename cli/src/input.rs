@@ -9,7 +9,9 @@ use thiserror::Error;
 use warden_rules::ids::{AccountId, FunctionArn, IdError};
 use warden_rules::report::AuditRecord;
 use warden_rules::snapshot::{
-    Cors, FunctionSnapshot, FunctionUrlAuthType, FunctionUrlConfig, PolicyDocument, Readable,
+    AttachedPolicy, Cors, EventInvokeConfig, ExecutionRole, FunctionConfiguration,
+    FunctionSnapshot, FunctionUrlAuthType, FunctionUrlConfig, InlinePolicy, PackageType,
+    PolicyDocument, Readable, Redacted, TracingMode, VpcConfig,
 };
 
 /// The largest input file read, in bytes (16 MiB): far above any policy (20 KB), function
@@ -203,26 +205,64 @@ pub fn policy_document(path: &str, value: &Value) -> Result<String, InputError> 
 /// Converts the `evaluate` input into a snapshot: the one place where a function described in
 /// the AWS CLI's JSON becomes a [`FunctionSnapshot`] (a part the snapshot gains is read here).
 ///
-/// Shape (the AWS CLI's output, field names as AWS spells them):
+/// Shape (the AWS CLI's outputs, field names as AWS spells them; every key but
+/// `Configuration` is optional):
 ///
 /// ```json
 /// {
-///   "Configuration": { "FunctionArn": "arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]", ... },
+///   "Configuration": {
+///     "FunctionArn": "arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]",
+///     "Runtime": "python3.13", "PackageType": "Zip", "Role": "arn:aws:iam::ACCOUNT:role/NAME",
+///     "KMSKeyArn": "arn:aws:kms:...", "Environment": { "Variables": { "KEY": "VALUE" } },
+///     "TracingConfig": { "Mode": "Active" }, "DeadLetterConfig": { "TargetArn": "arn:aws:sqs:..." },
+///     "VpcConfig": { "SubnetIds": ["subnet-1"], "SecurityGroupIds": ["sg-1"], "VpcId": "vpc-1" },
+///     "Layers": [{ "Arn": "arn:aws:lambda:REGION:ACCOUNT:layer:NAME:1" }], "Architectures": ["arm64"]
+///   },
 ///   "Tags": { "KEY": "VALUE" },
 ///   "Concurrency": { "ReservedConcurrentExecutions": 5 },
 ///   "Policy": { "Policy": "<document>", "RevisionId": "..." },
-///   "FunctionUrlConfig": { "FunctionUrl": "https://...", "AuthType": "NONE", "Cors": { "AllowOrigins": ["*"] } }
+///   "FunctionUrlConfig": { "FunctionUrl": "https://...", "AuthType": "NONE", "Cors": { "AllowOrigins": ["*"] } },
+///   "EventInvokeConfig": { "DestinationConfig": { "OnFailure": { "Destination": "arn:aws:sqs:..." } },
+///                          "MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600 },
+///   "CodeSigningConfigArn": "arn:aws:lambda:REGION:ACCOUNT:code-signing-config:csc-...",
+///   "ExecutionRole": {
+///     "Role": { "RoleName": "NAME", "Arn": "arn:aws:iam::ACCOUNT:role/NAME", "AssumeRolePolicyDocument": { ... } },
+///     "AttachedPolicies": [{ "PolicyName": "P", "PolicyArn": "arn:aws:iam::aws:policy/P", "Document": { ... } }],
+///     "RolePolicies": [{ "PolicyName": "inline", "PolicyDocument": { ... } }]
+///   }
 /// }
 /// ```
 ///
 /// `Configuration`, `Tags` and `Concurrency` are `aws lambda get-function`'s output
-/// (<https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html#API_GetFunction_ResponseSyntax>);
-/// `Policy` is `aws lambda get-policy`'s output (or the document itself;
-/// <https://docs.aws.amazon.com/lambda/latest/api/API_GetPolicy.html>), `FunctionUrlConfig`
-/// `aws lambda get-function-url-config`'s
-/// (<https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionUrlConfig.html>). `null`
-/// means the function has none; a part that is left out was not read, and is recorded as
-/// unreadable with error code [`NOT_PROVIDED`] (so LW006 reports it), never as absent.
+/// (<https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html#API_GetFunction_ResponseSyntax>).
+/// The other parts are put beside them: `Policy` is `aws lambda get-policy`'s output (or the
+/// document itself; <https://docs.aws.amazon.com/lambda/latest/api/API_GetPolicy.html>),
+/// `FunctionUrlConfig` `aws lambda get-function-url-config`'s
+/// (<https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionUrlConfig.html>),
+/// `EventInvokeConfig` `aws lambda get-function-event-invoke-config`'s
+/// (<https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionEventInvokeConfig.html>),
+/// `CodeSigningConfigArn` the field of `aws lambda get-function-code-signing-config`'s output
+/// (<https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionCodeSigningConfig.html>).
+/// `ExecutionRole` describes the role named by `Configuration.Role`: `Role` is
+/// `aws iam get-role`'s `Role` (<https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetRole.html>),
+/// `AttachedPolicies` the entries of `aws iam list-attached-role-policies`, each with the
+/// `Document` of its default version (`aws iam get-policy-version`'s `PolicyVersion.Document`,
+/// <https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetPolicyVersion.html>), and
+/// `RolePolicies` the outputs of `aws iam get-role-policy` for each inline policy
+/// (<https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetRolePolicy.html>). Policy
+/// documents may be JSON objects (as the AWS CLI prints them) or strings (JSON, or URL-encoded
+/// as the IAM API returns them).
+///
+/// Every optional part follows one rule: `null` means the function has none (no policy, no
+/// URL, no event invoke configuration, no code signing configuration, a deleted execution
+/// role, no attached or inline policies); a part that is left out was not read, and is recorded
+/// as unreadable with error code [`NOT_PROVIDED`] (so LW006 reports it), never as absent. The
+/// same holds inside `ExecutionRole` for `AttachedPolicies`, `RolePolicies` and each policy's
+/// document. A configuration without `Role` has no execution role to read. Within
+/// `Configuration`, fields keep `get-function`'s own meaning: a field left out is the AWS
+/// default (no variables, `PassThrough` tracing, no VPC, no layers, `Zip`); an
+/// `Environment.Error` (variables Lambda could not decrypt) makes the variables unverified.
+/// Environment variable values are wrapped in [`Redacted`] at once.
 ///
 /// # Errors
 /// [`InputError::Field`] or [`InputError::Id`] naming the field.
@@ -258,99 +298,465 @@ pub fn snapshot_from_get_function(
         Some(other) => return Err(doc.field("Tags", "an object of strings", other)),
     };
 
-    let policy = match top.get("Policy") {
-        None => not_provided("GetPolicy"),
-        Some(Value::Null) => Readable::read(None),
-        Some(v @ Value::Object(map)) => {
-            let revision_id = match map.get("RevisionId") {
-                None | Some(Value::Null) => None,
-                Some(r) => Some(doc.string(r, "Policy.RevisionId")?.to_owned()),
-            };
-            let json = match map.get("Policy") {
-                Some(Value::String(text)) => text.clone(),
-                Some(other) => return Err(doc.field("Policy.Policy", "a JSON string", other)),
-                None if map.contains_key("Statement") => v.to_string(),
-                None => {
-                    return Err(
-                        doc.missing("Policy.Policy", "get-policy output or a policy document")
-                    )
-                }
-            };
-            Readable::read(Some(PolicyDocument { json, revision_id }))
-        }
-        Some(Value::String(text)) => Readable::read(Some(PolicyDocument {
-            json: text.clone(),
-            revision_id: None,
-        })),
-        Some(other) => {
-            return Err(doc.field(
-                "Policy",
-                "get-policy output, a policy document or null",
-                other,
-            ))
-        }
-    };
-
-    let url = match top.get("FunctionUrlConfig") {
-        None => not_provided("GetFunctionUrlConfig"),
-        Some(Value::Null) => Readable::read(None),
-        Some(Value::Object(map)) => {
-            let function_url = doc
-                .string(
-                    map.get("FunctionUrl")
-                        .ok_or_else(|| doc.missing("FunctionUrlConfig.FunctionUrl", "a URL"))?,
-                    "FunctionUrlConfig.FunctionUrl",
-                )?
-                .to_owned();
-            let auth_type =
-                FunctionUrlAuthType::parse(doc.string(
-                    map.get("AuthType").ok_or_else(|| {
-                        doc.missing("FunctionUrlConfig.AuthType", "NONE or AWS_IAM")
-                    })?,
-                    "FunctionUrlConfig.AuthType",
-                )?);
-            let cors = match map.get("Cors") {
-                None | Some(Value::Null) => None,
-                Some(Value::Object(c)) => Some(Cors {
-                    allow_origins: doc
-                        .strings(c.get("AllowOrigins"), "FunctionUrlConfig.Cors.AllowOrigins")?,
-                    allow_credentials: match c.get("AllowCredentials") {
-                        None | Some(Value::Null) => None,
-                        Some(Value::Bool(b)) => Some(*b),
-                        Some(other) => {
-                            return Err(doc.field(
-                                "FunctionUrlConfig.Cors.AllowCredentials",
-                                "a boolean",
-                                other,
-                            ))
-                        }
-                    },
-                    allow_methods: doc
-                        .strings(c.get("AllowMethods"), "FunctionUrlConfig.Cors.AllowMethods")?,
-                }),
-                Some(other) => return Err(doc.field("FunctionUrlConfig.Cors", "an object", other)),
-            };
-            Readable::read(Some(FunctionUrlConfig {
-                function_url,
-                auth_type,
-                cors,
-            }))
-        }
-        Some(other) => {
-            return Err(doc.field(
-                "FunctionUrlConfig",
-                "get-function-url-config output or null",
-                other,
-            ))
-        }
+    let configuration = doc.configuration(configuration, top.get("Concurrency"))?;
+    let execution_role = match (top.get("ExecutionRole"), configuration.role.as_deref()) {
+        (None, None | Some("")) => Readable::read(None),
+        (None, Some(_)) => not_provided("GetRole"),
+        (Some(Value::Null), _) => Readable::read(None),
+        (Some(v), role_arn) => Readable::read(Some(doc.execution_role(v, role_arn)?)),
     };
 
     Ok(FunctionSnapshot {
         tags,
-        policy,
-        url,
+        policy: doc.policy(top.get("Policy"))?,
+        url: doc.url(top.get("FunctionUrlConfig"))?,
+        event_invoke_config: doc.event_invoke_config(top.get("EventInvokeConfig"))?,
+        code_signing_config_arn: match top.get("CodeSigningConfigArn") {
+            None => not_provided("GetFunctionCodeSigningConfig"),
+            Some(Value::Null) => Readable::read(None),
+            Some(v) => Readable::read(
+                Some(doc.string(v, "CodeSigningConfigArn")?)
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_owned),
+            ),
+        },
+        execution_role,
+        configuration: Readable::read(configuration),
         ..FunctionSnapshot::empty(arn)
     })
+}
+
+impl Doc<'_> {
+    /// An optional field: `None` when absent or `null`.
+    fn opt_string(&self, v: Option<&Value>, field: &str) -> Result<Option<String>, InputError> {
+        match v {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => Ok(Some(self.string(v, field)?.to_owned())),
+        }
+    }
+
+    /// An optional string field where `""` also means "not set" (as Lambda prints an unset
+    /// `KMSKeyArn` or `VpcId`).
+    fn opt_nonempty(&self, v: Option<&Value>, field: &str) -> Result<Option<String>, InputError> {
+        Ok(self.opt_string(v, field)?.filter(|s| !s.is_empty()))
+    }
+
+    fn opt_i32(&self, v: Option<&Value>, field: &str) -> Result<Option<i32>, InputError> {
+        match v {
+            None | Some(Value::Null) => Ok(None),
+            Some(n) => n
+                .as_i64()
+                .and_then(|n| i32::try_from(n).ok())
+                .map(Some)
+                .ok_or_else(|| self.field(field, "a 32-bit integer", n)),
+        }
+    }
+
+    /// An optional object: `None` when absent or `null`.
+    fn opt_object<'v>(
+        &self,
+        v: Option<&'v Value>,
+        field: &str,
+    ) -> Result<Option<&'v serde_json::Map<String, Value>>, InputError> {
+        match v {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(map)) => Ok(Some(map)),
+            Some(other) => Err(self.field(field, "an object", other)),
+        }
+    }
+
+    /// A policy document: a JSON object (as the AWS CLI prints it) or a string (JSON, or
+    /// URL-encoded as the IAM API returns it). Returns the JSON text.
+    fn document(&self, v: &Value, field: &str) -> Result<String, InputError> {
+        match v {
+            Value::String(text) => Ok(warden_aws::role::decode_document(text)),
+            Value::Object(_) => Ok(v.to_string()),
+            other => Err(self.field(field, "a policy document (an object or a string)", other)),
+        }
+    }
+
+    /// `GetFunction`'s `Configuration` and `Concurrency`, as the adapter reads them.
+    fn configuration(
+        &self,
+        c: &Value,
+        concurrency: Option<&Value>,
+    ) -> Result<FunctionConfiguration, InputError> {
+        let Value::Object(c) = c else {
+            return Err(self.field("Configuration", "an object", c));
+        };
+        let reserved_concurrent_executions = match self.opt_object(concurrency, "Concurrency")? {
+            Some(map) => self.opt_i32(
+                map.get("ReservedConcurrentExecutions"),
+                "Concurrency.ReservedConcurrentExecutions",
+            )?,
+            None => None,
+        };
+        let environment = match self
+            .opt_object(c.get("Environment"), "Configuration.Environment")?
+        {
+            None => Readable::read(BTreeMap::new()),
+            Some(env) => match self
+                .opt_object(env.get("Error"), "Configuration.Environment.Error")?
+            {
+                Some(error) => Readable::Unreadable {
+                    operation: "GetFunction".to_owned(),
+                    error_code: self
+                        .opt_string(
+                            error.get("ErrorCode"),
+                            "Configuration.Environment.Error.ErrorCode",
+                        )?
+                        .unwrap_or_else(|| "EnvironmentError".to_owned()),
+                },
+                None => Readable::read(
+                    match self
+                        .opt_object(env.get("Variables"), "Configuration.Environment.Variables")?
+                    {
+                        None => BTreeMap::new(),
+                        Some(vars) => vars
+                            .iter()
+                            .map(|(k, v)| {
+                                let field = format!("Configuration.Environment.Variables.{k}");
+                                Ok((k.clone(), Redacted::new(self.string(v, &field)?)))
+                            })
+                            .collect::<Result<_, InputError>>()?,
+                    },
+                ),
+            },
+        };
+        let vpc = match self.opt_object(c.get("VpcConfig"), "Configuration.VpcConfig")? {
+            None => None,
+            Some(v) => {
+                let subnet_ids =
+                    self.strings(v.get("SubnetIds"), "Configuration.VpcConfig.SubnetIds")?;
+                let security_group_ids = self.strings(
+                    v.get("SecurityGroupIds"),
+                    "Configuration.VpcConfig.SecurityGroupIds",
+                )?;
+                let vpc_id = self.opt_nonempty(v.get("VpcId"), "Configuration.VpcConfig.VpcId")?;
+                // Lambda prints an empty VpcConfig for a function outside any VPC.
+                (!subnet_ids.is_empty()).then_some(VpcConfig {
+                    subnet_ids,
+                    security_group_ids,
+                    vpc_id,
+                })
+            }
+        };
+        let layers = match c.get("Layers") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, layer)| {
+                    let field = format!("Configuration.Layers[{i}].Arn");
+                    let arn = layer
+                        .get("Arn")
+                        .ok_or_else(|| self.missing(&field, "a layer version ARN"))?;
+                    Ok(self.string(arn, &field)?.to_owned())
+                })
+                .collect::<Result<_, InputError>>()?,
+            Some(other) => {
+                return Err(self.field("Configuration.Layers", "a list of objects with Arn", other))
+            }
+        };
+        let tracing = self.opt_object(c.get("TracingConfig"), "Configuration.TracingConfig")?;
+        let dead_letter =
+            self.opt_object(c.get("DeadLetterConfig"), "Configuration.DeadLetterConfig")?;
+        Ok(FunctionConfiguration {
+            runtime: self.opt_string(c.get("Runtime"), "Configuration.Runtime")?,
+            package_type: PackageType::parse(
+                self.opt_string(c.get("PackageType"), "Configuration.PackageType")?
+                    .as_deref(),
+            ),
+            role: self.opt_string(c.get("Role"), "Configuration.Role")?,
+            kms_key_arn: self.opt_nonempty(c.get("KMSKeyArn"), "Configuration.KMSKeyArn")?,
+            environment,
+            tracing_mode: TracingMode::parse(
+                match tracing {
+                    Some(t) => {
+                        self.opt_string(t.get("Mode"), "Configuration.TracingConfig.Mode")?
+                    }
+                    None => None,
+                }
+                .as_deref(),
+            ),
+            dead_letter_target_arn: match dead_letter {
+                Some(d) => self.opt_nonempty(
+                    d.get("TargetArn"),
+                    "Configuration.DeadLetterConfig.TargetArn",
+                )?,
+                None => None,
+            },
+            vpc,
+            layers,
+            architectures: self.strings(c.get("Architectures"), "Configuration.Architectures")?,
+            reserved_concurrent_executions,
+        })
+    }
+
+    /// `Policy`: get-policy's output, a policy document (object or JSON string), or `null`.
+    fn policy(&self, v: Option<&Value>) -> Result<Readable<Option<PolicyDocument>>, InputError> {
+        Ok(match v {
+            None => not_provided("GetPolicy"),
+            Some(Value::Null) => Readable::read(None),
+            Some(v @ Value::Object(map)) => {
+                let revision_id = self.opt_string(map.get("RevisionId"), "Policy.RevisionId")?;
+                let json = match map.get("Policy") {
+                    Some(Value::String(text)) => text.clone(),
+                    Some(other) => return Err(self.field("Policy.Policy", "a JSON string", other)),
+                    None if map.contains_key("Statement") => v.to_string(),
+                    None => {
+                        return Err(
+                            self.missing("Policy.Policy", "get-policy output or a policy document")
+                        )
+                    }
+                };
+                Readable::read(Some(PolicyDocument { json, revision_id }))
+            }
+            Some(Value::String(text)) => Readable::read(Some(PolicyDocument {
+                json: text.clone(),
+                revision_id: None,
+            })),
+            Some(other) => {
+                return Err(self.field(
+                    "Policy",
+                    "get-policy output, a policy document or null",
+                    other,
+                ))
+            }
+        })
+    }
+
+    /// `FunctionUrlConfig`: get-function-url-config's output, or `null`.
+    fn url(&self, v: Option<&Value>) -> Result<Readable<Option<FunctionUrlConfig>>, InputError> {
+        let map = match v {
+            None => return Ok(not_provided("GetFunctionUrlConfig")),
+            Some(Value::Null) => return Ok(Readable::read(None)),
+            Some(Value::Object(map)) => map,
+            Some(other) => {
+                return Err(self.field(
+                    "FunctionUrlConfig",
+                    "get-function-url-config output or null",
+                    other,
+                ))
+            }
+        };
+        let function_url = self
+            .string(
+                map.get("FunctionUrl")
+                    .ok_or_else(|| self.missing("FunctionUrlConfig.FunctionUrl", "a URL"))?,
+                "FunctionUrlConfig.FunctionUrl",
+            )?
+            .to_owned();
+        let auth_type = FunctionUrlAuthType::parse(
+            self.string(
+                map.get("AuthType")
+                    .ok_or_else(|| self.missing("FunctionUrlConfig.AuthType", "NONE or AWS_IAM"))?,
+                "FunctionUrlConfig.AuthType",
+            )?,
+        );
+        let cors = match self.opt_object(map.get("Cors"), "FunctionUrlConfig.Cors")? {
+            None => None,
+            Some(c) => Some(Cors {
+                allow_origins: self
+                    .strings(c.get("AllowOrigins"), "FunctionUrlConfig.Cors.AllowOrigins")?,
+                allow_credentials: match c.get("AllowCredentials") {
+                    None | Some(Value::Null) => None,
+                    Some(Value::Bool(b)) => Some(*b),
+                    Some(other) => {
+                        return Err(self.field(
+                            "FunctionUrlConfig.Cors.AllowCredentials",
+                            "a boolean",
+                            other,
+                        ))
+                    }
+                },
+                allow_methods: self
+                    .strings(c.get("AllowMethods"), "FunctionUrlConfig.Cors.AllowMethods")?,
+            }),
+        };
+        Ok(Readable::read(Some(FunctionUrlConfig {
+            function_url,
+            auth_type,
+            cors,
+        })))
+    }
+
+    /// `EventInvokeConfig`: get-function-event-invoke-config's output, or `null`.
+    fn event_invoke_config(
+        &self,
+        v: Option<&Value>,
+    ) -> Result<Readable<Option<EventInvokeConfig>>, InputError> {
+        let map = match v {
+            None => return Ok(not_provided("GetFunctionEventInvokeConfig")),
+            Some(Value::Null) => return Ok(Readable::read(None)),
+            Some(Value::Object(map)) => map,
+            Some(other) => {
+                return Err(self.field(
+                    "EventInvokeConfig",
+                    "get-function-event-invoke-config output or null",
+                    other,
+                ))
+            }
+        };
+        let destinations = self.opt_object(
+            map.get("DestinationConfig"),
+            "EventInvokeConfig.DestinationConfig",
+        )?;
+        let destination = |which: &str| -> Result<Option<String>, InputError> {
+            let field = format!("EventInvokeConfig.DestinationConfig.{which}");
+            match self.opt_object(destinations.and_then(|d| d.get(which)), &field)? {
+                Some(d) => self.opt_nonempty(d.get("Destination"), &format!("{field}.Destination")),
+                None => Ok(None),
+            }
+        };
+        Ok(Readable::read(Some(EventInvokeConfig {
+            on_failure_destination: destination("OnFailure")?,
+            on_success_destination: destination("OnSuccess")?,
+            maximum_retry_attempts: self.opt_i32(
+                map.get("MaximumRetryAttempts"),
+                "EventInvokeConfig.MaximumRetryAttempts",
+            )?,
+            maximum_event_age_in_seconds: self.opt_i32(
+                map.get("MaximumEventAgeInSeconds"),
+                "EventInvokeConfig.MaximumEventAgeInSeconds",
+            )?,
+        })))
+    }
+
+    /// `ExecutionRole` (not `null`): the role named by `Configuration.Role` (`role_arn`).
+    fn execution_role(
+        &self,
+        v: &Value,
+        role_arn: Option<&str>,
+    ) -> Result<ExecutionRole, InputError> {
+        let Value::Object(top) = v else {
+            return Err(self.field(
+                "ExecutionRole",
+                "an object with Role, AttachedPolicies and RolePolicies, or null",
+                v,
+            ));
+        };
+        let role = match top.get("Role") {
+            Some(Value::Object(role)) => role,
+            Some(other) => return Err(self.field("ExecutionRole.Role", "an object", other)),
+            None => {
+                return Err(self.missing("ExecutionRole.Role", "aws iam get-role output's Role"))
+            }
+        };
+        let arn = self
+            .string(
+                role.get("Arn")
+                    .ok_or_else(|| self.missing("ExecutionRole.Role.Arn", "a role ARN"))?,
+                "ExecutionRole.Role.Arn",
+            )?
+            .to_owned();
+        if let Some(expected) = role_arn.filter(|r| !r.is_empty() && *r != arn) {
+            return Err(InputError::Field {
+                path: self.path.to_owned(),
+                field: "ExecutionRole.Role.Arn".to_owned(),
+                expected: "the role named by Configuration.Role",
+                found: format!("{arn:?}, but Configuration.Role is {expected:?}"),
+            });
+        }
+        let name = match role.get("RoleName") {
+            None | Some(Value::Null) => warden_aws::role::role_name(&arn)
+                .ok_or_else(|| self.missing("ExecutionRole.Role.RoleName", "a role name"))?
+                .to_owned(),
+            Some(n) => self.string(n, "ExecutionRole.Role.RoleName")?.to_owned(),
+        };
+        let trust_policy = self.document(
+            role.get("AssumeRolePolicyDocument").ok_or_else(|| {
+                self.missing(
+                    "ExecutionRole.Role.AssumeRolePolicyDocument",
+                    "a trust policy",
+                )
+            })?,
+            "ExecutionRole.Role.AssumeRolePolicyDocument",
+        )?;
+
+        let attached = match top.get("AttachedPolicies") {
+            None => not_provided("ListAttachedRolePolicies"),
+            Some(Value::Null) => Readable::read(Vec::new()),
+            Some(Value::Array(items)) => Readable::read(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let field = format!("ExecutionRole.AttachedPolicies[{i}]");
+                        let text = |key: &str| -> Result<String, InputError> {
+                            let f = format!("{field}.{key}");
+                            let v = p.get(key).ok_or_else(|| self.missing(&f, "a string"))?;
+                            Ok(self.string(v, &f)?.to_owned())
+                        };
+                        let arn = text("PolicyArn")?;
+                        let name = text("PolicyName")?;
+                        let document = match p.get("Document") {
+                            None => not_provided("GetPolicyVersion"),
+                            Some(d) => {
+                                Readable::read(self.document(d, &format!("{field}.Document"))?)
+                            }
+                        };
+                        Ok(AttachedPolicy {
+                            arn,
+                            name,
+                            document,
+                        })
+                    })
+                    .collect::<Result<_, InputError>>()?,
+            ),
+            Some(other) => {
+                return Err(self.field(
+                    "ExecutionRole.AttachedPolicies",
+                    "a list of attached policies or null",
+                    other,
+                ))
+            }
+        };
+
+        let inline = match top.get("RolePolicies") {
+            None => not_provided("ListRolePolicies"),
+            Some(Value::Null) => Readable::read(Vec::new()),
+            Some(Value::Array(items)) => Readable::read(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let field = format!("ExecutionRole.RolePolicies[{i}]");
+                        let name_field = format!("{field}.PolicyName");
+                        let name = self
+                            .string(
+                                p.get("PolicyName")
+                                    .ok_or_else(|| self.missing(&name_field, "a string"))?,
+                                &name_field,
+                            )?
+                            .to_owned();
+                        let document = match p.get("PolicyDocument") {
+                            None => not_provided("GetRolePolicy"),
+                            Some(d) => Readable::read(
+                                self.document(d, &format!("{field}.PolicyDocument"))?,
+                            ),
+                        };
+                        Ok(InlinePolicy { name, document })
+                    })
+                    .collect::<Result<_, InputError>>()?,
+            ),
+            Some(other) => {
+                return Err(self.field(
+                    "ExecutionRole.RolePolicies",
+                    "a list of get-role-policy outputs or null",
+                    other,
+                ))
+            }
+        };
+
+        Ok(ExecutionRole {
+            arn,
+            name,
+            trust_policy,
+            attached,
+            inline,
+        })
+    }
 }
 
 fn not_provided<T>(operation: &str) -> Readable<T> {
@@ -456,13 +862,38 @@ mod tests {
     #[test]
     fn a_full_snapshot_is_read() {
         let policy = json!({"Version":"2012-10-17","Statement":[{"Sid":"a","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Resource":ARN}]});
+        let trust = json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]});
+        let admin = json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]});
+        let inline = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+        let role_arn = "arn:aws:iam::111122223333:role/service/orders-role";
         let input = json!({
-            "Configuration": {"FunctionName": "orders-api", "FunctionArn": ARN, "Runtime": "python3.12"},
+            "Configuration": {
+                "FunctionName": "orders-api", "FunctionArn": ARN, "Runtime": "python3.12",
+                "Role": role_arn, "PackageType": "Zip",
+                "KMSKeyArn": "arn:aws:kms:us-east-1:111122223333:key/k-1",
+                "Environment": {"Variables": {"DB_PASSWORD": "hunter2", "STAGE": "prod"}},
+                "TracingConfig": {"Mode": "Active"},
+                "DeadLetterConfig": {"TargetArn": "arn:aws:sqs:us-east-1:111122223333:dlq"},
+                "VpcConfig": {"SubnetIds": ["subnet-1", "subnet-2"], "SecurityGroupIds": ["sg-1"], "VpcId": "vpc-1"},
+                "Layers": [{"Arn": "arn:aws:lambda:us-east-1:444455556666:layer:tools:3", "CodeSize": 10}],
+                "Architectures": ["arm64"]
+            },
             "Code": {"RepositoryType": "S3"},
             "Tags": {"team": "orders"},
             "Concurrency": {"ReservedConcurrentExecutions": 5},
             "Policy": {"Policy": policy.to_string(), "RevisionId": "r-1"},
-            "FunctionUrlConfig": {"FunctionUrl": "https://x.lambda-url.us-east-1.on.aws/", "AuthType": "NONE", "Cors": {"AllowOrigins": ["*"], "AllowCredentials": false}}
+            "FunctionUrlConfig": {"FunctionUrl": "https://x.lambda-url.us-east-1.on.aws/", "AuthType": "NONE", "Cors": {"AllowOrigins": ["*"], "AllowCredentials": false}},
+            "EventInvokeConfig": {"FunctionArn": ARN, "MaximumRetryAttempts": 1, "MaximumEventAgeInSeconds": 600,
+                                  "DestinationConfig": {"OnSuccess": {}, "OnFailure": {"Destination": "arn:aws:sqs:us-east-1:111122223333:failed"}}},
+            "CodeSigningConfigArn": "arn:aws:lambda:us-east-1:111122223333:code-signing-config:csc-1",
+            "ExecutionRole": {
+                "Role": {"RoleName": "orders-role", "Arn": role_arn, "AssumeRolePolicyDocument": trust},
+                "AttachedPolicies": [
+                    {"PolicyName": "AdministratorAccess", "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess", "Document": admin},
+                    {"PolicyName": "Unread", "PolicyArn": "arn:aws:iam::111122223333:policy/Unread"}
+                ],
+                "RolePolicies": [{"RoleName": "orders-role", "PolicyName": "reads", "PolicyDocument": inline.replace(' ', "%20")}]
+            }
         });
         let s = snapshot_from_get_function("f", &input).unwrap();
         assert_eq!(s.arn.to_string(), ARN);
@@ -473,24 +904,178 @@ mod tests {
         let url = s.url.value().unwrap().as_ref().unwrap();
         assert_eq!(url.auth_type, FunctionUrlAuthType::None);
         assert_eq!(url.cors.as_ref().unwrap().allow_origins, ["*"]);
+
+        let c = s.configuration.value().unwrap();
+        assert_eq!(c.runtime.as_deref(), Some("python3.12"));
+        assert_eq!(c.package_type, PackageType::Zip);
+        assert_eq!(c.role.as_deref(), Some(role_arn));
+        assert_eq!(
+            c.kms_key_arn.as_deref(),
+            Some("arn:aws:kms:us-east-1:111122223333:key/k-1")
+        );
+        let env = c.environment.value().unwrap();
+        assert_eq!(env["DB_PASSWORD"].expose(), "hunter2");
+        assert_eq!(env["STAGE"].expose(), "prod");
+        assert!(
+            !format!("{s:?}").contains("hunter2"),
+            "values are redacted at once"
+        );
+        assert_eq!(c.tracing_mode, TracingMode::Active);
+        assert_eq!(
+            c.dead_letter_target_arn.as_deref(),
+            Some("arn:aws:sqs:us-east-1:111122223333:dlq")
+        );
+        assert_eq!(
+            c.vpc,
+            Some(VpcConfig {
+                subnet_ids: vec!["subnet-1".into(), "subnet-2".into()],
+                security_group_ids: vec!["sg-1".into()],
+                vpc_id: Some("vpc-1".into()),
+            })
+        );
+        assert_eq!(
+            c.layers,
+            ["arn:aws:lambda:us-east-1:444455556666:layer:tools:3"]
+        );
+        assert_eq!(c.architectures, ["arm64"]);
+        assert_eq!(c.reserved_concurrent_executions, Some(5));
+
+        assert_eq!(
+            s.event_invoke_config,
+            Readable::read(Some(EventInvokeConfig {
+                on_failure_destination: Some("arn:aws:sqs:us-east-1:111122223333:failed".into()),
+                on_success_destination: None,
+                maximum_retry_attempts: Some(1),
+                maximum_event_age_in_seconds: Some(600),
+            }))
+        );
+        assert_eq!(
+            s.code_signing_config_arn,
+            Readable::read(Some(
+                "arn:aws:lambda:us-east-1:111122223333:code-signing-config:csc-1".into()
+            ))
+        );
+        let role = s.execution_role.value().unwrap().as_ref().unwrap();
+        assert_eq!(
+            (role.arn.as_str(), role.name.as_str()),
+            (role_arn, "orders-role")
+        );
+        assert_eq!(role.trust_policy, trust.to_string());
+        let attached = role.attached.value().unwrap();
+        assert_eq!(attached[0].document, Readable::read(admin.to_string()));
+        assert!(attached[0].is_aws_managed());
+        assert_eq!(
+            attached[1].document,
+            Readable::Unreadable {
+                operation: "GetPolicyVersion".into(),
+                error_code: NOT_PROVIDED.into()
+            }
+        );
+        let inline_policies = role.inline.value().unwrap();
+        assert_eq!(inline_policies[0].name, "reads");
+        assert_eq!(
+            inline_policies[0].document,
+            Readable::read(inline.to_owned()),
+            "URL-encoded documents are decoded"
+        );
+        assert!(
+            s.unreadable_parts().is_empty(),
+            "{:?}",
+            s.unreadable_parts()
+        );
+    }
+
+    #[test]
+    fn get_function_defaults_mean_aws_defaults() {
+        // As the AWS CLI prints a function outside any VPC with no variables, DLQ or KMS key.
+        let input = json!({"Configuration": {
+            "FunctionArn": ARN, "PackageType": "Image", "KMSKeyArn": "",
+            "VpcConfig": {"SubnetIds": [], "SecurityGroupIds": [], "VpcId": ""},
+            "DeadLetterConfig": {}, "TracingConfig": {"Mode": "PassThrough"}
+        }});
+        let s = snapshot_from_get_function("f", &input).unwrap();
+        let c = s.configuration.value().unwrap();
+        assert_eq!(c.package_type, PackageType::Image);
+        assert_eq!(c.runtime, None);
+        assert_eq!(c.kms_key_arn, None);
+        assert_eq!(c.vpc, None);
+        assert_eq!(c.dead_letter_target_arn, None);
+        assert_eq!(c.tracing_mode, TracingMode::PassThrough);
+        assert_eq!(c.environment, Readable::read(BTreeMap::new()));
+        assert_eq!(c.reserved_concurrent_executions, None);
+        assert!(c.layers.is_empty() && c.architectures.is_empty());
+        // No Role: there is no execution role to read.
+        assert_eq!(s.execution_role, Readable::read(None));
+
+        // Variables Lambda could not decrypt are unverified, with the error code it gave.
+        let input = json!({"Configuration": {"FunctionArn": ARN, "Environment": {
+            "Error": {"ErrorCode": "KMSAccessDeniedException", "Message": "denied"}}}});
+        let s = snapshot_from_get_function("f", &input).unwrap();
+        assert_eq!(
+            s.configuration.value().unwrap().environment,
+            Readable::Unreadable {
+                operation: "GetFunction".into(),
+                error_code: "KMSAccessDeniedException".into()
+            }
+        );
     }
 
     #[test]
     fn null_means_none_and_absent_means_unverified() {
+        let role_arn = "arn:aws:iam::111122223333:role/orders-role";
         let s = snapshot_from_get_function(
             "f",
-            &json!({"Configuration": {"FunctionArn": format!("{ARN}:live")}, "Policy": null}),
+            &json!({"Configuration": {"FunctionArn": format!("{ARN}:live"), "Role": role_arn}, "Policy": null}),
         )
         .unwrap();
         assert_eq!(s.arn.qualifier.as_ref().unwrap().as_str(), "live");
         assert_eq!(s.policy, Readable::read(None));
+        assert_eq!(s.url, not_provided("GetFunctionUrlConfig"));
         assert_eq!(
-            s.url,
-            Readable::Unreadable {
-                operation: "GetFunctionUrlConfig".into(),
-                error_code: NOT_PROVIDED.into()
-            }
+            s.event_invoke_config,
+            not_provided("GetFunctionEventInvokeConfig")
         );
+        assert_eq!(
+            s.code_signing_config_arn,
+            not_provided("GetFunctionCodeSigningConfig")
+        );
+        assert_eq!(s.execution_role, not_provided("GetRole"));
+
+        let s = snapshot_from_get_function(
+            "f",
+            &json!({"Configuration": {"FunctionArn": ARN, "Role": role_arn},
+                    "EventInvokeConfig": null, "CodeSigningConfigArn": null, "ExecutionRole": null}),
+        )
+        .unwrap();
+        assert_eq!(s.event_invoke_config, Readable::read(None));
+        assert_eq!(s.code_signing_config_arn, Readable::read(None));
+        assert_eq!(s.execution_role, Readable::read(None), "a deleted role");
+
+        // Inside the role: null lists are empty, absent lists unverified.
+        let role = |extra: Value| {
+            let mut r = json!({"Role": {"Arn": role_arn, "AssumeRolePolicyDocument": "{}"}});
+            for (k, v) in extra.as_object().unwrap() {
+                r[k] = v.clone();
+            }
+            let s = snapshot_from_get_function(
+                "f",
+                &json!({"Configuration": {"FunctionArn": ARN, "Role": role_arn}, "ExecutionRole": r}),
+            )
+            .unwrap();
+            s.execution_role.value().unwrap().clone().unwrap()
+        };
+        let r = role(json!({"AttachedPolicies": null, "RolePolicies": null}));
+        assert_eq!(r.name, "orders-role", "the name comes from the ARN");
+        assert_eq!(r.attached, Readable::read(Vec::new()));
+        assert_eq!(r.inline, Readable::read(Vec::new()));
+        let r = role(json!({"RolePolicies": [{"PolicyName": "p"}]}));
+        assert_eq!(r.attached, not_provided("ListAttachedRolePolicies"));
+        assert_eq!(
+            r.inline.value().unwrap()[0].document,
+            not_provided("GetRolePolicy")
+        );
+        let r = role(json!({"AttachedPolicies": []}));
+        assert_eq!(r.inline, not_provided("ListRolePolicies"));
     }
 
     #[test]
@@ -516,6 +1101,44 @@ mod tests {
             (
                 json!({"Configuration": {"FunctionArn": ARN}, "Policy": {"Policy": 7}}),
                 "Policy.Policy",
+            ),
+            (
+                json!({"Configuration": {"FunctionArn": ARN, "Environment": {"Variables": {"K": 1}}}}),
+                "Configuration.Environment.Variables.K",
+            ),
+            (
+                json!({"Configuration": {"FunctionArn": ARN, "Layers": [{"CodeSize": 1}]}}),
+                "Configuration.Layers[0].Arn",
+            ),
+            (
+                json!({"Configuration": {"FunctionArn": ARN, "TracingConfig": "Active"}}),
+                "Configuration.TracingConfig",
+            ),
+            (
+                json!({"Configuration": {"FunctionArn": ARN}, "Concurrency": {"ReservedConcurrentExecutions": "5"}}),
+                "Concurrency.ReservedConcurrentExecutions",
+            ),
+            (
+                json!({"Configuration": {"FunctionArn": ARN}, "EventInvokeConfig": {"DestinationConfig": {"OnFailure": {"Destination": 1}}}}),
+                "EventInvokeConfig.DestinationConfig.OnFailure.Destination",
+            ),
+            (
+                json!({"Configuration": {"FunctionArn": ARN}, "CodeSigningConfigArn": {}}),
+                "CodeSigningConfigArn",
+            ),
+            (
+                json!({"Configuration": {"FunctionArn": ARN}, "ExecutionRole": {"Role": {"Arn": "arn:aws:iam::1:role/r"}}}),
+                "ExecutionRole.Role.AssumeRolePolicyDocument",
+            ),
+            (
+                json!({"Configuration": {"FunctionArn": ARN, "Role": "arn:aws:iam::111122223333:role/a"},
+                       "ExecutionRole": {"Role": {"Arn": "arn:aws:iam::111122223333:role/b", "AssumeRolePolicyDocument": {}}}}),
+                "ExecutionRole.Role.Arn",
+            ),
+            (
+                json!({"Configuration": {"FunctionArn": ARN}, "ExecutionRole": {"Role": {"Arn": "arn:aws:iam::1:role/r", "AssumeRolePolicyDocument": {}},
+                       "AttachedPolicies": [{"PolicyName": "p"}]}}),
+                "ExecutionRole.AttachedPolicies[0].PolicyArn",
             ),
         ] {
             let err = snapshot_from_get_function("in.json", &input).unwrap_err();
