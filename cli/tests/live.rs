@@ -11,7 +11,10 @@ use std::collections::BTreeSet;
 
 use aws_config::SdkConfig;
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{Cors, FunctionCode, FunctionUrlAuthType, Runtime};
+use aws_sdk_lambda::types::{
+    Cors, DestinationConfig, FunctionCode, FunctionUrlAuthType, OnFailure, Runtime, TracingConfig,
+    TracingMode,
+};
 use common::{cli_for, code, json, run, stderr, temp_file};
 use futures::stream::{self, StreamExt};
 use serde_json::Value;
@@ -21,21 +24,31 @@ use warden_tests::{load_event, policy_statements, seed_demo_account, tags, Moto}
 const HOME: &str = "123456789012";
 const MEMBER: &str = "111111111111";
 const ROLE_NAME: &str = "lambda-warden-member";
-const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+/// A trust policy letting Lambda assume a role for functions of `account` only (no LW024).
+fn pinned_trust(account: &str) -> String {
+    serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account}}}]})
+    .to_string()
+}
 
 /// Direct SDK clients of one account, to seed it.
 struct Seeder {
     lambda: aws_sdk_lambda::Client,
     role_arn: String,
+    account: String,
 }
 
 impl Seeder {
-    async fn new(sdk: &SdkConfig) -> Seeder {
+    /// Clients of `account` (the account `sdk` acts in), and the execution role its functions
+    /// get: trust pinned to the account, no policies.
+    async fn new(sdk: &SdkConfig, account: &str) -> Seeder {
         let iam = aws_sdk_iam::Client::new(sdk);
         let role_arn = iam
             .create_role()
             .role_name("scan-test-function-role")
-            .assume_role_policy_document(TRUST)
+            .assume_role_policy_document(pinned_trust(account))
             .send()
             .await
             .expect("CreateRole")
@@ -45,14 +58,17 @@ impl Seeder {
         Seeder {
             lambda: aws_sdk_lambda::Client::new(sdk),
             role_arn,
+            account: account.to_owned(),
         }
     }
 
+    /// A function with nothing to find: a supported runtime, active tracing and an on-failure
+    /// destination for its asynchronous invocations, so only what a test plants is found.
     async fn function(&self, name: &str, tags: &[(&str, &str)]) {
         self.lambda
             .create_function()
             .function_name(name)
-            .runtime(Runtime::Python312)
+            .runtime(Runtime::Python313)
             .role(&self.role_arn)
             .handler("index.handler")
             .code(
@@ -60,6 +76,7 @@ impl Seeder {
                     .zip_file(Blob::new(EMPTY_ZIP.to_vec()))
                     .build(),
             )
+            .tracing_config(TracingConfig::builder().mode(TracingMode::Active).build())
             .set_tags(Some(
                 tags.iter()
                     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -68,6 +85,18 @@ impl Seeder {
             .send()
             .await
             .unwrap_or_else(|e| panic!("CreateFunction {name}: {e:?}"));
+        let failed = format!("arn:aws:sqs:us-east-1:{}:failed-events", self.account);
+        self.lambda
+            .put_function_event_invoke_config()
+            .function_name(name)
+            .destination_config(
+                DestinationConfig::builder()
+                    .on_failure(OnFailure::builder().destination(failed).build())
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PutFunctionEventInvokeConfig {name}: {e:?}"));
     }
 
     async fn permission(&self, name: &str, sid: &str, principal: &str, qualifier: Option<&str>) {
@@ -265,6 +294,47 @@ fn findings(report: &Value) -> (BTreeSet<String>, BTreeSet<String>) {
     (all, open)
 }
 
+/// The requests `evaluations` evaluations send when the execution role has `attached`
+/// managed and `inline` inline policies: the five Lambda reads (`GetFunction`, `GetPolicy`,
+/// `GetFunctionUrlConfig`, `GetFunctionEventInvokeConfig`, `GetFunctionCodeSigningConfig`),
+/// and `iam:GetRole`, `iam:ListAttachedRolePolicies`, `iam:ListRolePolicies`, then
+/// `iam:GetPolicy` and `iam:GetPolicyVersion` per attached and `iam:GetRolePolicy` per inline
+/// policy. Operations with no request are left out, as the report leaves them out.
+fn read_profile(evaluations: usize, attached: usize, inline: usize) -> Value {
+    let mut ops = serde_json::Map::new();
+    for (op, per_evaluation) in [
+        ("GetFunction", 1),
+        ("GetPolicy", 1),
+        ("GetFunctionUrlConfig", 1),
+        ("GetFunctionEventInvokeConfig", 1),
+        ("GetFunctionCodeSigningConfig", 1),
+        ("iam:GetRole", 1),
+        ("iam:ListAttachedRolePolicies", 1),
+        ("iam:ListRolePolicies", 1),
+        ("iam:GetPolicy", attached),
+        ("iam:GetPolicyVersion", attached),
+        ("iam:GetRolePolicy", inline),
+    ] {
+        if per_evaluation > 0 {
+            ops.insert(op.to_owned(), Value::from(evaluations * per_evaluation));
+        }
+    }
+    Value::Object(ops)
+}
+
+/// The report's per-operation counts, without the listings that find what to evaluate
+/// (`ListFunctions`, `ListAliases`, `ListVersionsByFunction`).
+fn evaluation_reads(report: &Value) -> Value {
+    let mut ops = report["api_calls"]["by_operation"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    for listing in ["ListFunctions", "ListAliases", "ListVersionsByFunction"] {
+        ops.remove(listing);
+    }
+    Value::Object(ops)
+}
+
 fn scan(endpoint: &str, extra: &[&str]) -> Value {
     let mut args = vec!["scan", "--region", "us-east-1", "--format", "json"];
     args.extend_from_slice(extra);
@@ -284,7 +354,7 @@ async fn scan_finds_exactly_the_planted_problems_in_300_functions_with_and_witho
     const N: usize = 300;
     let moto = Moto::start();
     let sdk = moto.sdk_config();
-    let seeder = Seeder::new(&sdk).await;
+    let seeder = Seeder::new(&sdk, HOME).await;
     seed_300(&seeder, N).await;
     let endpoint = moto.endpoint();
     let (want, fixable) = expected(N);
@@ -304,9 +374,14 @@ async fn scan_finds_exactly_the_planted_problems_in_300_functions_with_and_witho
     // AND nothing was written: only Get and List requests were sent
     assert_eq!(report["api_calls"]["writes"], 0, "{}", report["api_calls"]);
     assert!(report["api_calls"]["by_operation"]["ListFunctions"].as_u64() >= Some(1));
+    // AND each of the N functions, 5 aliases and 13 versions (one per alias, and 3 more) was
+    // read once: the five Lambda reads, and the execution role (which has no policies)
+    let evaluations = N + 5 + 3 + 5;
     assert_eq!(
-        report["api_calls"]["by_operation"]["GetFunction"].as_u64(),
-        Some(N as u64 + 5 + 3 + 5)
+        evaluation_reads(&report),
+        read_profile(evaluations, 0, 0),
+        "{}",
+        report["api_calls"]
     );
     let exempt: Vec<&str> = report["targets"]
         .as_array()
@@ -440,10 +515,10 @@ async fn scan_assumes_the_member_role_in_each_account_of_a_file_or_the_organizat
     let moto = Moto::start();
     let sdk = moto.sdk_config();
     // GIVEN a public function in a member account and an unpinned SNS grant at home
-    let member = Seeder::new(&assumed(&moto, MEMBER).await).await;
+    let member = Seeder::new(&assumed(&moto, MEMBER).await, MEMBER).await;
     member.function("member-api", &[]).await;
     member.permission("member-api", "open", "*", None).await;
-    let home = Seeder::new(&sdk).await;
+    let home = Seeder::new(&sdk, HOME).await;
     home.function("home-notifier", &[]).await;
     home.permission("home-notifier", "sns", "sns.amazonaws.com", None)
         .await;
@@ -484,7 +559,7 @@ async fn scan_assumes_the_member_role_in_each_account_of_a_file_or_the_organizat
         .create_account_status
         .and_then(|s| s.account_id)
         .expect("account id");
-    let workloads = Seeder::new(&assumed(&moto, &created).await).await;
+    let workloads = Seeder::new(&assumed(&moto, &created).await, &created).await;
     workloads.function("workload-api", &[]).await;
     workloads
         .permission("workload-api", "partner", "444455556666", None)
@@ -541,7 +616,14 @@ async fn dry_run_prints_trigger_gate_findings_and_plan_and_writes_nothing() {
     assert_eq!(report["tag_update"]["action"], "tag_resource");
     // AND nothing was written
     assert_eq!(report["api_calls"]["writes"], 0, "{}", report["api_calls"]);
-    assert_eq!(report["api_calls"]["reads"], 3);
+    // One evaluation: the five Lambda reads and the demo role (no policies), nothing else.
+    assert_eq!(
+        report["api_calls"]["by_operation"],
+        read_profile(1, 0, 0),
+        "{}",
+        report["api_calls"]
+    );
+    assert_eq!(report["api_calls"]["reads"], 8);
     assert_eq!(demo.state("payments-api").await.expect("state"), before);
 
     // AND the table says the same for a human

@@ -184,12 +184,36 @@ fn check_policy_reads_standard_input_takes_the_account_from_the_resources_and_pr
     );
 }
 
+const ROLE_ARN: &str = "arn:aws:iam::111122223333:role/orders-api-role";
+
+/// A trust policy letting Lambda assume the role for functions of 111122223333 only.
+fn pinned_trust() -> Value {
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": "111122223333"}}}]})
+}
+
+/// What `aws lambda get-function` prints for `orders-api` (a supported runtime, active
+/// tracing), with `Policy`, `FunctionUrlConfig` and `Tags` as given, and every other part
+/// beside it clean: an on-failure destination, no code signing configuration, and an
+/// execution role whose trust is pinned and which has no policies. Only the findings the
+/// policy, the URL and the tags cause can appear.
 fn snapshot(policy: Option<Value>, url: Option<Value>, tags: Value) -> Value {
     let mut v = json!({
-        "Configuration": {"FunctionName": "orders-api", "FunctionArn": ARN, "Runtime": "python3.12", "Version": "$LATEST"},
+        "Configuration": {"FunctionName": "orders-api", "FunctionArn": ARN, "Runtime": "python3.13",
+                          "Role": ROLE_ARN, "Version": "$LATEST", "PackageType": "Zip",
+                          "TracingConfig": {"Mode": "Active"}, "Architectures": ["arm64"]},
         "Code": {"RepositoryType": "S3", "Location": "https://example.invalid/code"},
         "Tags": tags,
-        "Concurrency": {"ReservedConcurrentExecutions": 5}
+        "Concurrency": {"ReservedConcurrentExecutions": 5},
+        "EventInvokeConfig": {"FunctionArn": ARN, "MaximumRetryAttempts": 2,
+                              "DestinationConfig": {"OnSuccess": {}, "OnFailure": {"Destination": "arn:aws:sqs:us-east-1:111122223333:failed"}}},
+        "CodeSigningConfigArn": null,
+        "ExecutionRole": {
+            "Role": {"RoleName": "orders-api-role", "Arn": ROLE_ARN, "AssumeRolePolicyDocument": pinned_trust()},
+            "AttachedPolicies": [],
+            "RolePolicies": []
+        }
     });
     if let Some(p) = policy {
         v["Policy"] = p;
@@ -296,6 +320,45 @@ fn parts_left_out_are_unverified_and_null_means_none() {
     assert_eq!(rule_ids(&report), ["LW006:-"]);
     assert_eq!(report["targets"][0]["resolution"], "unverified");
 
+    // Each part get-function cannot carry is unverified when left out, named by its finding.
+    let mut bare = snapshot(Some(Value::Null), Some(Value::Null), json!({}));
+    for key in ["EventInvokeConfig", "CodeSigningConfigArn", "ExecutionRole"] {
+        bare.as_object_mut().expect("object").remove(key);
+    }
+    let file = temp_file("fn.json", &bare.to_string());
+    let out = run(&mut cli(), &["evaluate", file.arg(), "--format", "json"]);
+    let report = json(&out);
+    assert_eq!(
+        rule_ids(&report),
+        [
+            "LW006:code-signing-config",
+            "LW006:event-invoke-config",
+            "LW006:execution-role"
+        ]
+    );
+    assert_eq!(report["targets"][0]["resolution"], "unverified");
+    let evidence: Vec<&Value> = report["targets"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| &f["evidence"]["error_code"])
+        .collect();
+    assert!(evidence.iter().all(|c| *c == "NotProvided"), "{report}");
+
+    // Inside the role too: policies left out are unverified, null means none.
+    let mut role_lists_left_out = snapshot(Some(Value::Null), Some(Value::Null), json!({}));
+    let role = role_lists_left_out["ExecutionRole"]
+        .as_object_mut()
+        .expect("role");
+    role.remove("AttachedPolicies");
+    role.insert("RolePolicies".into(), Value::Null);
+    let file = temp_file("fn.json", &role_lists_left_out.to_string());
+    let out = run(&mut cli(), &["evaluate", file.arg(), "--format", "json"]);
+    assert_eq!(
+        rule_ids(&json(&out)),
+        ["LW006:execution-role-managed-policies"]
+    );
+
     let file = temp_file(
         "fn.json",
         &snapshot(Some(Value::Null), Some(Value::Null), json!({})).to_string(),
@@ -313,6 +376,69 @@ fn parts_left_out_are_unverified_and_null_means_none() {
     );
     assert_eq!(code(&out), 0, "a function with nothing to find passes");
     assert_eq!(json(&out)["targets"][0]["resolution"], "compliant");
+}
+
+#[test]
+fn the_configuration_and_the_execution_role_are_evaluated() {
+    // GIVEN get-function's output of a function with a planted problem in every part the
+    // configuration and the execution role carry
+    let mut input = snapshot(Some(Value::Null), Some(Value::Null), json!({}));
+    input["Configuration"] = json!({
+        "FunctionName": "orders-api", "FunctionArn": ARN, "Runtime": "python3.8", "Role": ROLE_ARN,
+        "PackageType": "Zip", "TracingConfig": {"Mode": "PassThrough"}, "KMSKeyArn": "",
+        "Environment": {"Variables": {"AWS_ACCESS_KEY_ID": "AKIAQWERTYUIOPASDFGH", "STAGE": "prod"}},
+        "VpcConfig": {"SubnetIds": ["subnet-1"], "SecurityGroupIds": ["sg-1"], "VpcId": "vpc-1"},
+        "Layers": [{"Arn": "arn:aws:lambda:us-east-1:999988887777:layer:tools:3", "CodeSize": 100}]
+    });
+    input["EventInvokeConfig"] = Value::Null;
+    input["ExecutionRole"]["Role"]["AssumeRolePolicyDocument"] = json!({"Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    input["ExecutionRole"]["AttachedPolicies"] = json!([{
+        "PolicyName": "AdministratorAccess", "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess",
+        "Document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    }]);
+    let file = temp_file("fn.json", &input.to_string());
+
+    // WHEN it is evaluated
+    let out = run(&mut cli(), &["evaluate", file.arg(), "--format", "json"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = json(&out);
+
+    // THEN each planted problem is found, and nothing else
+    let ids: Vec<String> = rule_ids(&report)
+        .into_iter()
+        .map(|id| id.split(':').next().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(
+        ids,
+        ["LW007", "LW008", "LW009", "LW010", "LW011", "LW015", "LW016", "LW019", "LW024"],
+        "{report}"
+    );
+    assert_eq!(report["targets"][0]["resolution"], "non_compliant");
+    // AND the variable's value appears nowhere in the report
+    assert!(
+        !stdout(&out).contains("AKIAQWERTYUIOPASDFGH"),
+        "{}",
+        stdout(&out)
+    );
+    // AND a customer managed key, a DLQ, two subnets, a trusted layer account and a supported
+    // runtime with active tracing leave only the secret and the role's findings
+    input["Configuration"]["KMSKeyArn"] = json!("arn:aws:kms:us-east-1:111122223333:key/k-1");
+    input["Configuration"]["DeadLetterConfig"] =
+        json!({"TargetArn": "arn:aws:sqs:us-east-1:111122223333:dlq"});
+    input["Configuration"]["VpcConfig"]["SubnetIds"] = json!(["subnet-1", "subnet-2"]);
+    input["Configuration"]["Runtime"] = json!("python3.13");
+    input["Configuration"]["TracingConfig"]["Mode"] = json!("Active");
+    let file = temp_file("fn.json", &input.to_string());
+    let out = run(
+        cli().env("WARDEN_TRUSTED_LAYER_ACCOUNTS", "999988887777"),
+        &["evaluate", file.arg(), "--format", "json"],
+    );
+    let ids: Vec<String> = rule_ids(&json(&out))
+        .into_iter()
+        .map(|id| id.split(':').next().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(ids, ["LW007", "LW019", "LW024"], "{}", stdout(&out));
 }
 
 #[test]
