@@ -11,9 +11,12 @@ use warden_tests::{load_event, retarget, tags, Moto};
 
 const CENTRAL: &str = "123456789012";
 const MEMBER: &str = "111111111111";
-const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+/// Lets Lambda assume the role for functions of the member account only.
+const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"111111111111"}}}]}"#;
 
-/// `orders-api` with a public statement, in the member account.
+/// `orders-api` with a public statement, in the member account. Nothing else is found on it:
+/// a supported runtime, active tracing, an on-failure destination, and an execution role
+/// whose trust is pinned to the account.
 async fn seed_member(moto: &Moto) -> aws_sdk_lambda::Client {
     let sdk = moto
         .sdk_config_as(&format!("arn:aws:iam::{MEMBER}:role/seeder"))
@@ -32,7 +35,7 @@ async fn seed_member(moto: &Moto) -> aws_sdk_lambda::Client {
     lambda
         .create_function()
         .function_name("orders-api")
-        .runtime(aws_sdk_lambda::types::Runtime::Python312)
+        .runtime(aws_sdk_lambda::types::Runtime::Python313)
         .role(role)
         .handler("index.handler")
         .code(
@@ -40,9 +43,29 @@ async fn seed_member(moto: &Moto) -> aws_sdk_lambda::Client {
                 .zip_file(aws_sdk_lambda::primitives::Blob::new(EMPTY_ZIP.to_vec()))
                 .build(),
         )
+        .tracing_config(
+            aws_sdk_lambda::types::TracingConfig::builder()
+                .mode(aws_sdk_lambda::types::TracingMode::Active)
+                .build(),
+        )
         .send()
         .await
         .expect("CreateFunction");
+    lambda
+        .put_function_event_invoke_config()
+        .function_name("orders-api")
+        .destination_config(
+            aws_sdk_lambda::types::DestinationConfig::builder()
+                .on_failure(
+                    aws_sdk_lambda::types::OnFailure::builder()
+                        .destination(format!("arn:aws:sqs:us-east-1:{MEMBER}:failed-events"))
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("PutFunctionEventInvokeConfig");
     lambda
         .add_permission()
         .function_name("orders-api")
