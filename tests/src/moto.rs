@@ -60,9 +60,18 @@ impl Moto {
     /// [`HarnessError::MotoNeverAnswered`] (each with moto's stderr) when the server does not
     /// come up within 30 seconds.
     pub fn try_start() -> Result<Moto, HarnessError> {
+        Moto::try_start_with(&[])
+    }
+
+    /// As [`Moto::try_start`], with extra environment variables for the launcher, e.g.
+    /// `WARDEN_MOTO_LATENCY_MS` (see `tests/moto/launch.py`).
+    ///
+    /// # Errors
+    /// As [`Moto::try_start`].
+    pub fn try_start_with(env: &[(&str, &str)]) -> Result<Moto, HarnessError> {
         let mut attempt = 1;
         loop {
-            match Moto::start_on(free_port()?) {
+            match Moto::start_on(free_port()?, env) {
                 // Another process took the port between the probe and moto's bind: try another.
                 Err(HarnessError::MotoExited { stderr, .. })
                     if attempt < PORT_ATTEMPTS && stderr.contains("Address already in use") =>
@@ -74,7 +83,7 @@ impl Moto {
         }
     }
 
-    fn start_on(port: u16) -> Result<Moto, HarnessError> {
+    fn start_on(port: u16, env: &[(&str, &str)]) -> Result<Moto, HarnessError> {
         let program = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
         let launcher = launcher_path();
         let stderr_path =
@@ -87,6 +96,7 @@ impl Moto {
             .arg(&launcher)
             .arg(port.to_string())
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "false")
+            .envs(env.iter().copied())
             // The launcher exits when this pipe closes, i.e. when this process goes away.
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
