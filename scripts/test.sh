@@ -17,8 +17,8 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
-echo "== cfn-lint template.yaml"
-cfn-lint template.yaml
+echo "== cfn-lint template.yaml template-member.yaml"
+cfn-lint template.yaml template-member.yaml
 echo "== cargo test"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

@@ -412,6 +412,8 @@ async fn scan_finds_exactly_the_planted_problems_in_300_functions_with_and_witho
         ],
     );
     assert_eq!(code(&out), 1);
+    // AND with standard error piped there is no progress bar
+    assert!(!stderr(&out).contains("functions ["), "{}", stderr(&out));
 
     // WHEN it is scanned with --fix (enforce mode: unsafe fixes only where opted in)
     let fixed = scan(&endpoint, &["--fix", "--concurrency", "4"]);

@@ -41,6 +41,11 @@ RevisionId-guarded edits can be tested as AWS behaves:
 The first two wrappers leave the request unchanged when moto fixes the comparison itself (a
 string passes straight through).
 
+For benchmarks only: WARDEN_MOTO_LATENCY_MS=N delays every answer by N milliseconds, like a
+network round trip to AWS (moto answers from this machine in a few milliseconds, one request
+at a time under Python's global interpreter lock; the delay overlaps between concurrent
+requests, as round trips do). Unset, nothing is delayed.
+
 The server stops when its standard input closes, so it does not outlive the test process
 that started it, even when that process is killed.
 """
@@ -242,6 +247,21 @@ def _list_versions_by_function(self, function_name):
 
 
 _Backend.list_versions_by_function = _list_versions_by_function
+
+
+_LATENCY_MS = int(os.environ.get("WARDEN_MOTO_LATENCY_MS", "0") or "0")
+if _LATENCY_MS > 0:
+    import time
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    _original_call = DomainDispatcherApplication.__call__
+
+    def _slow_call(self, environ, start_response):
+        time.sleep(_LATENCY_MS / 1000)
+        return _original_call(self, environ, start_response)
+
+    DomainDispatcherApplication.__call__ = _slow_call
 
 
 def _exit_when_parent_goes():

@@ -60,7 +60,7 @@ impl Moto {
     /// [`HarnessError::MotoNeverAnswered`] (each with moto's stderr) when the server does not
     /// come up within 30 seconds.
     pub fn try_start() -> Result<Moto, HarnessError> {
-        Moto::try_start_with(false)
+        Moto::try_start_with(false, &[])
     }
 
     /// Starts moto with AWS managed policies loaded (`MOTO_IAM_LOAD_MANAGED_POLICIES=true`:
@@ -81,13 +81,21 @@ impl Moto {
     /// # Errors
     /// As [`Moto::try_start`].
     pub fn try_start_with_managed_policies() -> Result<Moto, HarnessError> {
-        Moto::try_start_with(true)
+        Moto::try_start_with(true, &[])
     }
 
-    fn try_start_with(managed_policies: bool) -> Result<Moto, HarnessError> {
+    /// As [`Moto::try_start`], with AWS managed policies loaded or not, and extra environment
+    /// variables for the launcher, e.g. `WARDEN_MOTO_LATENCY_MS` (see `tests/moto/launch.py`).
+    ///
+    /// # Errors
+    /// As [`Moto::try_start`].
+    pub fn try_start_with(
+        managed_policies: bool,
+        env: &[(&str, &str)],
+    ) -> Result<Moto, HarnessError> {
         let mut attempt = 1;
         loop {
-            match Moto::start_on(free_port()?, managed_policies) {
+            match Moto::start_on(free_port()?, managed_policies, env) {
                 // Another process took the port between the probe and moto's bind: try another.
                 Err(HarnessError::MotoExited { stderr, .. })
                     if attempt < PORT_ATTEMPTS && stderr.contains("Address already in use") =>
@@ -99,7 +107,11 @@ impl Moto {
         }
     }
 
-    fn start_on(port: u16, managed_policies: bool) -> Result<Moto, HarnessError> {
+    fn start_on(
+        port: u16,
+        managed_policies: bool,
+        env: &[(&str, &str)],
+    ) -> Result<Moto, HarnessError> {
         let program = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
         let launcher = launcher_path();
         let stderr_path =
@@ -115,6 +127,7 @@ impl Moto {
                 "MOTO_IAM_LOAD_MANAGED_POLICIES",
                 if managed_policies { "true" } else { "false" },
             )
+            .envs(env.iter().copied())
             // The launcher exits when this pipe closes, i.e. when this process goes away.
             .stdin(Stdio::piped())
             .stdout(Stdio::null())

@@ -1,7 +1,8 @@
-//! Checks of `template.yaml`: it passes `cfn-lint`, it sets every setting the functions read,
-//! its Lambda rule matches CloudTrail's real (suffixed) Lambda event names, each sample event
-//! is matched by exactly its own rule (Lambda or IAM; failed calls by none), and the IAM part
-//! exists only in us-east-1.
+//! Checks of `template.yaml` and `template-member.yaml`: they pass `cfn-lint`, the template sets
+//! every setting the functions read, every Lambda rule (the default bus's, the organization
+//! bus's, the member accounts' forwarding rule) matches the same real (suffixed) Lambda event
+//! names, each sample event is matched by exactly its own rule (Lambda or IAM; failed calls by
+//! none), and the IAM part exists only in us-east-1.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -29,39 +30,79 @@ fn warden_variables(text: &str) -> Vec<String> {
     found
 }
 
-/// The items of the block list under `eventName:` in the rule pattern.
+/// The items of the first block list under `eventName:` in the rule pattern.
 fn event_names(template: &str) -> Vec<String> {
-    let mut lines = template.lines().skip_while(|l| l.trim() != "eventName:");
-    lines.next();
+    every_event_name_list(template)
+        .into_iter()
+        .next()
+        .unwrap_or_default()
+}
+
+/// The items of every block list under `eventName:`, in order.
+fn every_event_name_list(template: &str) -> Vec<Vec<String>> {
+    let lines: Vec<&str> = template.lines().collect();
     lines
-        .map(str::trim)
-        .take_while(|l| l.starts_with("- "))
-        .map(|l| l.trim_start_matches("- ").to_owned())
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == "eventName:")
+        .map(|(i, _)| {
+            lines[i + 1..]
+                .iter()
+                .map(|l| l.trim())
+                .take_while(|l| l.starts_with("- "))
+                .map(|l| l.trim_start_matches("- ").to_owned())
+                .collect()
+        })
         .collect()
 }
 
 #[test]
-fn template_passes_cfn_lint() {
+fn templates_pass_cfn_lint() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let out = Command::new("cfn-lint")
-        .arg("template.yaml")
-        .current_dir(&root)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run cfn-lint ({e}); install it: python3 -m pip install cfn-lint")
-        });
-    assert!(
-        out.status.success(),
-        "cfn-lint template.yaml:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    for template in ["template.yaml", "template-member.yaml"] {
+        let out = Command::new("cfn-lint")
+            .arg(template)
+            .current_dir(&root)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("cannot run cfn-lint ({e}); install it: python3 -m pip install cfn-lint")
+            });
+        assert!(
+            out.status.success(),
+            "cfn-lint {template}:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn every_rule_matches_the_same_event_names() {
+    // The Lambda rules (the IAM rule lists IAM's event names).
+    let lambda = |lists: Vec<Vec<String>>| -> Vec<Vec<String>> {
+        lists
+            .into_iter()
+            .filter(|l| l.iter().any(|n| n.starts_with("AddPermission")))
+            .collect()
+    };
+    let central = lambda(every_event_name_list(&workspace_file("template.yaml")));
+    let member = lambda(every_event_name_list(&workspace_file(
+        "template-member.yaml",
+    )));
+    assert_eq!(central.len(), 2, "default bus and organization bus rules");
+    assert_eq!(member.len(), 1, "the forwarding rule");
+    for list in central.iter().chain(&member) {
+        assert_eq!(list, &central[0]);
+    }
 }
 
 #[test]
 fn template_sets_every_setting_the_function_reads() {
-    let read = warden_variables(&workspace_file("shared/rules/src/config.rs"));
+    let mut read = warden_variables(&workspace_file("shared/rules/src/config.rs"));
     assert!(read.len() >= 9, "settings found in config.rs: {read:?}");
+    let sweep = warden_variables(&workspace_file("functions/sweep/src/lib.rs"));
+    assert_eq!(sweep.len(), 3, "settings found in the sweep: {sweep:?}");
+    read.extend(sweep);
     let template = workspace_file("template.yaml");
     let readme = workspace_file("README.md");
     for var in &read {

@@ -36,7 +36,13 @@ async fn main() -> Result<(), Error> {
     if config.regions.is_empty() {
         return Err("cannot start: no Region to sweep (set WARDEN_REGIONS)".into());
     }
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    // Adaptive retries: a sweep sends many requests in a row, and this mode slows down after
+    // throttling instead of only backing off per request
+    // (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(aws_config::retry::RetryConfig::adaptive())
+        .load()
+        .await;
     let aws = warden_aws::Aws::new(&sdk);
     let margin_ms = settings.margin_seconds.saturating_mul(1000);
     let deps = Deps {
