@@ -18,6 +18,7 @@ pub mod inspect;
 pub mod local_lambda;
 pub mod moto;
 pub mod replay;
+pub mod sam;
 pub mod seed;
 
 pub use error::HarnessError;

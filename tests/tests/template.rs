@@ -7,6 +7,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use warden_tests::sam::transformed_template;
+
 fn workspace_file(path: &str) -> String {
     let full = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("..")
@@ -223,47 +225,6 @@ fn rule_matches_every_successful_sample_event() {
         "only {checked} sample events checked in {}",
         dir.display()
     );
-}
-
-/// Turns `template.yaml` into the CloudFormation template SAM deploys (through the SAM
-/// translator that cfn-lint ships), printed as JSON. `CodeUri` is replaced by an S3 URI
-/// first: the translator accepts nothing else, and `sam build` does the same.
-const SAM_TRANSFORM: &str = r#"
-import json, os, sys
-from cfnlint.decode import decode_str
-from samtranslator.translator.transform import transform
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-template, errors = decode_str(open(sys.argv[1]).read())
-if errors:
-    sys.exit(str(errors))
-template = json.loads(json.dumps(template))
-for resource in template["Resources"].values():
-    if resource["Type"] == "AWS::Serverless::Function":
-        resource["Properties"]["CodeUri"] = "s3://bucket/key"
-class NoManagedPolicies:
-    def load(self):
-        return {}
-print(json.dumps(transform(template, {}, NoManagedPolicies())))
-"#;
-
-fn transformed_template() -> serde_json::Value {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let out = Command::new(&python)
-        .arg("-c")
-        .arg(SAM_TRANSFORM)
-        .arg("template.yaml")
-        .current_dir(&root)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run {python} ({e}); cfn-lint brings the SAM translator")
-        });
-    assert!(
-        out.status.success(),
-        "SAM transform of template.yaml failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("the transform prints JSON")
 }
 
 /// `(logical id, EventPattern)` of every EventBridge rule on the default event bus of the
