@@ -68,9 +68,10 @@ pub const EMPTY_ZIP: [u8; 22] = [
     0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ];
 
-/// Lets Lambda assume a role
+/// Lets Lambda assume a role, for functions of the demo account only (`aws:SourceAccount`,
+/// the confused-deputy pin AWS recommends for trust policies)
 /// (<https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html>).
-const LAMBDA_TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+const LAMBDA_TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"123456789012"}}}]}"#;
 
 /// What [`seed_demo_account`] created.
 #[derive(Debug, Clone)]

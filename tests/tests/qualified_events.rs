@@ -63,9 +63,7 @@ async fn an_alias_event_is_evaluated_and_fixed_on_the_alias() {
     let alias_arn = format!("{}:live", demo.function_arn(PAYMENTS_API));
     assert_eq!(decision["function_arn"], alias_arn);
     assert_eq!(decision["outcome"], "remediated", "{decision}");
-    // LW001 on the alias, and LW024 (informational: the demo role's trust policy names no
-    // source account), which leaves the outcome remediated.
-    assert_eq!(decision["findings"], serde_json::json!(["LW001", "LW024"]));
+    assert_eq!(decision["findings"], serde_json::json!(["LW001"]));
     assert_eq!(decision["actions"][0]["action"]["sid"], "alias-public");
     // AND only the alias's policy changed; the function's own public statement is untouched
     assert!(policy_statements(lambda, PAYMENTS_API, Some("live"))
