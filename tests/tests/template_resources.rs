@@ -214,3 +214,16 @@ fn no_role_may_edit_lambda_wardens_own_functions() {
         );
     }
 }
+
+#[test]
+fn statement_ids_are_unique_in_each_role() {
+    let template = transformed_template();
+    for (id, role) in of_type(&template, "AWS::IAM::Role") {
+        let mut seen = BTreeSet::new();
+        for s in statements(role) {
+            if let Some(sid) = s["Sid"].as_str() {
+                assert!(seen.insert(sid.to_owned()), "{id}: Sid {sid} twice");
+            }
+        }
+    }
+}
