@@ -117,6 +117,16 @@ fn every_function_is_traced_bounded_logged_and_keeps_its_failures() {
             group["Properties"].get("RetentionInDays").is_some(),
             "{id}: log group {log_group} keeps logs forever"
         );
+        // Encrypted with the stack's key, whose policy lets CloudWatch Logs use it for this
+        // stack's log groups only (the encryption context names the log group).
+        let key = target(&group["Properties"]["KmsKeyId"])
+            .unwrap_or_else(|| panic!("{id}: log group {log_group} without a KMS key"));
+        let key_policy = template["Resources"][key]["Properties"]["KeyPolicy"].to_string();
+        assert!(
+            key_policy.contains("kms:EncryptionContext:aws:logs:arn")
+                && key_policy.contains("log-group:/aws/lambda/${AWS::StackName}-*"),
+            "{id}: {key}'s policy does not limit CloudWatch Logs to this stack's log groups"
+        );
         let config = invoke_configs
             .iter()
             .find(|(_, c)| target(&c["Properties"]["FunctionName"]) == Some(id))
