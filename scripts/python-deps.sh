@@ -5,6 +5,9 @@
 MOTO_VERSION="5.2.1"
 CARGO_LAMBDA_VERSION="1.9.2"
 CFN_LINT_VERSION="1.51.0"
+SAM_CLI_VERSION="1.161.1"
+ZIGLANG_VERSION="0.17.1"
+CHECKOV_VERSION="3.3.30"
 
 # pip_install PACKAGE...: installs with pip; on a system Python that refuses (PEP 668,
 # "externally-managed-environment"), retries with --break-system-packages.
@@ -26,5 +29,19 @@ pip_install() {
     # directory, or in the user's when pip installed with --user.
     PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
     PATH="$(python3 -c 'import site; print(site.USER_BASE)')/bin:$PATH"
+    export PATH
+}
+
+# venv_install DIR PACKAGE...: installs into a virtual environment of its own at DIR (created
+# when missing) and puts its scripts directory first in PATH; for tools whose pinned
+# dependencies clash with the others' (Checkov pins its own boto3).
+venv_install() {
+    local dir="$1"
+    shift
+    if [ ! -x "$dir/bin/python" ]; then
+        python3 -m venv "$dir"
+    fi
+    PIP_ROOT_USER_ACTION=ignore "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
+    PATH="$dir/bin:$PATH"
     export PATH
 }
