@@ -38,6 +38,13 @@ RevisionId-guarded edits can be tested as AWS behaves:
    (https://docs.aws.amazon.com/lambda/latest/api/API_ListVersionsByFunction.html). The
    wrapper resolves an ARN to the function's name first.
 
+6. moto's PutFunctionEventInvokeConfig appends a configuration to the function's list and
+   GetFunctionEventInvokeConfig answers the first, so a second Put is never seen. AWS
+   replaces the function's configuration ("If a configuration already exists for a function,
+   version, or alias, this operation overwrites it",
+   https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html). The
+   wrapper drops the earlier configuration first.
+
 The first two wrappers leave the request unchanged when moto fixes the comparison itself (a
 string passes straight through).
 
@@ -247,6 +254,17 @@ def _list_versions_by_function(self, function_name):
 
 
 _Backend.list_versions_by_function = _list_versions_by_function
+
+
+_original_put_event_invoke_config = _Backend.put_function_event_invoke_config
+
+
+def _put_function_event_invoke_config(self, function_name, config):
+    self.get_function(function_name).event_invoke_config = []
+    return _original_put_event_invoke_config(self, function_name, config)
+
+
+_Backend.put_function_event_invoke_config = _put_function_event_invoke_config
 
 
 _LATENCY_MS = int(os.environ.get("WARDEN_MOTO_LATENCY_MS", "0") or "0")

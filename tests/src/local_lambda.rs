@@ -1,6 +1,7 @@
-//! The real `lambda-events` binary under a local Lambda Runtime API: `cargo lambda watch`
-//! (<https://www.cargo-lambda.info/commands/watch.html>) serves the Runtime API and the
-//! Invoke API on 127.0.0.1, runs the function with `cargo run`, and is stopped when dropped.
+//! A real function binary (`lambda-events`, `iam-events`) under a local Lambda Runtime API:
+//! `cargo lambda watch` (<https://www.cargo-lambda.info/commands/watch.html>) serves the
+//! Runtime API and the Invoke API on 127.0.0.1, runs the function with `cargo run`, and is
+//! stopped when dropped.
 
 use std::fs::File;
 use std::io::Read;
@@ -18,8 +19,12 @@ use crate::moto::{Moto, ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY};
 use crate::seed::{DemoAccount, WARDEN_FUNCTION, WARDEN_ROLE};
 use crate::HarnessError;
 
-/// The function's name under `cargo lambda watch`: the binary's name.
-pub const FUNCTION: &str = "lambda-events";
+/// The `aws.lambda` events function: its package, binary and, under `cargo lambda watch`,
+/// function name.
+pub const EVENTS_FUNCTION: &str = "lambda-events";
+
+/// The `aws.iam` events function: its package, binary and function name.
+pub const IAM_EVENTS_FUNCTION: &str = "iam-events";
 
 /// How long [`LocalLambda::start`] waits for the invoke port to answer.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -27,12 +32,13 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a stopped `cargo lambda watch` gets to stop its function before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
-/// A running `cargo lambda watch` serving the `lambda-events` function.
+/// A running `cargo lambda watch` serving one function of the workspace.
 #[derive(Debug)]
 pub struct LocalLambda {
     child: Child,
     port: u16,
     dir: PathBuf,
+    function: &'static str,
 }
 
 /// What one invocation returned.
@@ -45,15 +51,19 @@ pub struct Invocation {
 }
 
 impl LocalLambda {
-    /// Starts `cargo lambda watch` in the workspace `workspace` for the `lambda-events`
-    /// binary, on a free port of 127.0.0.1, with exactly `env` as the function's `AWS_*` and
+    /// Starts `cargo lambda watch` in the workspace `workspace` for `function` (a package of
+    /// the workspace whose binary has the same name, e.g. [`EVENTS_FUNCTION`]), on a free port of 127.0.0.1, with exactly `env` as the function's `AWS_*` and
     /// `WARDEN_*` settings (inherited ones are removed so that a developer's own AWS settings
     /// never reach it). Its output goes to a log file, see [`LocalLambda::log`].
     ///
     /// # Errors
     /// [`HarnessError::Spawn`] when `cargo lambda` cannot be started,
     /// [`HarnessError::LocalLambdaFailed`] when it exits or does not answer within 60 s.
-    pub fn start(workspace: &Path, env: &[(&str, String)]) -> Result<LocalLambda, HarnessError> {
+    pub fn start(
+        workspace: &Path,
+        function: &'static str,
+        env: &[(&str, String)],
+    ) -> Result<LocalLambda, HarnessError> {
         let port = {
             let l = TcpListener::bind(("127.0.0.1", 0))
                 .map_err(|source| HarnessError::FreePort { source })?;
@@ -84,7 +94,7 @@ impl LocalLambda {
             .arg(port.to_string())
             .arg("--env-file")
             .arg(&env_file)
-            .args(["--package", FUNCTION, "--bin", FUNCTION])
+            .args(["--package", function, "--bin", function])
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log2);
@@ -102,7 +112,12 @@ impl LocalLambda {
             hint: "install cargo-lambda: python3 -m pip install cargo-lambda==1.9.2",
             source,
         })?;
-        let mut local = LocalLambda { child, port, dir };
+        let mut local = LocalLambda {
+            child,
+            port,
+            dir,
+            function,
+        };
         local.wait_until_ready()?;
         Ok(local)
     }
@@ -175,11 +190,11 @@ impl LocalLambda {
     ) -> Result<Invocation, HarnessError> {
         let out = client
             .invoke()
-            .function_name(FUNCTION)
+            .function_name(self.function)
             .payload(Blob::new(event.to_string()))
             .send()
             .await
-            .map_err(|e| HarnessError::aws("Invoke", FUNCTION, e))?;
+            .map_err(|e| HarnessError::aws("Invoke", self.function, e))?;
         let bytes = out.payload.map(Blob::into_inner).unwrap_or_default();
         let payload = if bytes.is_empty() {
             Value::Null

@@ -14,7 +14,7 @@ use std::time::Instant;
 use serde_json::Value;
 use warden_tests::events::events_dir;
 use warden_tests::inspect::FunctionState;
-use warden_tests::local_lambda::demo_function_env;
+use warden_tests::local_lambda::{demo_function_env, EVENTS_FUNCTION};
 use warden_tests::seed::*;
 use warden_tests::{load_event, retarget, seed_demo_account, HarnessError};
 use warden_tests::{LocalLambda, Moto};
@@ -185,7 +185,7 @@ async fn run() -> Result<(), DemoError> {
 
     let env = demo_function_env(&moto, &demo);
     let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let local = LocalLambda::start(&workspace, &env)?;
+    let local = LocalLambda::start(&workspace, EVENTS_FUNCTION, &env)?;
     println!(
         "cargo lambda watch  {} (function lambda-events)",
         local.endpoint()
