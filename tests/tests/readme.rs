@@ -1,6 +1,7 @@
 //! README.md documents every sample event: its "Sample events" table lists each file of
 //! `events/` exactly once, with the function its `source` goes to, and no file that does not
-//! exist.
+//! exist. It also lists every parameter of `template.yaml`, and every Checkov check the
+//! template skips (`Metadata.checkov.skip`) with the reason.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -65,4 +66,73 @@ fn every_sample_event_is_in_the_readme_with_its_function() {
     assert!(files.len() >= 10, "only {} sample events", files.len());
     let extra: Vec<&String> = listed.keys().filter(|f| !files.contains(f)).collect();
     assert!(extra.is_empty(), "README lists missing files: {extra:?}");
+}
+
+/// The first cells (without backticks) of the rows of the table under `### TITLE`.
+fn table_keys(readme: &str, title: &str) -> Vec<String> {
+    let section = readme
+        .split(&format!("\n### {title}\n"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("README has a {title} section"));
+    let section = section.split("\n#").next().unwrap_or(section);
+    section
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| l.split('|').nth(1).unwrap_or("").trim().to_owned())
+        .collect()
+}
+
+#[test]
+fn every_template_parameter_is_in_the_readme() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let listed: Vec<String> = table_keys(&readme, "Template parameters")
+        .into_iter()
+        .map(|k| k.trim_matches('`').to_owned())
+        .collect();
+    let template = warden_tests::sam::transformed_template();
+    let parameters: Vec<String> = template["Parameters"]
+        .as_object()
+        .expect("Parameters")
+        .keys()
+        .cloned()
+        .collect();
+    assert!(parameters.len() >= 10, "{parameters:?}");
+    let mut missing: Vec<&String> = parameters.iter().filter(|p| !listed.contains(p)).collect();
+    missing.sort();
+    assert!(
+        missing.is_empty(),
+        "parameters not in the README: {missing:?}"
+    );
+    let extra: Vec<&String> = listed.iter().filter(|p| !parameters.contains(p)).collect();
+    assert!(
+        extra.is_empty(),
+        "README lists parameters the template lacks: {extra:?}"
+    );
+}
+
+#[test]
+fn every_checkov_check_the_template_skips_is_explained_in_the_readme() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let explained: Vec<String> = table_keys(&readme, "Build, validation and Checkov");
+    let template = std::fs::read_to_string(root().join("template.yaml")).expect("template.yaml");
+    let lines: Vec<&str> = template.lines().collect();
+    let mut skipped = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if let Some(id) = line.trim().strip_prefix("- id: CKV_") {
+            let id = format!("CKV_{id}");
+            let comment = lines.get(i + 1).map(|l| l.trim()).unwrap_or("");
+            assert!(
+                comment.starts_with("comment: ") && comment.len() > 40,
+                "{id} is skipped without a reason"
+            );
+            skipped.push(id);
+        }
+    }
+    assert!(!skipped.is_empty(), "the template skips no Checkov check");
+    for id in skipped {
+        assert!(
+            explained.iter().any(|row| row.contains(&format!("`{id}`"))),
+            "{id} is skipped in template.yaml but not explained in the README"
+        );
+    }
 }
