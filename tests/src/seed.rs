@@ -123,6 +123,42 @@ impl DemoAccount {
     }
 }
 
+/// The layer of the sample event `add-layer-version-permission-public-shared-deps.json`.
+pub const SHARED_LAYER: &str = "shared-deps";
+
+/// Publishes version 1 of the layer [`SHARED_LAYER`] and lets everyone use it (`*` may
+/// `lambda:GetLayerVersion`, Sid `public-read`): the state that sample event records.
+///
+/// # Errors
+/// [`HarnessError::Aws`] when moto refuses `PublishLayerVersion` or
+/// `AddLayerVersionPermission`.
+pub async fn share_layer_with_everyone(
+    lambda: &aws_sdk_lambda::Client,
+) -> Result<(), HarnessError> {
+    lambda
+        .publish_layer_version()
+        .layer_name(SHARED_LAYER)
+        .content(
+            aws_sdk_lambda::types::LayerVersionContentInput::builder()
+                .zip_file(Blob::new(EMPTY_ZIP.to_vec()))
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| HarnessError::aws("PublishLayerVersion", SHARED_LAYER, e))?;
+    lambda
+        .add_layer_version_permission()
+        .layer_name(SHARED_LAYER)
+        .version_number(1)
+        .statement_id("public-read")
+        .action("lambda:GetLayerVersion")
+        .principal("*")
+        .send()
+        .await
+        .map_err(|e| HarnessError::aws("AddLayerVersionPermission", SHARED_LAYER, e))?;
+    Ok(())
+}
+
 /// Creates the demo account in moto (all of it in `123456789012`, `us-east-1`):
 ///
 /// | function | resource-based policy | tags |

@@ -111,31 +111,6 @@ fn function_outcomes(decision: &Value) -> Vec<(String, String)> {
     v
 }
 
-async fn given_layer_shared_with_everyone(sdk: &aws_config::SdkConfig) {
-    let lambda = aws_sdk_lambda::Client::new(sdk);
-    lambda
-        .publish_layer_version()
-        .layer_name("shared-deps")
-        .content(
-            aws_sdk_lambda::types::LayerVersionContentInput::builder()
-                .zip_file(aws_sdk_lambda::primitives::Blob::new(EMPTY_ZIP.to_vec()))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("PublishLayerVersion");
-    lambda
-        .add_layer_version_permission()
-        .layer_name("shared-deps")
-        .version_number(1)
-        .statement_id("public-read")
-        .action("lambda:GetLayerVersion")
-        .principal("*")
-        .send()
-        .await
-        .expect("AddLayerVersionPermission");
-}
-
 #[tokio::test]
 async fn every_sample_event_through_the_function_binaries() {
     let moto = Moto::start_with_managed_policies();
@@ -349,7 +324,9 @@ async fn every_sample_event_through_the_function_binaries() {
         expect("non_compliant", &["LW007", "LW011"], &["LW013"]),
     )
     .await;
-    given_layer_shared_with_everyone(&sdk).await;
+    share_layer_with_everyone(lambda)
+        .await
+        .expect("a public layer version");
     let layer = run
         .deliver(
             "add-layer-version-permission-public-shared-deps.json",

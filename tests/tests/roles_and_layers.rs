@@ -96,28 +96,9 @@ async fn a_layer_version_shared_with_everyone_is_alerted_and_nothing_is_written(
     let moto = Moto::start();
     let sdk = moto.sdk_config();
     let demo = seed_demo_account(&sdk).await.expect("seed");
-    let lambda = demo.lambda();
-    lambda
-        .publish_layer_version()
-        .layer_name("shared-deps")
-        .content(
-            aws_sdk_lambda::types::LayerVersionContentInput::builder()
-                .zip_file(aws_sdk_lambda::primitives::Blob::new(EMPTY_ZIP.to_vec()))
-                .build(),
-        )
-        .send()
+    share_layer_with_everyone(demo.lambda())
         .await
-        .expect("PublishLayerVersion");
-    lambda
-        .add_layer_version_permission()
-        .layer_name("shared-deps")
-        .version_number(1)
-        .statement_id("public-read")
-        .action("lambda:GetLayerVersion")
-        .principal("*")
-        .send()
-        .await
-        .expect("AddLayerVersionPermission");
+        .expect("a public layer version");
     let deps = deps(&sdk, &demo);
     let writes = deps.aws.calls().writes();
 
