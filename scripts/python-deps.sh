@@ -33,8 +33,10 @@ pip_install() {
 }
 
 # venv_install DIR PACKAGE...: installs into a virtual environment of its own at DIR (created
-# when missing) and puts its scripts directory first in PATH; for tools whose pinned
-# dependencies clash with the others' (Checkov pins its own boto3).
+# when missing), for tools whose pinned dependencies clash with the others' (Checkov pins its
+# own boto3). Run its tools as DIR/bin/TOOL: the environment stays out of PATH, where its
+# python3 would hide the interpreter the other tools were installed for (cargo-lambda finds
+# zig through it).
 venv_install() {
     local dir="$1"
     shift
@@ -42,6 +44,4 @@ venv_install() {
         python3 -m venv "$dir"
     fi
     PIP_ROOT_USER_ACTION=ignore "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
-    PATH="$dir/bin:$PATH"
-    export PATH
 }

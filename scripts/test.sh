@@ -28,7 +28,7 @@ echo "== sam validate --lint"
 sam validate --lint --template template.yaml
 sam validate --lint --template template-member.yaml
 echo "== checkov (flags that do not apply are skipped in the template with the reason; see the README)"
-checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml -f template-member.yaml
+target/checkov-venv/bin/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml -f template-member.yaml
 echo "== sam build (cargo lambda build --release --arm64 of every function)"
 # The SAM CLI looks for cargo lambda's output in ./target, wherever CARGO_TARGET_DIR points.
 env -u CARGO_TARGET_DIR sam build
