@@ -16,6 +16,9 @@ template, errors = decode_str(open(sys.argv[1]).read())
 if errors:
     sys.exit(str(errors))
 template = json.loads(json.dumps(template))
+if "Transform" not in template:
+    print(json.dumps(template))
+    sys.exit(0)
 for resource in template["Resources"].values():
     if resource["Type"] == "AWS::Serverless::Function":
         resource["Properties"]["CodeUri"] = "s3://bucket/key"
@@ -32,12 +35,22 @@ print(json.dumps(transform(template, {}, NoManagedPolicies())))
 /// When Python, cfn-lint or the SAM translator is missing, or the transform fails: this is a
 /// test helper.
 pub fn transformed_template() -> serde_json::Value {
+    template_as_json("template.yaml")
+}
+
+/// The template `file` (a path relative to the workspace root) as CloudFormation JSON, after
+/// the SAM transform when it declares one (`template-member.yaml` does not, and is only
+/// decoded: short-form intrinsics such as `!Sub` become `{"Fn::Sub": ...}`).
+///
+/// # Panics
+/// As [`transformed_template`].
+pub fn template_as_json(file: &str) -> serde_json::Value {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     let out = Command::new(&python)
         .arg("-c")
         .arg(SAM_TRANSFORM)
-        .arg("template.yaml")
+        .arg(file)
         .current_dir(&root)
         .output()
         .unwrap_or_else(|e| {
@@ -45,7 +58,7 @@ pub fn transformed_template() -> serde_json::Value {
         });
     assert!(
         out.status.success(),
-        "SAM transform of template.yaml failed:\n{}",
+        "SAM transform of {file} failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("the transform prints JSON")

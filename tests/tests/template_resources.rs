@@ -2,14 +2,16 @@
 //! `functions/` and no other, each with its architecture from the `Architecture` parameter,
 //! active tracing, reserved concurrency, JSON logs in a log group with a retention, and an
 //! on-failure destination; every EventBridge rule target with a retry policy and an SQS
-//! dead-letter queue; and every execution role that may edit functions denied those edits on
-//! lambda-warden's own functions.
+//! dead-letter queue; every execution role allowed each action its function calls, and every
+//! role that may edit functions denied those edits on lambda-warden's own functions; the
+//! member role of `template-member.yaml` allowed what the central functions call through it.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use serde_json::{json, Value};
-use warden_tests::sam::transformed_template;
+use warden_aws::calls::OPERATIONS;
+use warden_tests::sam::{template_as_json, transformed_template};
 
 /// The actions lambda-warden uses to change a function; none may apply to its own functions.
 const WRITE_ACTIONS: [&str; 4] = [
@@ -234,6 +236,190 @@ fn statement_ids_are_unique_in_each_role() {
             if let Some(sid) = s["Sid"].as_str() {
                 assert!(seen.insert(sid.to_owned()), "{id}: Sid {sid} twice");
             }
+        }
+    }
+}
+
+/// What evaluating and remediating one function calls (`warden_aws::Aws::fetch_snapshot`, the
+/// fixes, the tags and the alert), as IAM actions.
+const EVALUATE: &[&str] = &[
+    "lambda:GetFunction",
+    "lambda:GetPolicy",
+    "lambda:GetFunctionUrlConfig",
+    "lambda:GetFunctionEventInvokeConfig",
+    "lambda:GetFunctionCodeSigningConfig",
+    "iam:GetRole",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListRolePolicies",
+    "iam:GetRolePolicy",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+    "lambda:AddPermission",
+    "lambda:RemovePermission",
+    "lambda:UpdateFunctionUrlConfig",
+    "lambda:TagResource",
+];
+
+/// What each function calls besides [`EVALUATE`] and `sns:Publish`, by binary.
+const EXTRA: &[(&str, &[&str])] = &[
+    (
+        "lambda-events",
+        &["lambda:GetLayerVersionPolicy", "lambda:GetLayerVersion"],
+    ),
+    (
+        "iam-events",
+        &["lambda:ListFunctions", "iam:ListEntitiesForPolicy"],
+    ),
+    (
+        "sweep",
+        &[
+            "lambda:ListFunctions",
+            "lambda:ListAliases",
+            "lambda:ListVersionsByFunction",
+            "lambda:InvokeFunction",
+        ],
+    ),
+];
+
+/// The IAM action of an adapter operation name (`warden_aws::calls::OPERATIONS`).
+fn iam_action(operation: &str) -> String {
+    match operation {
+        "Publish" => "sns:Publish".to_owned(),
+        "Invoke" => "lambda:InvokeFunction".to_owned(),
+        op if op.starts_with("iam:") => op.to_owned(),
+        op => format!("lambda:{op}"),
+    }
+}
+
+/// The actions a role's Allow statements name (both branches of an `Fn::If`).
+fn allowed_actions(role: &Value) -> BTreeSet<String> {
+    statements(role)
+        .iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .flat_map(|s| as_list(&s["Action"]))
+        .filter_map(|a| a.as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn every_role_allows_each_action_its_function_calls() {
+    // Every operation the adapter calls is needed by some function here, so a new operation
+    // must be given to the roles that call it.
+    let needed: BTreeSet<String> = EVALUATE
+        .iter()
+        .chain(EXTRA.iter().flat_map(|(_, a)| a.iter()))
+        .map(|a| (*a).to_owned())
+        .chain(["sns:Publish".to_owned()])
+        .collect();
+    for op in OPERATIONS {
+        assert!(
+            needed.contains(&iam_action(op)),
+            "the adapter calls {op}: add it to the actions of the functions that call it"
+        );
+    }
+    let template = transformed_template();
+    let mut checked = 0;
+    for (id, f) in of_type(&template, "AWS::Lambda::Function") {
+        let binary = f["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{id}: no Binary"));
+        let extra = EXTRA
+            .iter()
+            .find(|(b, _)| *b == binary)
+            .map(|(_, a)| *a)
+            .unwrap_or_else(|| panic!("{binary}: what does it call? add it to EXTRA"));
+        let role_id = target(&f["Properties"]["Role"])
+            .unwrap_or_else(|| panic!("{id}: the role is not the template's"));
+        let allowed = allowed_actions(&template["Resources"][role_id]);
+        let missing: Vec<&&str> = EVALUATE
+            .iter()
+            .chain(extra.iter())
+            .chain(["sns:Publish"].iter())
+            .filter(|a| !allowed.contains(**a))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{role_id} ({binary}) may not {missing:?}: those reads would end as LW006 unverified"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, EXTRA.len());
+}
+
+#[test]
+fn the_member_role_allows_what_the_central_functions_call_through_it() {
+    // Events of member accounts are evaluated and fixed through the member role, and
+    // `lambda-warden scan --organization` lists through it.
+    let template = template_as_json("template-member.yaml");
+    let role = &template["Resources"]["MemberRole"];
+    assert_eq!(role["Type"], "AWS::IAM::Role");
+    let allowed = allowed_actions(role);
+    let missing: Vec<&&str> = EVALUATE
+        .iter()
+        .chain(
+            [
+                "lambda:GetLayerVersionPolicy",
+                "lambda:GetLayerVersion",
+                "lambda:ListFunctions",
+                "lambda:ListAliases",
+                "lambda:ListVersionsByFunction",
+            ]
+            .iter(),
+        )
+        .filter(|a| !allowed.contains(**a))
+        .collect();
+    assert!(missing.is_empty(), "MemberRole may not {missing:?}");
+}
+
+/// The settings that decide what an evaluation finds and does. Every function evaluates
+/// functions through the same loop, so they must agree, or their status tags and alerts would
+/// flip between the functions' answers.
+const EVALUATION_SETTINGS: &[&str] = &[
+    "WARDEN_MODE",
+    "WARDEN_AUTO_FIX_SCOPE",
+    "WARDEN_TRUSTED_ACCOUNTS",
+    "WARDEN_ORGANIZATION_ID",
+    "WARDEN_ALERT_TOPIC_ARN",
+    "WARDEN_ALERT_MIN_SEVERITY",
+    "WARDEN_MAX_REPLANS",
+    "WARDEN_DISABLED_RULES",
+    "WARDEN_ENABLED_RULES",
+    "WARDEN_REQUIRED_TAGS",
+    "WARDEN_RUNTIME_WARNING_DAYS",
+    "WARDEN_TRUSTED_LAYER_ACCOUNTS",
+    "WARDEN_SELF_FUNCTION_NAMES",
+];
+
+#[test]
+fn every_function_evaluates_with_the_same_settings_and_knows_every_own_function() {
+    let template = transformed_template();
+    let functions = of_type(&template, "AWS::Lambda::Function");
+    let (first_id, first) = functions[0];
+    let reference = &first["Properties"]["Environment"]["Variables"];
+    for (id, f) in &functions {
+        let vars = &f["Properties"]["Environment"]["Variables"];
+        for name in EVALUATION_SETTINGS {
+            assert!(vars.get(*name).is_some(), "{id} does not set {name}");
+            assert_eq!(
+                vars[*name], reference[*name],
+                "{id} and {first_id} set {name} differently"
+            );
+        }
+        // Its own name is among the functions lambda-warden never evaluates.
+        let own = f["Properties"]["FunctionName"]["Fn::Sub"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{id}: FunctionName is not a !Sub"));
+        let names = vars["WARDEN_SELF_FUNCTION_NAMES"]["Fn::Sub"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{id}: WARDEN_SELF_FUNCTION_NAMES is not a !Sub"));
+        for (other, g) in &functions {
+            let name = g["Properties"]["FunctionName"]["Fn::Sub"]
+                .as_str()
+                .unwrap_or("");
+            assert!(
+                names.split(',').any(|n| n == name),
+                "{id}'s WARDEN_SELF_FUNCTION_NAMES lacks {other} ({name}); its own is {own}"
+            );
         }
     }
 }
