@@ -124,3 +124,25 @@ async fn a_layer_version_shared_with_everyone_is_alerted_and_nothing_is_written(
         Some(&1)
     );
 }
+
+#[tokio::test]
+async fn a_layer_version_that_no_longer_exists_is_gone_and_alerts_nobody() {
+    // GIVEN the demo account, where the layer the sample event names was never published
+    // (or was deleted since the event)
+    let moto = Moto::start();
+    let sdk = moto.sdk_config();
+    let demo = seed_demo_account(&sdk).await.expect("seed");
+    let deps = deps(&sdk, &demo);
+
+    let decision = deliver(
+        &deps,
+        load_event("add-layer-version-permission-public-shared-deps.json").expect("event"),
+    )
+    .await;
+
+    // THEN it is gone, not compliant: there is nothing to judge
+    assert_eq!(decision["outcome"], "gone", "{decision}");
+    assert_eq!(decision["findings"], serde_json::json!([]));
+    assert!(demo.read_alerts().await.expect("alerts").is_empty());
+    assert_eq!(deps.aws.calls().writes(), 0);
+}

@@ -25,6 +25,7 @@ pub const OPERATIONS: &[&str] = &[
     "GetFunctionEventInvokeConfig",
     "GetFunctionCodeSigningConfig",
     "GetLayerVersionPolicy",
+    "GetLayerVersion",
     "iam:GetRole",
     "iam:ListAttachedRolePolicies",
     "iam:GetPolicy",

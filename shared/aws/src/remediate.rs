@@ -149,7 +149,7 @@ pub async fn remediate_from(
         let snapshot = match fetched {
             Ok(Fetched::Found(s)) => s,
             Ok(Fetched::Gone) => {
-                info!(outcome = "gone", function_arn = %arn, "function deleted before it was read");
+                info!(outcome = "gone", function_arn = %arn, "function not found (deleted since the event, or never created)");
                 return Ok(Remediated {
                     resolution: Resolution::Gone,
                     exempt_reason: None,
@@ -219,7 +219,8 @@ pub async fn remediate_from(
 }
 
 /// Evaluates layer version `layer` (a layer event): reads its policy, runs the layer rules
-/// (LW018, and LW006 when the policy cannot be read), writes the audit record and alerts.
+/// (LW018, and LW006 when the policy cannot be read), writes the audit record and alerts. A
+/// layer version that no longer exists is [`Resolution::Gone`], with no record.
 /// Layers cannot be tagged and their rules have no executable fix, so nothing is written to
 /// the layer; with no tag to remember what was alerted, each event with findings at or above
 /// `WARDEN_ALERT_MIN_SEVERITY` alerts (layer permission changes are rare).
@@ -234,7 +235,15 @@ pub async fn remediate_layer(
     cause: Cause<'_>,
 ) -> Result<Remediated, RemediateError> {
     let rule_config = RuleConfig::from(config);
-    let snapshot = aws.fetch_layer(layer).await?;
+    let Some(snapshot) = aws.fetch_layer(layer).await? else {
+        info!(outcome = "gone", layer_version_arn = %layer, "layer version not found (deleted since the event, or never published)");
+        return Ok(Remediated {
+            resolution: Resolution::Gone,
+            exempt_reason: None,
+            record: None,
+            open_findings: Vec::new(),
+        });
+    };
     let findings = rules::evaluate_layer(&snapshot, &rule_config);
     let status = ComplianceStatus::of(findings.iter());
     let record = AuditRecord {

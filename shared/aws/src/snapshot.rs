@@ -211,12 +211,20 @@ impl Aws {
     /// Reads the resource-based policy of layer version `arn` with `GetLayerVersionPolicy`
     /// (`LayerName` = the layer ARN, `VersionNumber`)
     /// (<https://docs.aws.amazon.com/lambda/latest/api/API_GetLayerVersionPolicy.html>): one
-    /// read. `ResourceNotFoundException` (no policy, or the version was deleted) gives
-    /// `Read(None)`, access denied gives `Unreadable`.
+    /// read. Its `ResourceNotFoundException` means either that the version has no policy or
+    /// that the version does not exist, so `GetLayerVersion`
+    /// (<https://docs.aws.amazon.com/lambda/latest/api/API_GetLayerVersion.html>) tells them
+    /// apart (a second read, only then): `None` when the version does not exist (deleted
+    /// since the event), else the snapshot with `Read(None)`. Access denied on the policy gives
+    /// `Unreadable`; access denied on `GetLayerVersion` leaves `Read(None)` (either way no
+    /// statement grants anything).
     ///
     /// # Errors
     /// An [`AwsError`] for throttling, transient failures and other errors.
-    pub async fn fetch_layer(&self, arn: &LayerVersionArn) -> Result<LayerSnapshot, AwsError> {
+    pub async fn fetch_layer(
+        &self,
+        arn: &LayerVersionArn,
+    ) -> Result<Option<LayerSnapshot>, AwsError> {
         let resource_arn = arn.to_string();
         let version = i64::try_from(arn.version).unwrap_or(i64::MAX);
         let policy = match self
@@ -231,16 +239,45 @@ impl Aws {
                 json: json.to_owned(),
                 revision_id: out.revision_id().map(str::to_owned),
             })),
-            Err(err) => optional_part(AwsError::from_sdk(
-                "GetLayerVersionPolicy",
-                &resource_arn,
-                &err,
-            ))?,
+            Err(err) => {
+                let err = AwsError::from_sdk("GetLayerVersionPolicy", &resource_arn, &err);
+                if err.kind == FailureKind::NotFound && !self.layer_version_exists(arn).await? {
+                    return Ok(None);
+                }
+                optional_part(err)?
+            }
         };
-        Ok(LayerSnapshot {
+        Ok(Some(LayerSnapshot {
             arn: arn.clone(),
             policy,
-        })
+        }))
+    }
+
+    /// Whether layer version `arn` exists (`GetLayerVersion`): `false` only on
+    /// `ResourceNotFoundException`; `true` also when the read is refused.
+    ///
+    /// # Errors
+    /// An [`AwsError`] for throttling, transient failures and other errors.
+    async fn layer_version_exists(&self, arn: &LayerVersionArn) -> Result<bool, AwsError> {
+        let version = i64::try_from(arn.version).unwrap_or(i64::MAX);
+        match self
+            .lambda
+            .get_layer_version()
+            .layer_name(arn.layer_arn())
+            .version_number(version)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(err) => {
+                let err = AwsError::from_sdk("GetLayerVersion", arn.to_string(), &err);
+                match err.kind {
+                    FailureKind::NotFound => Ok(false),
+                    FailureKind::AccessDenied => Ok(true),
+                    _ => Err(err),
+                }
+            }
+        }
     }
 }
 

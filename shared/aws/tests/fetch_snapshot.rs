@@ -281,7 +281,11 @@ async fn a_layer_version_policy_is_read() {
     .expect("layer version ARN");
     let aws = Aws::new(&moto.sdk_config());
 
-    let before = aws.fetch_layer(&layer).await.expect("fetch_layer");
+    let before = aws
+        .fetch_layer(&layer)
+        .await
+        .expect("fetch_layer")
+        .expect("the version exists");
     assert_eq!(before.policy, Readable::read(None), "no policy yet");
 
     setup
@@ -295,7 +299,11 @@ async fn a_layer_version_policy_is_read() {
         .send()
         .await
         .expect("AddLayerVersionPermission");
-    let after = aws.fetch_layer(&layer).await.expect("fetch_layer");
+    let after = aws
+        .fetch_layer(&layer)
+        .await
+        .expect("fetch_layer")
+        .expect("the version exists");
     let doc = after
         .policy
         .value()
@@ -490,4 +498,23 @@ async fn no_response_is_transient_and_every_retry_is_counted() {
         ])
     );
     assert_eq!(aws.calls().reads(), 15);
+}
+
+#[tokio::test]
+async fn a_layer_version_that_does_not_exist_is_gone_not_without_policy() {
+    // GetLayerVersionPolicy answers ResourceNotFoundException both for a version without a
+    // policy and for a missing version; GetLayerVersion tells them apart.
+    let moto = Moto::start();
+    let aws = Aws::new(&moto.sdk_config());
+    let layer = warden_rules::ids::LayerVersionArn::parse(
+        "arn:aws:lambda:us-east-1:123456789012:layer:never-published:1",
+    )
+    .expect("layer version ARN");
+
+    let fetched = aws.fetch_layer(&layer).await.expect("fetch_layer");
+
+    assert_eq!(fetched, None, "a missing layer version is gone");
+    let by_op = aws.calls().by_operation();
+    assert_eq!(by_op.get("GetLayerVersionPolicy"), Some(&1), "{by_op:?}");
+    assert_eq!(by_op.get("GetLayerVersion"), Some(&1), "{by_op:?}");
 }

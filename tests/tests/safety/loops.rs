@@ -189,7 +189,14 @@ async fn every_sample_event_delivered_twice_writes_and_alerts_once() {
                 assert_eq!((reads, first_writes), (0, 0), "{file}");
                 BTreeMap::new()
             }
-            _ if first.layer_version_arn.is_some() => [("GetLayerVersionPolicy", 1)].into(),
+            // A layer version that does not exist is told from one without a policy by
+            // GetLayerVersion.
+            _ if first.layer_version_arn.is_some() => match first.outcome {
+                DecisionOutcome::Gone => {
+                    [("GetLayerVersionPolicy", 1), ("GetLayerVersion", 1)].into()
+                }
+                _ => [("GetLayerVersionPolicy", 1)].into(),
+            },
             DecisionOutcome::Gone => lambda_reads_only(1),
             _ => evaluations_and(1, &[]),
         };
