@@ -185,18 +185,7 @@ impl Moto {
     /// An SDK configuration for moto: its endpoint, region `us-east-1`, static test
     /// credentials. Reads and changes no environment variable.
     pub fn sdk_config(&self) -> SdkConfig {
-        SdkConfig::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .endpoint_url(self.endpoint())
-            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-                ACCESS_KEY_ID,
-                SECRET_ACCESS_KEY,
-                None,
-                None,
-                "moto",
-            )))
-            .build()
+        sdk_config_at(&self.endpoint())
     }
 
     /// An SDK configuration for moto acting in another account: credentials from STS
@@ -253,4 +242,21 @@ fn free_port() -> Result<u16, HarnessError> {
         Ok(listener.local_addr()?.port())
     };
     probe().map_err(|source| HarnessError::FreePort { source })
+}
+
+/// An SDK configuration for an emulator at `endpoint` (e.g. `http://127.0.0.1:5000`, one
+/// started by hand with `tests/moto/launch.py`): [`REGION`] and the test credentials.
+pub fn sdk_config_at(endpoint: &str) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            ACCESS_KEY_ID,
+            SECRET_ACCESS_KEY,
+            None,
+            None,
+            "moto",
+        )))
+        .build()
 }

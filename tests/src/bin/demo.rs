@@ -5,6 +5,11 @@
 //! on error.
 //!
 //! Run it with `./scripts/demo.sh` (which installs moto and cargo-lambda and builds first).
+//!
+//! `demo --seed-only ENDPOINT` only seeds an emulator already running on this machine (for
+//! example `python3 tests/moto/launch.py 5000`, then `demo --seed-only http://127.0.0.1:5000`)
+//! with the demo account, for invoking the functions by hand (README, "Running the function
+//! locally").
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -15,6 +20,7 @@ use serde_json::Value;
 use warden_tests::events::events_dir;
 use warden_tests::inspect::FunctionState;
 use warden_tests::local_lambda::{demo_function_env, EVENTS_FUNCTION};
+use warden_tests::moto::sdk_config_at;
 use warden_tests::seed::*;
 use warden_tests::{load_event, retarget, seed_demo_account, HarnessError};
 use warden_tests::{LocalLambda, Moto};
@@ -137,6 +143,9 @@ enum DemoError {
     /// Sample events the steps need are not in `events/`.
     #[error("{dir} lacks the sample events {files}")]
     MissingEvents { dir: String, files: String },
+    /// `--seed-only` was given without a loopback endpoint.
+    #[error("usage: demo [--seed-only http://127.0.0.1:PORT] (got {got:?}): the endpoint must be an emulator on this machine")]
+    Usage { got: Vec<String> },
     /// A step could not apply the change its event records.
     #[error("step {step}: {operation} on {function} failed: {source}")]
     Change {
@@ -148,9 +157,47 @@ enum DemoError {
     },
 }
 
+/// Seeds the emulator at `endpoint` with the demo account and prints what it holds.
+async fn seed_only(endpoint: &str) -> Result<(), DemoError> {
+    let demo = seed_demo_account(&sdk_config_at(endpoint)).await?;
+    println!(
+        "seeded account      {} {} at {endpoint}",
+        demo.account_id, demo.region
+    );
+    println!("functions           {}", DEMO_FUNCTIONS.join(", "));
+    println!("alert topic         {}", demo.topic_arn);
+    println!("lambda-warden's own role {WARDEN_ROLE}, function {WARDEN_FUNCTION}");
+    Ok(())
+}
+
+/// The endpoint of `--seed-only ENDPOINT`, when those are the arguments; only loopback
+/// addresses are accepted, so the demo never sends anything off this machine.
+fn seed_only_endpoint(args: &[String]) -> Result<Option<&str>, DemoError> {
+    match args {
+        [] => Ok(None),
+        [flag, endpoint]
+            if flag == "--seed-only"
+                && ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"]
+                    .iter()
+                    .any(|p| endpoint.starts_with(p)) =>
+        {
+            Ok(Some(endpoint.as_str()))
+        }
+        other => Err(DemoError::Usage {
+            got: other.to_vec(),
+        }),
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match seed_only_endpoint(&args) {
+        Ok(Some(endpoint)) => seed_only(endpoint).await,
+        Ok(None) => run().await,
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("\ndemo failed: {e}");
@@ -452,4 +499,34 @@ fn shorten(s: &str, max: usize) -> String {
     }
     let cut: String = one_line.chars().take(max).collect();
     format!("{cut}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn seed_only_takes_a_loopback_endpoint_and_nothing_else() {
+        assert!(matches!(seed_only_endpoint(&args(&[])), Ok(None)));
+        assert!(matches!(
+            seed_only_endpoint(&args(&["--seed-only", "http://127.0.0.1:5000"])),
+            Ok(Some("http://127.0.0.1:5000"))
+        ));
+        for bad in [
+            &["--seed-only"][..],
+            &["--seed-only", "https://lambda.us-east-1.amazonaws.com"],
+            &["--seed-only", "http://10.0.0.5:5000"],
+            &["--seed", "http://127.0.0.1:5000"],
+            &["--seed-only", "http://127.0.0.1:5000", "extra"],
+        ] {
+            assert!(
+                matches!(seed_only_endpoint(&args(bad)), Err(DemoError::Usage { .. })),
+                "{bad:?}"
+            );
+        }
+    }
 }
