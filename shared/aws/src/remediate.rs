@@ -63,6 +63,16 @@ pub struct Remediated {
     pub open_findings: Vec<Finding>,
 }
 
+impl Remediated {
+    /// The resource was not found: nothing was evaluated, recorded or written.
+    pub const GONE: Remediated = Remediated {
+        resolution: Resolution::Gone,
+        exempt_reason: None,
+        record: None,
+        open_findings: Vec::new(),
+    };
+}
+
 /// A failure that a later attempt can overcome (or that must not be hidden).
 #[derive(Debug, Error)]
 pub enum RemediateError {
@@ -150,12 +160,7 @@ pub async fn remediate_from(
             Ok(Fetched::Found(s)) => s,
             Ok(Fetched::Gone) => {
                 info!(outcome = "gone", function_arn = %arn, "function not found (deleted since the event, or never created)");
-                return Ok(Remediated {
-                    resolution: Resolution::Gone,
-                    exempt_reason: None,
-                    record: None,
-                    open_findings: Vec::new(),
-                });
+                return Ok(Remediated::GONE);
             }
             Err(e) if e.kind == FailureKind::AccessDenied => unreadable(arn, &e),
             Err(e) => return Err(e.into()),
@@ -237,12 +242,7 @@ pub async fn remediate_layer(
     let rule_config = RuleConfig::from(config);
     let Some(snapshot) = aws.fetch_layer(layer).await? else {
         info!(outcome = "gone", layer_version_arn = %layer, "layer version not found (deleted since the event, or never published)");
-        return Ok(Remediated {
-            resolution: Resolution::Gone,
-            exempt_reason: None,
-            record: None,
-            open_findings: Vec::new(),
-        });
+        return Ok(Remediated::GONE);
     };
     let findings = rules::evaluate_layer(&snapshot, &rule_config);
     let status = ComplianceStatus::of(findings.iter());
