@@ -17,6 +17,7 @@ use serde_json::Value;
 use thiserror::Error;
 use tracing::{info, warn, Instrument};
 use warden_aws::remediate::{remediate, Cause, RemediateError, Resolution};
+use warden_aws::runtime::log_value;
 use warden_aws::{Aws, AwsError};
 use warden_rules::config::Config;
 use warden_rules::gate::Gate;
@@ -293,10 +294,10 @@ async fn evaluate_event(
     }
     let count = |o: FunctionOutcome| decision.functions.iter().filter(|f| f.outcome == o).count();
     info!(
-        outcome = ?decision.outcome,
-        change = ?change,
-        roles = ?decision.roles,
-        regions = ?decision.regions,
+        outcome = %log_value(&decision.outcome),
+        change = %log_value(&change),
+        roles = %log_value(&decision.roles),
+        regions = %log_value(&decision.regions),
         functions = total,
         non_compliant = count(FunctionOutcome::NonCompliant),
         remediated = count(FunctionOutcome::Remediated),
@@ -337,7 +338,7 @@ async fn evaluate_function(
         .contains(arn.name.as_str())
     {
         decision.detail = Some("own_function: one of lambda-warden's own functions".to_owned());
-        info!(function_arn = %arn, outcome = ?decision.outcome, detail = ?decision.detail, "function");
+        info!(function_arn = %arn, outcome = %log_value(&decision.outcome), detail = %log_value(&decision.detail), "function");
         return Ok(decision);
     }
     match remediate(&aws.in_region(&arn.region), config, &arn, cause, now).await {
@@ -362,9 +363,9 @@ async fn evaluate_function(
     }
     info!(
         function_arn = %arn,
-        outcome = ?decision.outcome,
-        rule_ids = ?decision.findings.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-        detail = ?decision.detail,
+        outcome = %log_value(&decision.outcome),
+        rule_ids = %log_value(&decision.findings.iter().map(|r| r.as_str()).collect::<Vec<_>>()),
+        detail = %log_value(&decision.detail),
         "function"
     );
     Ok(decision)

@@ -27,7 +27,7 @@ impl Aws {
                 let err = AwsError::from_sdk("Publish", topic_arn, &e);
                 tracing::warn!(
                     topic_arn,
-                    kind = ?err.kind,
+                    kind = %crate::runtime::log_value(&err.kind),
                     code = %err.code,
                     "alert not published"
                 );

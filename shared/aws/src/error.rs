@@ -45,7 +45,7 @@ impl AwsError {
         tracing::debug!(
             operation,
             resource_arn = %resource_arn,
-            kind = ?kind,
+            kind = %crate::runtime::log_value(&kind),
             code = %code,
             error = %DisplayErrorContext(err),
             "aws call failed"

@@ -73,7 +73,7 @@ impl Aws {
                             function_arn = %target(action),
                             operation = err.operation,
                             resource_arn = %err.resource_arn,
-                            kind = ?err.kind,
+                            kind = %crate::runtime::log_value(&err.kind),
                             code = %err.code,
                             "remediation action failed"
                         );

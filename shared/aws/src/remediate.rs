@@ -10,6 +10,8 @@ use serde::Serialize;
 use thiserror::Error;
 use tracing::{info, warn};
 use warden_rules::config::Config;
+
+use crate::runtime::log_value;
 use warden_rules::findings::Finding;
 use warden_rules::gate;
 use warden_rules::ids::{FunctionArn, LayerVersionArn};
@@ -273,9 +275,9 @@ pub async fn remediate_layer(
         ComplianceStatus::Compliant => Resolution::Compliant,
     };
     info!(
-        outcome = ?resolution,
+        outcome = %log_value(&resolution),
         layer_version_arn = %layer,
-        rule_ids = ?record.findings.iter().map(|f| f.rule_id.as_str()).collect::<Vec<_>>(),
+        rule_ids = %log_value(&record.findings.iter().map(|f| f.rule_id.as_str()).collect::<Vec<_>>()),
         audit = %serde_json::to_string(&record)?,
         "decision"
     );
@@ -361,9 +363,9 @@ async fn finish(
         ComplianceStatus::Compliant => Resolution::Compliant,
     };
     info!(
-        outcome = ?resolution,
+        outcome = %log_value(&resolution),
         function_arn = %plan.function_arn,
-        rule_ids = ?plan.findings.iter().map(|f| f.rule_id.as_str()).collect::<Vec<_>>(),
+        rule_ids = %log_value(&plan.findings.iter().map(|f| f.rule_id.as_str()).collect::<Vec<_>>()),
         audit = %serde_json::to_string(&record)?,
         "decision"
     );
@@ -384,7 +386,7 @@ async fn finish(
     if let Some(tag) = plan.tag_update(snapshot, outcome, config) {
         let tagged = aws.execute(std::slice::from_ref(&tag)).await;
         if let Some((_, ActionStatus::Failed { kind, code, .. })) = tagged.first_failure() {
-            warn!(kind = ?kind, code = %code, "status tags not written");
+            warn!(kind = %log_value(kind), code = %code, "status tags not written");
         }
     }
     let open_findings = open.into_iter().cloned().collect();

@@ -2,6 +2,7 @@
 //! logs, settings from the environment, the AWS SDK configuration and the adapter. Each
 //! function's `main` is this plus its handler.
 
+use serde::Serialize;
 use thiserror::Error;
 use tracing_subscriber::EnvFilter;
 use warden_rules::config::{Config, ConfigError};
@@ -63,4 +64,29 @@ pub async fn init() -> Result<(Config, Aws), InitError> {
 pub fn now_unix_seconds() -> i64 {
     let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
     since_epoch.map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// `value` as it reads in the functions' JSON answers, for a log field: a unit variant as its
+/// serde name (`non_compliant`, not the Rust `NonCompliant`), a string as itself, anything
+/// else as compact JSON (`["LW001"]`, `{"kind":"role",...}`, `null`).
+pub fn log_value<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(e) => format!("<not serialisable: {e}>"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_value;
+    use crate::remediate::Resolution;
+
+    #[test]
+    fn log_values_read_as_the_json_answers_do() {
+        assert_eq!(log_value(&Resolution::NonCompliant), "non_compliant");
+        assert_eq!(log_value(&"orders-api"), "orders-api");
+        assert_eq!(log_value(&vec!["LW001", "LW004"]), r#"["LW001","LW004"]"#);
+        assert_eq!(log_value(&None::<String>), "null");
+    }
 }
