@@ -25,6 +25,7 @@ use warden_rules::iam_trigger::{self, IamChange, IamTrigger};
 use warden_rules::ids::FunctionArn;
 use warden_rules::outcome::{ActionResult, FailureKind};
 use warden_rules::rules::RuleId;
+use warden_rules::trigger;
 
 /// How many functions are evaluated at the same time.
 pub const CONCURRENCY: usize = 4;
@@ -204,8 +205,12 @@ pub async fn handle(
     let trigger = match iam_trigger::parse(&event) {
         Ok(t) => t,
         Err(e) => {
-            warn!(outcome = "ignored_bad_input", error = %e, "event cannot be processed");
-            return Ok(Decision::new(DecisionOutcome::IgnoredBadInput, None).because(e.to_string()));
+            let event_id = trigger::event_id_hint(&event);
+            warn!(outcome = "ignored_bad_input", event_id = %log_value(&event_id), error = %e, "event cannot be processed");
+            let mut decision =
+                Decision::new(DecisionOutcome::IgnoredBadInput, None).because(e.to_string());
+            decision.event_id = event_id;
+            return Ok(decision);
         }
     };
     let span = tracing::info_span!(

@@ -15,6 +15,7 @@ use thiserror::Error;
 use tracing::{info, warn, Instrument};
 use warden_aws::accounts::member_role_arn;
 use warden_aws::remediate::{remediate, remediate_layer, Cause, RemediateError, Resolution};
+use warden_aws::runtime::log_value;
 use warden_aws::{Aws, AwsError};
 use warden_rules::config::Config;
 use warden_rules::gate::{self, Gate};
@@ -172,8 +173,12 @@ pub async fn handle_in(
     let trigger = match trigger::parse(&event) {
         Ok(t) => t,
         Err(e) => {
-            warn!(outcome = "ignored_bad_input", error = %e, "event cannot be processed");
-            return Ok(Decision::new(DecisionOutcome::IgnoredBadInput, None).because(e.to_string()));
+            let event_id = trigger::event_id_hint(&event);
+            warn!(outcome = "ignored_bad_input", event_id = %log_value(&event_id), error = %e, "event cannot be processed");
+            let mut decision =
+                Decision::new(DecisionOutcome::IgnoredBadInput, None).because(e.to_string());
+            decision.event_id = event_id;
+            return Ok(decision);
         }
     };
     let span = tracing::info_span!(

@@ -533,6 +533,25 @@ impl<'a> Delivered<'a> {
     }
 }
 
+/// The event's id, read leniently from an event [`parse`] rejected, so that the answer and the
+/// log of a malformed event still name it: `detail.eventID` (also inside a `detail` given as a
+/// JSON string, or at the top of a raw CloudTrail record), else the envelope's `id`. Only an
+/// id of 1 to 128 printable ASCII characters is returned, so a hostile value never reaches a
+/// log line whole.
+pub fn event_id_hint(event: &Value) -> Option<String> {
+    let plausible =
+        |id: &str| (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic());
+    let from_record = Delivered::open(event).ok().and_then(|d| {
+        let rec = d.record();
+        let env = d.envelope();
+        let id = rec.opt_str(&["eventID"]).ok().flatten().map(str::to_owned);
+        id.or_else(|| env.and_then(|e| e.opt_str(&["id"]).ok().flatten().map(str::to_owned)))
+    });
+    from_record
+        .or_else(|| event.get("id").and_then(Value::as_str).map(str::to_owned))
+        .filter(|id| plausible(id))
+}
+
 /// The fields of a CloudTrail record that do not depend on the service that logged it.
 pub(crate) struct Header {
     /// `detail.eventName`, verbatim.
@@ -1000,6 +1019,36 @@ mod tests {
             "resources": [],
             "detail": detail,
         })
+    }
+
+    #[test]
+    fn a_rejected_event_still_names_its_id_when_it_has_a_plausible_one() {
+        // detail.eventID wins over the envelope id, also when detail is a JSON string.
+        let bad =
+            minimal(json!({"eventID": "c0ffee00-0000-4000-8000-000000000001", "eventName": 5}));
+        assert!(parse(&bad).is_err());
+        assert_eq!(
+            event_id_hint(&bad).as_deref(),
+            Some("c0ffee00-0000-4000-8000-000000000001")
+        );
+        let as_string = minimal(Value::String(
+            r#"{"eventID": "c0ffee00-0000-4000-8000-000000000002"}"#.to_owned(),
+        ));
+        assert_eq!(
+            event_id_hint(&as_string).as_deref(),
+            Some("c0ffee00-0000-4000-8000-000000000002")
+        );
+        // No eventID in the record: the envelope id.
+        assert_eq!(
+            event_id_hint(&minimal(json!({"eventName": []}))).as_deref(),
+            Some("7f1c3e55-2a4b-4c6d-8e9f-0a1b2c3d4e5f")
+        );
+        // Not an event at all, or an id no event has: nothing.
+        assert_eq!(event_id_hint(&json!({"hello": "world"})), None);
+        assert_eq!(event_id_hint(&json!([1, 2])), None);
+        assert_eq!(event_id_hint(&json!({"id": "x".repeat(129)})), None);
+        assert_eq!(event_id_hint(&json!({"id": "line\nbreak"})), None);
+        assert_eq!(event_id_hint(&json!({"id": ""})), None);
     }
 
     #[test]

@@ -215,6 +215,22 @@ async fn malformed_envelopes_are_ignored_without_an_aws_call() {
 }
 
 #[tokio::test]
+async fn a_rejected_event_is_answered_with_its_event_id() {
+    // GIVEN the public-permission sample event with eventName of the wrong type
+    let deps = offline();
+    let mut e = event("add-permission-public-orders-api.json");
+    let id = e["detail"]["eventID"].clone();
+    e["detail"]["eventName"] = json!(["AddPermission20150331v2"]);
+
+    let d = run(&deps, e).await;
+
+    // THEN it is ignored, and the answer still names the event, to find it in CloudTrail
+    assert_eq!(d.outcome, DecisionOutcome::IgnoredBadInput, "{d:?}");
+    assert_eq!(d.event_id.as_deref(), id.as_str(), "{d:?}");
+    assert!(reason(&d).contains("eventName"), "{:?}", reason(&d));
+}
+
+#[tokio::test]
 async fn a_10_mb_event_is_handled_in_bounded_time() {
     let deps = offline();
     let mut e = event("add-permission-failed-access-denied.json");
