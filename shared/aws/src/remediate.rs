@@ -10,8 +10,6 @@ use serde::Serialize;
 use thiserror::Error;
 use tracing::{info, warn};
 use warden_rules::config::Config;
-
-use crate::runtime::log_value;
 use warden_rules::findings::Finding;
 use warden_rules::gate;
 use warden_rules::ids::{FunctionArn, LayerVersionArn};
@@ -23,6 +21,7 @@ use warden_rules::rules::{self, RuleConfig};
 use warden_rules::snapshot::{FunctionSnapshot, Readable};
 use warden_rules::tags::ComplianceStatus;
 
+use crate::runtime::log_value;
 use crate::{Aws, AwsError, Fetched};
 
 /// The event that caused an evaluation, for the audit record.

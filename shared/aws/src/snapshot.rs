@@ -241,7 +241,11 @@ impl Aws {
             })),
             Err(err) => {
                 let err = AwsError::from_sdk("GetLayerVersionPolicy", &resource_arn, &err);
-                if err.kind == FailureKind::NotFound && !self.layer_version_exists(arn).await? {
+                if err.kind == FailureKind::NotFound
+                    && !self
+                        .layer_version_exists(arn, version, &resource_arn)
+                        .await?
+                {
                     return Ok(None);
                 }
                 optional_part(err)?
@@ -253,13 +257,18 @@ impl Aws {
         }))
     }
 
-    /// Whether layer version `arn` exists (`GetLayerVersion`): `false` only on
+    /// Whether layer version `arn` (`version`, and `resource_arn` its ARN as text, as
+    /// [`Aws::fetch_layer`] computed them) exists (`GetLayerVersion`): `false` only on
     /// `ResourceNotFoundException`; `true` also when the read is refused.
     ///
     /// # Errors
     /// An [`AwsError`] for throttling, transient failures and other errors.
-    async fn layer_version_exists(&self, arn: &LayerVersionArn) -> Result<bool, AwsError> {
-        let version = i64::try_from(arn.version).unwrap_or(i64::MAX);
+    async fn layer_version_exists(
+        &self,
+        arn: &LayerVersionArn,
+        version: i64,
+        resource_arn: &str,
+    ) -> Result<bool, AwsError> {
         match self
             .lambda
             .get_layer_version()
@@ -270,7 +279,7 @@ impl Aws {
         {
             Ok(_) => Ok(true),
             Err(err) => {
-                let err = AwsError::from_sdk("GetLayerVersion", arn.to_string(), &err);
+                let err = AwsError::from_sdk("GetLayerVersion", resource_arn, &err);
                 match err.kind {
                     FailureKind::NotFound => Ok(false),
                     FailureKind::AccessDenied => Ok(true),
