@@ -101,6 +101,26 @@ pub struct Config {
     pub member_role_name: Option<String>,
     /// `WARDEN_MEMBER_EXTERNAL_ID`: the `ExternalId` the member role's trust policy requires.
     pub member_external_id: Option<String>,
+    /// `WARDEN_STATE_TABLE`: the DynamoDB table (name or ARN) that holds lambda-warden's state:
+    /// open findings and their fingerprint per resource, exemptions, and the write-ahead audit
+    /// trail. Unset: no state (every evaluation with findings alerts, no exemption is honoured).
+    pub state_table: Option<String>,
+    /// `WARDEN_EXEMPTION_APPROVERS`: comma-separated IAM principal ARN patterns (`*` matches
+    /// any run of characters, `?` one) whose `TagResource` of `lambda-warden:exempt` is
+    /// honoured and recorded. Empty (the default): only `lambda-warden exempt` records one.
+    pub exemption_approvers: Vec<String>,
+    /// `WARDEN_CALL_ATTEMPT_TIMEOUT_MS`: the longest one attempt of an AWS call may take, in
+    /// milliseconds (default 5000, 100-60000).
+    pub call_attempt_timeout_ms: u64,
+    /// `WARDEN_CALL_OPERATION_TIMEOUT_MS`: the longest one AWS call may take with its retries,
+    /// in milliseconds (default 15000, 100-120000; not less than the attempt timeout).
+    pub call_operation_timeout_ms: u64,
+    /// `WARDEN_WRITE_MARGIN_MS`: no new write starts when less than this remains before the
+    /// invocation's deadline, in milliseconds (default 20000, 0-600000).
+    pub write_margin_ms: u64,
+    /// `WARDEN_AUDIT_RETENTION_DAYS`: days an audit record is kept in the state table before
+    /// DynamoDB's TTL deletes it (1-36500); unset (the default): kept.
+    pub audit_retention_days: Option<u32>,
 }
 
 impl Default for Config {
@@ -122,6 +142,12 @@ impl Default for Config {
             trusted_layer_accounts: BTreeSet::new(),
             member_role_name: None,
             member_external_id: None,
+            state_table: None,
+            exemption_approvers: Vec::new(),
+            call_attempt_timeout_ms: 5_000,
+            call_operation_timeout_ms: 15_000,
+            write_margin_ms: 20_000,
+            audit_retention_days: None,
         }
     }
 }
@@ -349,6 +375,85 @@ impl Config {
             }
             c.member_external_id = Some(v);
         }
+        if let Some(v) = get("WARDEN_STATE_TABLE") {
+            let v = v.trim().to_owned();
+            // DynamoDB table names: 3-255 of letters, digits, `_ . -`; an ARN is accepted too
+            // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html).
+            let name = v.rsplit('/').next().unwrap_or("");
+            let ok = (3..=255).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+                && (v == name || v.starts_with("arn:"));
+            if !ok {
+                return Err(err(
+                    "WARDEN_STATE_TABLE",
+                    v,
+                    "a DynamoDB table name (3-255 of letters, digits, _ . -) or table ARN",
+                ));
+            }
+            c.state_table = Some(v);
+        }
+        for p in list(get("WARDEN_EXEMPTION_APPROVERS")) {
+            if !p.starts_with("arn:") || p.chars().any(char::is_whitespace) {
+                return Err(err(
+                    "WARDEN_EXEMPTION_APPROVERS",
+                    p,
+                    "comma-separated IAM principal ARN patterns starting with arn:",
+                ));
+            }
+            c.exemption_approvers.push(p);
+        }
+        let millis = |variable: &'static str, range: std::ops::RangeInclusive<u64>, expected| {
+            get(variable)
+                .map(|v| {
+                    v.trim()
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|n| range.contains(n))
+                        .ok_or_else(|| err(variable, v.clone(), expected))
+                })
+                .transpose()
+        };
+        if let Some(n) = millis(
+            "WARDEN_CALL_ATTEMPT_TIMEOUT_MS",
+            100..=60_000,
+            "milliseconds 100-60000",
+        )? {
+            c.call_attempt_timeout_ms = n;
+        }
+        if let Some(n) = millis(
+            "WARDEN_CALL_OPERATION_TIMEOUT_MS",
+            100..=120_000,
+            "milliseconds 100-120000, not less than WARDEN_CALL_ATTEMPT_TIMEOUT_MS",
+        )? {
+            c.call_operation_timeout_ms = n;
+        }
+        if c.call_operation_timeout_ms < c.call_attempt_timeout_ms {
+            return Err(err(
+                "WARDEN_CALL_OPERATION_TIMEOUT_MS",
+                c.call_operation_timeout_ms.to_string(),
+                "milliseconds not less than WARDEN_CALL_ATTEMPT_TIMEOUT_MS",
+            ));
+        }
+        if let Some(n) = millis("WARDEN_WRITE_MARGIN_MS", 0..=600_000, "milliseconds 0-600000")? {
+            c.write_margin_ms = n;
+        }
+        if let Some(v) = get("WARDEN_AUDIT_RETENTION_DAYS") {
+            c.audit_retention_days = Some(
+                v.trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=36_500).contains(n))
+                    .ok_or_else(|| {
+                        err(
+                            "WARDEN_AUDIT_RETENTION_DAYS",
+                            v.clone(),
+                            "a whole number of days 1-36500",
+                        )
+                    })?,
+            );
+        }
         Ok(c)
     }
 }
@@ -395,8 +500,31 @@ mod tests {
             ("WARDEN_TRUSTED_LAYER_ACCOUNTS", "017000801446"),
             ("WARDEN_MEMBER_ROLE_NAME", "security/lambda-warden-member"),
             ("WARDEN_MEMBER_EXTERNAL_ID", "o-a1b2c3d4e5-warden"),
+            ("WARDEN_STATE_TABLE", "lambda-warden-state"),
+            (
+                "WARDEN_EXEMPTION_APPROVERS",
+                "arn:aws:iam::111122223333:role/security-*",
+            ),
+            ("WARDEN_CALL_ATTEMPT_TIMEOUT_MS", "2000"),
+            ("WARDEN_CALL_OPERATION_TIMEOUT_MS", "8000"),
+            ("WARDEN_WRITE_MARGIN_MS", "10000"),
+            ("WARDEN_AUDIT_RETENTION_DAYS", "400"),
         ])
         .unwrap();
+        assert_eq!(c.state_table.as_deref(), Some("lambda-warden-state"));
+        assert_eq!(
+            c.exemption_approvers,
+            ["arn:aws:iam::111122223333:role/security-*"]
+        );
+        assert_eq!(
+            (
+                c.call_attempt_timeout_ms,
+                c.call_operation_timeout_ms,
+                c.write_margin_ms
+            ),
+            (2000, 8000, 10000)
+        );
+        assert_eq!(c.audit_retention_days, Some(400));
         assert_eq!(c.regions, ["us-east-1", "eu-west-1"]);
         assert_eq!(c.mode, Mode::Enforce);
         assert_eq!(c.auto_fix_scope, AutoFixScope::AllNonExempt);
@@ -473,6 +601,12 @@ mod tests {
             ("WARDEN_TRUSTED_LAYER_ACCOUNTS", "aws"),
             ("WARDEN_MEMBER_ROLE_NAME", "role with spaces"),
             ("WARDEN_MEMBER_EXTERNAL_ID", "x"),
+            ("WARDEN_STATE_TABLE", "a b"),
+            ("WARDEN_EXEMPTION_APPROVERS", "security-admin"),
+            ("WARDEN_CALL_ATTEMPT_TIMEOUT_MS", "10"),
+            ("WARDEN_CALL_OPERATION_TIMEOUT_MS", "1000000"),
+            ("WARDEN_WRITE_MARGIN_MS", "soon"),
+            ("WARDEN_AUDIT_RETENTION_DAYS", "0"),
         ] {
             let e = from(&[(k, v)]).unwrap_err();
             assert_eq!(e.variable, k);
