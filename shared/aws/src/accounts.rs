@@ -95,7 +95,11 @@ impl Aws {
             .to_builder()
             .credentials_provider(SharedCredentialsProvider::new(provider))
             .build();
-        Ok(Aws::with_call_log(&config, self.call_log()))
+        // The state table is the deployment's own, reached with its own credentials.
+        Ok(Aws {
+            store: self.store.clone(),
+            ..Aws::with_call_log(&config, self.call_log())
+        })
     }
 
     /// As [`Aws::assume_role`], keeping the result for the life of this `Aws` (and its clones),

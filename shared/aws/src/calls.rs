@@ -42,6 +42,12 @@ pub const OPERATIONS: &[&str] = &[
     "ListFunctions",
     "iam:ListEntitiesForPolicy",
     "Invoke",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
 ];
 
 /// The [`CallLog::by_operation`] key of an operation not in [`OPERATIONS`].
@@ -51,6 +57,7 @@ pub const OTHER_OPERATION: &str = "Other";
 struct Counts {
     reads: usize,
     writes: usize,
+    store: usize,
     by_operation: BTreeMap<&'static str, usize>,
 }
 
@@ -58,7 +65,9 @@ struct Counts {
 ///
 /// A *read* is an operation whose name starts with `Get` or `List` (`GetFunction`, `GetPolicy`,
 /// `GetFunctionUrlConfig`); every other operation is a *write*. Each attempt counts, so SDK
-/// retries are included.
+/// retries are included. The state table's requests (`dynamodb:GetItem`, ...) are lambda-warden's
+/// own bookkeeping, not calls about the account's functions: they are counted per operation and
+/// in [`CallLog::store_calls`], not in [`CallLog::reads`] or [`CallLog::writes`].
 #[derive(Debug, Default)]
 pub struct CallLog {
     counts: Mutex<Counts>,
@@ -80,7 +89,9 @@ impl CallLog {
             .find(|known| *known == operation)
             .unwrap_or(OTHER_OPERATION);
         let mut counts = self.lock();
-        if is_read(operation) {
+        if operation.starts_with("dynamodb:") {
+            counts.store += 1;
+        } else if is_read(operation) {
             counts.reads += 1;
         } else {
             counts.writes += 1;
@@ -96,6 +107,11 @@ impl CallLog {
     /// Requests of all other operations sent so far.
     pub fn writes(&self) -> usize {
         self.lock().writes
+    }
+
+    /// Requests to the state table (DynamoDB) sent so far.
+    pub fn store_calls(&self) -> usize {
+        self.lock().store
     }
 
     /// Requests sent so far per operation name; operations never called are absent.
@@ -142,6 +158,9 @@ impl Intercept for CallCounter {
             Some(m) if m.service().eq_ignore_ascii_case("iam") => {
                 self.log.record(&format!("iam:{}", m.name()));
             }
+            Some(m) if m.service().eq_ignore_ascii_case("dynamodb") => {
+                self.log.record(&format!("dynamodb:{}", m.name()));
+            }
             Some(m) => self.log.record(m.name()),
             None => self.log.record(OTHER_OPERATION),
         }
@@ -168,8 +187,11 @@ mod tests {
         log.record("ListTags");
         log.record("DeleteFunction");
         log.record("iam:GetPolicy");
+        log.record("dynamodb:GetItem");
+        log.record("dynamodb:PutItem");
         assert_eq!(log.reads(), 5);
         assert_eq!(log.writes(), 3);
+        assert_eq!(log.store_calls(), 2);
         let by_op = log.by_operation();
         assert_eq!(by_op.get("GetPolicy"), Some(&2));
         assert_eq!(by_op.get("GetFunction"), Some(&1));

@@ -118,7 +118,10 @@ pub fn classify_code(code: Option<&str>, status: Option<u16>) -> FailureKind {
             | "Throttling"
             | "TooManyRequestsException"
             | "Throttled"
-            | "KMSThrottling",
+            | "KMSThrottling"
+            | "ProvisionedThroughputExceededException"
+            | "RequestLimitExceeded"
+            | "ThrottlingError",
         ) => FailureKind::Throttled,
         Some("ServiceException" | "InternalError" | "InternalFailure" | "ServiceUnavailable") => {
             FailureKind::Transient

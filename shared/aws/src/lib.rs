@@ -32,6 +32,7 @@ pub mod restore;
 pub mod role;
 pub mod runtime;
 pub mod snapshot;
+pub mod store;
 pub mod sweep;
 
 pub use calls::CallLog;
@@ -54,6 +55,9 @@ pub struct Aws {
     sdk: SdkConfig,
     /// Clients for roles already assumed, by role ARN ([`Aws::assume_role_cached`]).
     assumed: Arc<Mutex<BTreeMap<String, Aws>>>,
+    /// The state table, when one is configured ([`Aws::with_state_table`]). It stays the same
+    /// when the adapter moves to another Region or account: the table is the deployment's.
+    store: Option<store::StateStore>,
 }
 
 impl Aws {
@@ -83,7 +87,26 @@ impl Aws {
             calls,
             sdk: config.clone(),
             assumed: Arc::default(),
+            store: None,
         }
+    }
+
+    /// The same adapter with the state table `table` (name or ARN, `WARDEN_STATE_TABLE`),
+    /// reached with this adapter's configuration; `retention_days` is
+    /// `WARDEN_AUDIT_RETENTION_DAYS`.
+    pub fn with_state_table(mut self, table: &str, retention_days: Option<u32>) -> Self {
+        self.store = Some(store::StateStore::new(
+            &self.sdk,
+            Arc::clone(&self.calls),
+            table,
+            retention_days,
+        ));
+        self
+    }
+
+    /// The state table, when one is configured.
+    pub fn store(&self) -> Option<&store::StateStore> {
+        self.store.as_ref()
     }
 
     /// The Region of the `SdkConfig` the adapter was built from (or moved to with

@@ -27,5 +27,6 @@ pub mod restore;
 pub mod rules;
 pub mod secrets;
 pub mod snapshot;
+pub mod state;
 pub mod tags;
 pub mod trigger;

@@ -89,6 +89,24 @@ pub fn key_for(base: &str, qualifier: Option<&Qualifier>) -> Option<String> {
     (key.chars().count() <= MAX_KEY_CHARS).then_some(key)
 }
 
+/// `true` for a key of one of lambda-warden's *display* tags: [`STATUS`], [`FINDINGS`],
+/// [`FINGERPRINT`], or their `KEY@ALIAS` form exactly as [`key_for`] writes it for an alias.
+/// lambda-warden rewrites these from its own state, so a change of only these tags changes
+/// nothing it judges. [`EXEMPT`], [`AUTO_FIX`] and every other key are not display tags. Tag
+/// keys are case-sensitive (<https://docs.aws.amazon.com/lambda/latest/dg/configuration-tags.html>).
+pub fn is_display_key(key: &str) -> bool {
+    [STATUS, FINDINGS, FINGERPRINT].iter().any(|base| {
+        match key.strip_prefix(base) {
+            Some("") => true,
+            Some(rest) => rest
+                .strip_prefix('@')
+                .and_then(|alias| Qualifier::parse(alias).ok())
+                .is_some_and(|q| key_for(base, Some(&q)).as_deref() == Some(key)),
+            None => false,
+        }
+    })
+}
+
 /// FNV-1a, 64 bits: a stable, dependency-free fingerprint (not a security hash; it only
 /// tells one finding set from another).
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -105,7 +123,13 @@ pub fn fingerprint<'a>(open: impl IntoIterator<Item = &'a Finding>) -> String {
         .collect();
     lines.sort();
     lines.dedup();
-    format!("{:016x}", fnv1a(lines.join("\n").as_bytes()))
+    fingerprint_text(&lines.join("\n"))
+}
+
+/// [`fnv1a`] of `text` as 16 hex digits: a stable name for a piece of text (not a security
+/// hash: what it names is trusted only from the state table, never from a tag).
+pub fn fingerprint_text(text: &str) -> String {
+    format!("{:016x}", fnv1a(text.as_bytes()))
 }
 
 /// The tags that describe these open findings, keyed for `qualifier`. Empty when the keys
@@ -220,6 +244,37 @@ mod tests {
                 "{version} writes no tags"
             );
         }
+    }
+
+    #[test]
+    fn display_keys_are_the_written_status_tags_only() {
+        for key in [
+            STATUS,
+            FINDINGS,
+            FINGERPRINT,
+            "lambda-warden:status@live",
+            "lambda-warden:findings@live",
+            "lambda-warden:fingerprint@canary-2",
+        ] {
+            assert!(is_display_key(key), "{key}");
+        }
+        for key in [
+            EXEMPT,
+            AUTO_FIX,
+            "lambda-warden:exempt@live",
+            "lambda-warden:status@",
+            "lambda-warden:status@7",
+            "lambda-warden:status@$LATEST",
+            "lambda-warden:status@a b",
+            "lambda-warden:statusx",
+            "Lambda-Warden:Status",
+            "owner",
+            "",
+        ] {
+            assert!(!is_display_key(key), "{key}");
+        }
+        let long = format!("{STATUS}@{}", "a".repeat(128));
+        assert!(!is_display_key(&long));
     }
 
     #[test]

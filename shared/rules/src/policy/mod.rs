@@ -12,7 +12,7 @@
 mod condition;
 pub mod identity;
 mod model;
-mod pattern;
+pub(crate) mod pattern;
 mod verdict;
 
 pub use condition::{Condition, ConditionKey, ConditionOperator, OperatorBase, SetOperator};

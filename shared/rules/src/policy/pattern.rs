@@ -10,6 +10,19 @@
 pub(crate) fn wildcard_match_ignore_case(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.chars().map(|c| c.to_ascii_lowercase()).collect();
     let t: Vec<char> = text.chars().map(|c| c.to_ascii_lowercase()).collect();
+    wildcard_match_chars(&p, &t)
+}
+
+/// Whether `text` matches `pattern` case-sensitively, `*` and `?` as in
+/// [`wildcard_match_ignore_case`]: how IAM's `ArnLike` compares ARNs
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN>).
+pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    wildcard_match_chars(&p, &t)
+}
+
+fn wildcard_match_chars(p: &[char], t: &[char]) -> bool {
     let (mut pi, mut ti) = (0usize, 0usize);
     // Position of the last `*` seen in the pattern, and the text position it was tried at.
     let mut star: Option<(usize, usize)> = None;

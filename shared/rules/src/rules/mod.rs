@@ -26,6 +26,7 @@ mod public_invoke;
 mod public_layer;
 mod public_url;
 mod required_tags;
+mod unapproved_exemption;
 mod reserved_concurrency;
 pub(crate) mod role;
 mod role_admin;
@@ -130,6 +131,8 @@ pub enum RuleId {
     LW023,
     /// execution-role-trust-no-source-account
     LW024,
+    /// unapproved-exemption
+    LW025,
 }
 
 impl RuleId {
@@ -159,6 +162,7 @@ impl RuleId {
         RuleId::LW022,
         RuleId::LW023,
         RuleId::LW024,
+        RuleId::LW025,
     ];
 
     /// `LW001`, ...
@@ -188,6 +192,7 @@ impl RuleId {
             RuleId::LW022 => "LW022",
             RuleId::LW023 => "LW023",
             RuleId::LW024 => "LW024",
+            RuleId::LW025 => "LW025",
         }
     }
 
@@ -359,6 +364,10 @@ pub static RULES: &[Rule] = &[
     Rule {
         meta: role_trust_source::META,
         check: Check::Function(role_trust_source::check),
+    },
+    Rule {
+        meta: unapproved_exemption::META,
+        check: Check::Function(unapproved_exemption::check),
     },
 ];
 

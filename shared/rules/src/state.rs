@@ -1,0 +1,423 @@
+//! lambda-warden's own state, as kept in the state table (DynamoDB) by the adapter: what was
+//! reported about each evaluated resource, the exemptions approvers granted, and the
+//! write-ahead audit trail. Pure: the shapes, and every decision made from them.
+//!
+//! Tags on a function are a *display* of this state: anyone with `lambda:TagResource` can
+//! write them, so nothing here is ever read from a tag. Only lambda-warden's roles (and the
+//! approvers, for exemptions) can write the table (its resource-based policy; see the README).
+
+use serde::{Deserialize, Serialize};
+
+use crate::findings::{Finding, Severity};
+use crate::outcome::{ActionResult, ActionStatus};
+use crate::plan::Action;
+use crate::policy::pattern::wildcard_match;
+use crate::report::AuditRecord;
+use crate::rules::runtimes::{days_from_civil, DAY_SECONDS};
+use crate::rules::RuleId;
+use crate::snapshot::{FunctionSnapshot, FunctionUrlAuthType};
+use crate::tags::{self, ComplianceStatus};
+
+/// One open finding as remembered: enough to tell one finding set from another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenFinding {
+    /// The rule.
+    pub rule_id: RuleId,
+    /// The statement it is about, when it is about one.
+    pub sid: Option<String>,
+    /// Its severity.
+    pub severity: Severity,
+}
+
+/// What lambda-warden last recorded about one resource (function, alias, version or layer
+/// version), keyed by the resource's ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceState {
+    /// The resource's ARN (qualified for an alias or version).
+    pub resource_arn: String,
+    /// When the evaluation that wrote this began reading the resource, in milliseconds since
+    /// the Unix epoch: an evaluation that read earlier than the stored one loses
+    /// ([`accepts`]).
+    pub read_at_ms: i64,
+    /// The status after the evaluation's actions.
+    pub status: ComplianceStatus,
+    /// The open findings.
+    pub open: Vec<OpenFinding>,
+    /// [`tags::fingerprint`] of the open findings: the alert de-duplication source.
+    pub fingerprint: String,
+    /// The CloudTrail event (or sweep run) of the evaluation.
+    pub event_id: String,
+}
+
+impl ResourceState {
+    /// The state that `open` findings give, read at `read_at_ms`.
+    pub fn of(resource_arn: &str, read_at_ms: i64, open: &[&Finding], event_id: &str) -> Self {
+        ResourceState {
+            resource_arn: resource_arn.to_owned(),
+            read_at_ms,
+            status: ComplianceStatus::of(open.iter().copied()),
+            open: open
+                .iter()
+                .map(|f| OpenFinding {
+                    rule_id: f.rule_id,
+                    sid: f.sid.clone(),
+                    severity: f.severity,
+                })
+                .collect(),
+            fingerprint: tags::fingerprint(open.iter().copied()),
+            event_id: event_id.to_owned(),
+        }
+    }
+}
+
+/// Whether a state read at `incoming_read_at_ms` may replace `stored`: only when it was read
+/// no earlier than the stored one (the same evaluation writes its state more than once). The
+/// adapter sends this as a DynamoDB condition, so two instances never both win
+/// (<https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html>).
+pub fn accepts(stored: Option<&ResourceState>, incoming_read_at_ms: i64) -> bool {
+    stored.is_none_or(|s| s.read_at_ms <= incoming_read_at_ms)
+}
+
+/// An exemption, effective only as recorded in the state table: granted by an approver's
+/// `TagResource` of [`tags::EXEMPT`] (seen in its CloudTrail event) or by `lambda-warden
+/// exempt`. The tag alone exempts nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exemption {
+    /// The exempt resource's ARN (the unqualified function ARN exempts the function, its
+    /// aliases and versions).
+    pub resource_arn: String,
+    /// Why (the tag's value, or `--reason`).
+    pub reason: String,
+    /// Who granted it: the IAM principal ARN of the `TagResource` call, or the CLI caller's.
+    pub approved_by: String,
+    /// When, in seconds since the Unix epoch.
+    pub approved_at: i64,
+    /// When it ends (exclusive), in seconds since the Unix epoch; `None`: until revoked.
+    pub until: Option<i64>,
+    /// Where it came from: the CloudTrail `eventID` of the `TagResource`, or `cli`.
+    pub source: String,
+    /// Whether lambda-warden has alerted that it honours this exemption (once per exemption).
+    pub alerted: bool,
+}
+
+impl Exemption {
+    /// Whether it exempts at `now` (seconds since the Unix epoch).
+    pub fn in_force(&self, now: i64) -> bool {
+        self.until.is_none_or(|u| now < u)
+    }
+}
+
+/// The tag that sets an exemption's end: `YYYY-MM-DD`, the last day it holds (UTC).
+pub const EXEMPT_UNTIL: &str = "lambda-warden:exempt-until";
+
+/// The instant an exemption `until` date ends: 00:00 UTC of the day after `YYYY-MM-DD`, in
+/// seconds since the Unix epoch; `None` when `date` is not such a date.
+pub fn end_of_day(date: &str) -> Option<i64> {
+    let mut parts = date.trim().splitn(3, '-');
+    let y: i32 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let d: u32 = parts.next()?.parse().ok()?;
+    let days_in_month = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if !(1970..=9999).contains(&y) || d == 0 || d > days_in_month {
+        return None;
+    }
+    Some((days_from_civil(y, m, d) + 1) * DAY_SECONDS)
+}
+
+/// What a `TagResource` / `UntagResource` event means for the exemption of its function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExemptionChange {
+    /// An approver set [`tags::EXEMPT`]: record this exemption.
+    Grant(Exemption),
+    /// An approver removed [`tags::EXEMPT`]: delete the recorded exemption.
+    Revoke {
+        /// The approver.
+        by: String,
+    },
+    /// Someone who is not an approver set or removed the tag: nothing is recorded (an exempt
+    /// tag without a record is an unapproved exemption, LW025).
+    NotApproved {
+        /// The caller's principal ARN, when the event carried one.
+        by: Option<String>,
+    },
+}
+
+/// Whether `principal_arns` (the caller's ARN and, for a role session, its role's ARN) match
+/// one of the approver `patterns` (`*` any run, `?` one character, case-sensitive as IAM's
+/// `ArnLike`: <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN>).
+/// Returns the matching principal ARN.
+pub fn approver<'a>(patterns: &[String], principal_arns: &[&'a str]) -> Option<&'a str> {
+    principal_arns
+        .iter()
+        .copied()
+        .find(|arn| patterns.iter().any(|p| wildcard_match(p, arn)))
+}
+
+/// The exemption change a tag event makes, or `None` when it does not touch
+/// [`tags::EXEMPT`] or [`EXEMPT_UNTIL`]. `set` are the tags a `TagResource` set, `removed` the
+/// keys an `UntagResource` removed; `principal_arns` are the caller's ARNs (see
+/// [`approver`]); `resource_arn` the tagged function; `event_id` the CloudTrail event;
+/// `now` the evaluation time (seconds since the Unix epoch).
+///
+/// An `until` date that does not parse, or lies in the past, makes the grant not approved:
+/// an exemption is never recorded with an end it does not have.
+pub fn exemption_change(
+    set: &std::collections::BTreeMap<String, String>,
+    removed: &[String],
+    principal_arns: &[&str],
+    approvers: &[String],
+    resource_arn: &str,
+    event_id: &str,
+    now: i64,
+) -> Option<ExemptionChange> {
+    let sets = set.get(tags::EXEMPT);
+    let removes = removed.iter().any(|k| k == tags::EXEMPT);
+    if sets.is_none() && !removes && !set.contains_key(EXEMPT_UNTIL) {
+        return None;
+    }
+    let not_approved = || ExemptionChange::NotApproved {
+        by: principal_arns.first().map(|s| (*s).to_owned()),
+    };
+    let Some(by) = approver(approvers, principal_arns) else {
+        return Some(not_approved());
+    };
+    if removes {
+        return Some(ExemptionChange::Revoke { by: by.to_owned() });
+    }
+    let Some(reason) = sets else {
+        // Only the end date changed: the approver must set the exemption again with it.
+        return Some(not_approved());
+    };
+    let until = match set.get(EXEMPT_UNTIL) {
+        None => None,
+        Some(date) => match end_of_day(date) {
+            Some(t) if t > now => Some(t),
+            _ => return Some(not_approved()),
+        },
+    };
+    Some(ExemptionChange::Grant(Exemption {
+        resource_arn: resource_arn.to_owned(),
+        reason: reason.clone(),
+        approved_by: by.to_owned(),
+        approved_at: now,
+        until,
+        source: event_id.to_owned(),
+        alerted: false,
+    }))
+}
+
+/// Whether an alert is due for `open` findings after an evaluation that `attempted` actions:
+/// any attempted action is reported; otherwise only when some open finding is at or above
+/// `min_severity` and the open set differs from the one `recorded` (the state table's
+/// fingerprint; `None` when nothing is recorded, or there is no state table).
+pub fn alert_due(
+    recorded: Option<&ResourceState>,
+    open: &[&Finding],
+    attempted: bool,
+    min_severity: Severity,
+) -> bool {
+    let alertable = open.iter().any(|f| f.severity >= min_severity);
+    let new_set = recorded.is_none_or(|r| r.fingerprint != tags::fingerprint(open.iter().copied()));
+    attempted || (alertable && new_set)
+}
+
+/// Where an audit record stands in the write-ahead trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditStatus {
+    /// Stored before the first write of its plan; the writes may or may not have happened.
+    InProgress,
+    /// Every action ran (each action's own result says whether it succeeded).
+    Done,
+    /// An action failed, or the invocation stopped before all ran.
+    Failed,
+    /// Found `in_progress` by a later evaluation, which read what had happened from the live
+    /// function, completed what was left half done, and recorded it.
+    Reconciled,
+}
+
+impl AuditStatus {
+    /// The snake_case name stored in the table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditStatus::InProgress => "in_progress",
+            AuditStatus::Done => "done",
+            AuditStatus::Failed => "failed",
+            AuditStatus::Reconciled => "reconciled",
+        }
+    }
+
+    /// The status of a finished plan: `done` when no action failed or was left out.
+    pub fn of(results: &[ActionResult]) -> Self {
+        if results.iter().all(|r| r.status == ActionStatus::Done) {
+            AuditStatus::Done
+        } else {
+            AuditStatus::Failed
+        }
+    }
+}
+
+/// One audit record as the state table holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredAudit {
+    /// The record id ([`audit_id`]).
+    pub id: String,
+    /// Where the record stands.
+    pub status: AuditStatus,
+    /// When it was first stored, in seconds since the Unix epoch.
+    pub created_at: i64,
+    /// When it last changed, in seconds since the Unix epoch.
+    pub updated_at: i64,
+    /// Why the invocation stopped before all writes ran, when it did (e.g. the deadline).
+    #[serde(default)]
+    pub stopped: Option<String>,
+    /// The record: while `in_progress`, every planned action with status `not_attempted` and
+    /// every statement to remove, verbatim.
+    pub record: AuditRecord,
+}
+
+/// The id of the audit record of the evaluation of `resource_arn` that read it at
+/// `read_at_ms` for event `event_id`: the read time (13 digits, so ids sort by time) and a
+/// 16-hex-digit hash of the event and resource, e.g. `1764000000000-0123456789abcdef`.
+pub fn audit_id(read_at_ms: i64, event_id: &str, resource_arn: &str) -> String {
+    format!(
+        "{:013}-{}",
+        read_at_ms.max(0),
+        tags::fingerprint_text(&format!("{event_id}\n{resource_arn}"))
+    )
+}
+
+/// Whether `id` has the shape of an [`audit_id`].
+pub fn is_audit_id(id: &str) -> bool {
+    let Some((time, hash)) = id.split_once('-') else {
+        return false;
+    };
+    time.len() == 13
+        && time.bytes().all(|b| b.is_ascii_digit())
+        && hash.len() == 16
+        && hash.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// What a later evaluation learns about an `in_progress` record from the live function.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reconciliation {
+    /// Each planned action with the status the live function shows: `done` when its effect is
+    /// there, `not_attempted` when it is not.
+    pub results: Vec<ActionResult>,
+    /// The actions to run now: the `AddPermission` of each replacement whose
+    /// `RemovePermission` happened and whose tighter statement is missing, so no caller stays
+    /// without the access the plan meant to keep.
+    pub complete: Vec<Action>,
+}
+
+/// Reads from `snapshot` (the live function, read after the interruption) what became of each
+/// action of the interrupted `record`.
+///
+/// - `RemovePermission`: done when the policy no longer holds the removed statement verbatim
+///   under its Sid.
+/// - `AddPermission`: done when the policy holds a statement with the grant's Sid that is
+///   not the statement it replaces.
+/// - `RequireIamAuth`: done when the URL's `AuthType` is `AWS_IAM` (or the URL is gone).
+///
+/// A policy or URL that cannot be read counts as not done: nothing is completed blind.
+pub fn reconcile(record: &AuditRecord, snapshot: &FunctionSnapshot) -> Reconciliation {
+    let live = live_statements(snapshot);
+    let sid_is = |sid: &str| -> Option<Option<&serde_json::Value>> {
+        live.as_ref().map(|l| {
+            l.iter()
+                .find(|s| s.get("Sid").and_then(|v| v.as_str()) == Some(sid))
+        })
+    };
+    let planned: Vec<&Action> = record.actions.iter().map(|r| &r.action).collect();
+    let mut results = Vec::with_capacity(planned.len());
+    let mut complete = Vec::new();
+    for (i, action) in planned.iter().enumerate() {
+        let done = match action {
+            Action::RemovePermission { sid, removed, .. } => {
+                matches!(sid_is(sid), Some(found) if found != Some(&removed.statement))
+            }
+            Action::AddPermission { grant, .. } => {
+                let original = i.checked_sub(1).and_then(|j| match planned[j] {
+                    Action::RemovePermission { sid, removed, .. } if *sid == grant.statement_id => {
+                        Some(&removed.statement)
+                    }
+                    _ => None,
+                });
+                matches!(sid_is(&grant.statement_id), Some(Some(s)) if Some(s) != original)
+            }
+            Action::RequireIamAuth { .. } => match snapshot.url.value() {
+                Some(Some(url)) => url.auth_type == FunctionUrlAuthType::AwsIam,
+                Some(None) => true,
+                None => false,
+            },
+            Action::SetUrlAuthType { .. } | Action::TagResource { .. } => false,
+        };
+        results.push(ActionResult {
+            action: (*action).clone(),
+            status: if done {
+                ActionStatus::Done
+            } else {
+                ActionStatus::NotAttempted
+            },
+        });
+    }
+    for (i, r) in results.iter().enumerate() {
+        if let (Action::AddPermission { grant, .. }, ActionStatus::NotAttempted) =
+            (&r.action, &r.status)
+        {
+            let removed_before = i.checked_sub(1).is_some_and(|j| {
+                matches!(&results[j], ActionResult {
+                    action: Action::RemovePermission { sid, .. },
+                    status: ActionStatus::Done,
+                } if *sid == grant.statement_id)
+            });
+            // The Sid must be free, or AddPermission would fail (ResourceConflictException).
+            if removed_before && matches!(sid_is(&grant.statement_id), Some(None)) {
+                complete.push(r.action.clone());
+            }
+        }
+    }
+    Reconciliation { results, complete }
+}
+
+/// The statements of the live policy: `Some(vec![])` when the function has no policy, `None`
+/// when it could not be read or parsed.
+fn live_statements(snapshot: &FunctionSnapshot) -> Option<Vec<serde_json::Value>> {
+    match snapshot.policy.value()? {
+        None => Some(Vec::new()),
+        Some(doc) => {
+            let v: serde_json::Value = serde_json::from_str(&doc.json).ok()?;
+            match v.get("Statement")? {
+                serde_json::Value::Array(a) => Some(a.clone()),
+                s @ serde_json::Value::Object(_) => Some(vec![s.clone()]),
+                _ => None,
+            }
+        }
+    }
+}
+
+/// `text` cut into pieces of at most `max_bytes` bytes each (at least 4, the longest UTF-8
+/// character), on character boundaries; joining the pieces gives `text` back. Empty text is
+/// one empty piece.
+pub fn chunks(text: &str, max_bytes: usize) -> Vec<&str> {
+    let max = max_bytes.max(4);
+    let mut out = Vec::new();
+    let mut rest = text;
+    while rest.len() > max {
+        let mut cut = max;
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (head, tail) = rest.split_at(cut);
+        out.push(head);
+        rest = tail;
+    }
+    out.push(rest);
+    out
+}
