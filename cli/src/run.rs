@@ -583,10 +583,7 @@ async fn scan(args: ScanArgs, cx: &Context, out: &Out) -> Result<Done, CliError>
             Apply::ReadOnly
         },
         concurrency: usize::from(args.concurrency),
-        cause: Cause {
-            event_id: &run_id,
-            event_name: "Scan",
-        },
+        cause: Cause::new(&run_id, "Scan"),
         now: cx.now,
     };
 

@@ -654,7 +654,15 @@ async fn dry_run_prints_trigger_gate_findings_and_plan_and_writes_nothing() {
     let own = load_event("remove-permission-by-lambda-warden.json").expect("event");
     let file = temp_file("event.json", &own.to_string());
     let out = run(
-        cli_for(&moto.endpoint()).env("WARDEN_SELF_ROLE_NAMES", "lambda-warden-events-role"),
+        cli_for(&moto.endpoint())
+            .env(
+                "WARDEN_SELF_ROLE_ARNS",
+                "arn:aws:iam::123456789012:role/lambda-warden-events-role",
+            )
+            .env(
+                "WARDEN_SELF_FUNCTION_ARNS",
+                "arn:aws:lambda:us-east-1:123456789012:function:lambda-warden-events",
+            ),
         &[
             "evaluate",
             "--event",
@@ -693,10 +701,7 @@ async fn restore_puts_back_what_a_fix_removed() {
         &Aws::new(&sdk),
         &config,
         &arn,
-        Cause {
-            event_id: "e-1",
-            event_name: "AddPermission20150331v2",
-        },
+        Cause::new("e-1", "AddPermission20150331v2"),
         // 2026-06-01T00:00:00Z: the evaluation time of the pure rules.
         1_780_272_000,
     )

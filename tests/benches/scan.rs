@@ -143,10 +143,7 @@ async fn measure(moto: &Moto) {
                 config: &config,
                 apply: Apply::ReadOnly,
                 concurrency,
-                cause: Cause {
-                    event_id: "bench",
-                    event_name: "Scan",
-                },
+                cause: Cause::new("bench", "Scan"),
                 // 2026-06-01T00:00:00Z: the evaluation time of the pure rules.
                 now: 1_780_272_000,
             };

@@ -49,6 +49,11 @@ pub const ALERT_TOPIC: &str = "lambda-warden-alerts";
 pub const ALERT_QUEUE: &str = "lambda-warden-alerts-inbox";
 /// The bucket named in `image-resizer`'s `SourceArn`.
 pub const DEMO_BUCKET_ARN: &str = "arn:aws:s3:::demo-upload-bucket";
+/// The state table (DynamoDB), as the template names it for a stack called `lambda-warden`.
+pub const STATE_TABLE: &str = "lambda-warden-state";
+/// The approver who granted `legacy-batch`'s exemption: a security team's role, listed in
+/// `WARDEN_EXEMPTION_APPROVERS` by the tests that honour tag exemptions.
+pub const APPROVER_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/security-approver";
 /// The on-failure destination every demo function's asynchronous invocations go to.
 pub const FAILED_EVENTS_QUEUE_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:demo-failed-events";
 
@@ -88,6 +93,9 @@ pub struct DemoAccount {
     pub demo_role_arn: String,
     /// ARN of lambda-warden's own execution role (`lambda-warden-events-role`).
     pub warden_role_arn: String,
+    /// The state table's name ([`STATE_TABLE`]); `legacy-batch`'s exemption is recorded there,
+    /// approved by [`APPROVER_ROLE_ARN`].
+    pub state_table: String,
     lambda: aws_sdk_lambda::Client,
     sqs: aws_sdk_sqs::Client,
 }
@@ -299,6 +307,22 @@ pub async fn seed_demo_account(sdk: &SdkConfig) -> Result<DemoAccount, HarnessEr
         .await
         .map_err(|e| HarnessError::aws("Subscribe", &topic_arn, e))?;
 
+    create_state_table(sdk, STATE_TABLE).await?;
+    let store =
+        warden_aws::store::StateStore::new(sdk, std::sync::Arc::default(), STATE_TABLE, None);
+    store
+        .put_exemption(&warden_rules::state::Exemption {
+            resource_arn: format!("arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{LEGACY_BATCH}"),
+            reason: "vendor-managed".into(),
+            approved_by: APPROVER_ROLE_ARN.into(),
+            approved_at: 1_764_547_200,
+            until: None,
+            source: "cli".into(),
+            alerted: true,
+        })
+        .await
+        .map_err(|e| HarnessError::aws("PutItem", STATE_TABLE, e))?;
+
     Ok(DemoAccount {
         account_id: ACCOUNT_ID.into(),
         region: REGION.into(),
@@ -306,9 +330,56 @@ pub async fn seed_demo_account(sdk: &SdkConfig) -> Result<DemoAccount, HarnessEr
         queue_url,
         demo_role_arn,
         warden_role_arn,
+        state_table: STATE_TABLE.into(),
         lambda,
         sqs,
     })
+}
+
+/// Creates lambda-warden's state table `name` as template.yaml declares it: key `pk` (string,
+/// partition) + `sk` (string, sort), on-demand capacity, TTL on `expires_at`.
+pub async fn create_state_table(sdk: &SdkConfig, name: &str) -> Result<(), HarnessError> {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        TimeToLiveSpecification,
+    };
+    let ddb = aws_sdk_dynamodb::Client::new(sdk);
+    let attribute = |n: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .map_err(|e| HarnessError::aws("CreateTable", name, e))
+    };
+    let key = |n: &str, t: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(n)
+            .key_type(t)
+            .build()
+            .map_err(|e| HarnessError::aws("CreateTable", name, e))
+    };
+    ddb.create_table()
+        .table_name(name)
+        .attribute_definitions(attribute("pk")?)
+        .attribute_definitions(attribute("sk")?)
+        .key_schema(key("pk", KeyType::Hash)?)
+        .key_schema(key("sk", KeyType::Range)?)
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .map_err(|e| HarnessError::aws("CreateTable", name, e))?;
+    let ttl = TimeToLiveSpecification::builder()
+        .attribute_name("expires_at")
+        .enabled(true)
+        .build()
+        .map_err(|e| HarnessError::aws("UpdateTimeToLive", name, e))?;
+    ddb.update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(ttl)
+        .send()
+        .await
+        .map_err(|e| HarnessError::aws("UpdateTimeToLive", name, e))?;
+    Ok(())
 }
 
 async fn create_role(iam: &aws_sdk_iam::Client, name: &str) -> Result<String, HarnessError> {

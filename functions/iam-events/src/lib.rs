@@ -280,10 +280,7 @@ async fn evaluate_event(
         decision.outcome = DecisionOutcome::NoFunctions;
     }
 
-    let cause = Cause {
-        event_id: &trigger.event_id,
-        event_name: trigger.event_name.as_str(),
-    };
+    let cause = Cause::new(&trigger.event_id, trigger.event_name.as_str());
     let results: Vec<_> = stream::iter(functions)
         .map(|arn| evaluate_function(aws, config, arn, cause, now))
         .buffered(CONCURRENCY)
@@ -337,11 +334,7 @@ async fn evaluate_function(
         findings: Vec::new(),
         actions: Vec::new(),
     };
-    if config
-        .self_identity
-        .function_names
-        .contains(arn.name.as_str())
-    {
+    if config.self_identity.is_own_function(&arn) {
         decision.detail = Some("own_function: one of lambda-warden's own functions".to_owned());
         info!(function_arn = %arn, outcome = %log_value(&decision.outcome), detail = %log_value(&decision.detail), "function");
         return Ok(decision);

@@ -23,6 +23,7 @@ use warden_rules::ids::AccountId;
 use warden_rules::outcome::ActionResult;
 use warden_rules::report::Alert;
 use warden_rules::rules::RuleId;
+use warden_rules::state::{self, ExemptionChange};
 use warden_rules::trigger::{self, Trigger};
 
 /// What the handler needs, built once per cold start.
@@ -191,8 +192,9 @@ pub async fn handle_in(
         .await
 }
 
-/// The session name of the member-role sessions (CloudTrail records it in member accounts).
-pub const MEMBER_SESSION_NAME: &str = "lambda-warden";
+/// The session name of the member-role sessions (CloudTrail records it in member accounts);
+/// the gate recognises lambda-warden's own calls in member accounts by it.
+pub use warden_rules::gate::MEMBER_SESSION_NAME;
 
 /// The clients for the trigger's account and Region: `Ok(None)` when the account is another
 /// one and no member role is configured.
@@ -261,9 +263,10 @@ async fn evaluate_event(
             );
         }
     };
+    let exemption = exemption_change(&trigger, &deps.config, now);
     let cause = Cause {
-        event_id: &trigger.event_id,
-        event_name: trigger.event_name.as_str(),
+        exemption: exemption.as_ref(),
+        ..Cause::new(&trigger.event_id, trigger.event_name.as_str())
     };
     if let Some(layer) = &trigger.layer {
         let done = remediate_layer(&aws, &deps.config, layer, cause).await?;
@@ -277,6 +280,28 @@ async fn evaluate_event(
     };
     let done = remediate(&aws, &deps.config, &arn, cause, now).await?;
     Ok(decision(done, &trigger))
+}
+
+/// What a `TagResource` / `UntagResource` event does to its function's exemption
+/// ([`state::exemption_change`]): the caller's ARN and, for a role session, its role's ARN
+/// are matched against `WARDEN_EXEMPTION_APPROVERS`.
+fn exemption_change(trigger: &Trigger, config: &Config, now: i64) -> Option<ExemptionChange> {
+    let change = trigger.tag_change()?;
+    let function = trigger.function_arn()?.unqualified().to_string();
+    let principals: Vec<&str> = [&trigger.actor.arn, &trigger.actor.role_arn]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    state::exemption_change(
+        &change.set,
+        &change.removed,
+        &principals,
+        &config.exemption_approvers,
+        &function,
+        &trigger.event_id,
+        now,
+    )
 }
 
 fn decision(done: warden_aws::remediate::Remediated, trigger: &Trigger) -> Decision {

@@ -261,10 +261,7 @@ pub async fn run_sweep(
         config: &deps.config,
         apply: Apply::Remediate,
         concurrency: deps.settings.concurrency,
-        cause: Cause {
-            event_id: &run_id,
-            event_name: "Sweep",
-        },
+        cause: Cause::new(&run_id, "Sweep"),
         now,
     };
     let report = sweep::sweep(

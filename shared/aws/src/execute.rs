@@ -50,10 +50,31 @@ impl Aws {
     /// function again and plans again. The `operation` of a failure is `GetPolicy` when reading
     /// the current `RevisionId` failed.
     pub async fn execute(&self, actions: &[Action]) -> Outcome {
+        self.execute_before(actions, None).await.0
+    }
+
+    /// As [`Aws::execute`], starting no action at or after `deadline`: those, and every one
+    /// after them, are [`ActionStatus::NotAttempted`]. The flag is `true` when the deadline
+    /// stopped the plan (the caller records why, and the event is delivered again).
+    pub async fn execute_before(
+        &self,
+        actions: &[Action],
+        deadline: Option<std::time::Instant>,
+    ) -> (Outcome, bool) {
         let mut edited = EditedPolicies::new();
         let mut failed = false;
+        let mut stopped = false;
         let mut results = Vec::with_capacity(actions.len());
         for action in actions {
+            if !failed && deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                stopped = true;
+                failed = true;
+                tracing::warn!(
+                    action = action.operation(),
+                    function_arn = %target(action),
+                    "not started: too little time left before the invocation's deadline"
+                );
+            }
             let status = if failed {
                 ActionStatus::NotAttempted
             } else {
@@ -90,7 +111,7 @@ impl Aws {
                 status,
             });
         }
-        Outcome { results }
+        (Outcome { results }, stopped)
     }
 
     async fn apply(&self, action: &Action, edited: &mut EditedPolicies) -> Result<(), AwsError> {

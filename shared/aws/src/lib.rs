@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex};
 pub mod accounts;
 pub mod alert;
 pub mod calls;
+pub mod deadline;
 pub mod discover;
 pub mod error;
 pub mod execute;
@@ -70,7 +71,11 @@ impl Aws {
 
     /// As [`Aws::new`], counting requests in `calls` (shared with other `Aws` values, e.g. one
     /// per Region of a scan).
+    ///
+    /// Timeouts `config` leaves unset get the defaults of [`runtime::with_default_timeouts`]
+    /// (5 s per attempt, 15 s per call), so no call waits without bound for an answer.
     pub fn with_call_log(config: &SdkConfig, calls: Arc<CallLog>) -> Self {
+        let config = &runtime::with_default_timeouts(config);
         let lambda = aws_sdk_lambda::config::Builder::from(config)
             .interceptor(CallCounter::new(Arc::clone(&calls)))
             .build();
@@ -102,6 +107,16 @@ impl Aws {
             retention_days,
         ));
         self
+    }
+
+    /// The adapter for a deployment's settings: [`Aws::new`], with the state table of
+    /// `WARDEN_STATE_TABLE` when it is set.
+    pub fn configured(sdk: &SdkConfig, config: &warden_rules::config::Config) -> Self {
+        let aws = Aws::new(sdk);
+        match &config.state_table {
+            Some(table) => aws.with_state_table(table, config.audit_retention_days),
+            None => aws,
+        }
     }
 
     /// The state table, when one is configured.

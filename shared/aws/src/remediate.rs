@@ -1,17 +1,21 @@
 //! Evaluating and remediating one function, the whole imperative loop the functions and the
-//! CLI share: fetch the snapshot → exemption → evaluate → plan → execute (re-read and re-plan
-//! after `PreconditionFailedException`, bounded; a replacement whose `AddPermission` fails
-//! after its `RemovePermission` has the original statement put back at once) → audit record
-//! → alert → status tags.
+//! CLI share: fetch the snapshot → the state table (reconcile an interrupted plan, record an
+//! approver's exemption change, honour a recorded exemption) → evaluate → plan → write-ahead
+//! audit record → execute (re-read and re-plan after `PreconditionFailedException`, bounded;
+//! a replacement whose `AddPermission` fails after its `RemovePermission` has the original
+//! statement put back at once; no write starts past the deadline) → audit record finished →
+//! alert (de-duplicated by the recorded state) → state written, conditional on the read time
+//! (a later read wins; the loser evaluates again) → status tags, a display of that state.
 //! Every decision in it is a pure function of `warden-rules`; this module only sequences the
 //! AWS calls.
+
+use std::time::Instant;
 
 use serde::Serialize;
 use thiserror::Error;
 use tracing::{info, warn};
-use warden_rules::config::Config;
+use warden_rules::config::{Config, Mode};
 use warden_rules::findings::Finding;
-use warden_rules::gate;
 use warden_rules::ids::{FunctionArn, LayerVersionArn};
 use warden_rules::outcome::{ActionResult, ActionStatus, FailureKind, Outcome};
 use warden_rules::plan::{self, FixDecision, Plan, Withheld};
@@ -19,9 +23,13 @@ use warden_rules::report::{self, AuditRecord};
 use warden_rules::restore;
 use warden_rules::rules::{self, RuleConfig};
 use warden_rules::snapshot::{FunctionSnapshot, Readable};
+use warden_rules::state::{
+    self, AuditStatus, Exemption, ExemptionChange, ResourceState, StoredAudit,
+};
 use warden_rules::tags::ComplianceStatus;
 
 use crate::runtime::log_value;
+use crate::store::{StateWrite, Stored};
 use crate::{Aws, AwsError, Fetched};
 
 /// The event that caused an evaluation, for the audit record.
@@ -31,6 +39,25 @@ pub struct Cause<'a> {
     pub event_id: &'a str,
     /// The CloudTrail `eventName`, suffix included.
     pub event_name: &'a str,
+    /// What the event did to the function's exemption: an approver's `TagResource` /
+    /// `UntagResource` of `lambda-warden:exempt` ([`state::exemption_change`]); `None` for
+    /// every other event.
+    pub exemption: Option<&'a ExemptionChange>,
+    /// No write starts at or after this instant (the invocation's deadline less
+    /// `WARDEN_WRITE_MARGIN_MS`); `None`: no deadline (the CLI).
+    pub write_deadline: Option<Instant>,
+}
+
+impl<'a> Cause<'a> {
+    /// A cause with no exemption change and no deadline.
+    pub fn new(event_id: &'a str, event_name: &'a str) -> Self {
+        Cause {
+            event_id,
+            event_name,
+            exemption: None,
+            write_deadline: None,
+        }
+    }
 }
 
 /// How one function's evaluation ended.
@@ -39,7 +66,7 @@ pub struct Cause<'a> {
 pub enum Resolution {
     /// The function was deleted before it could be read.
     Gone,
-    /// The function carries `lambda-warden:exempt`.
+    /// An exemption recorded in the state table is in force for the function.
     Exempt,
     /// No open finding.
     Compliant,
@@ -62,6 +89,9 @@ pub struct Remediated {
     pub record: Option<AuditRecord>,
     /// The findings still open after the actions taken (all of them when nothing was fixed).
     pub open_findings: Vec<Finding>,
+    /// The id of the audit record in the state table, when the plan had actions and a table
+    /// is configured (`lambda-warden restore --id`).
+    pub audit_id: Option<String>,
 }
 
 impl Remediated {
@@ -71,13 +101,14 @@ impl Remediated {
         exempt_reason: None,
         record: None,
         open_findings: Vec::new(),
+        audit_id: None,
     };
 }
 
 /// A failure that a later attempt can overcome (or that must not be hidden).
 #[derive(Debug, Error)]
 pub enum RemediateError {
-    /// A read or the alert failed.
+    /// A read, the state table or the alert failed.
     #[error("{0}")]
     Aws(#[from] AwsError),
     /// A fix action failed; the actions before it are in the audit record, and a retry
@@ -93,6 +124,22 @@ pub enum RemediateError {
         /// The AWS error code.
         code: String,
     },
+    /// Too little time was left before the invocation's deadline to start the plan's next
+    /// write; what ran is recorded, and the event is delivered again.
+    #[error("{function_arn}: stopped before writing, too little time left ({reason})")]
+    Deadline {
+        /// The function.
+        function_arn: String,
+        /// What was left undone.
+        reason: String,
+    },
+    /// Other evaluations kept storing state read later than this one's, every time it
+    /// evaluated again.
+    #[error("{function_arn}: newer state stored by other evaluations under every attempt")]
+    Superseded {
+        /// The function.
+        function_arn: String,
+    },
     /// The alert could not be serialised.
     #[error("alert could not be serialised: {0}")]
     Alert(#[from] serde_json::Error),
@@ -105,10 +152,14 @@ impl RemediateError {
             RemediateError::Aws(AwsError { kind, .. }) | RemediateError::Action { kind, .. } => {
                 kind.is_retryable()
             }
+            RemediateError::Deadline { .. } | RemediateError::Superseded { .. } => true,
             RemediateError::Alert(_) => false,
         }
     }
 }
+
+/// How many times an evaluation whose state write lost to a later read evaluates again.
+const MAX_STALE_RETRIES: u32 = 3;
 
 /// Evaluates `arn` at `now` (seconds since the Unix epoch, read by the caller) and carries
 /// out the plan `config` allows.
@@ -134,10 +185,26 @@ pub async fn remediate(
 /// As [`remediate`], starting from `first` when the caller has just read the function's state
 /// (a sweep reads every function before it decides what to evaluate): the first evaluation
 /// uses it instead of reading again; a re-plan after `PreconditionFailedException` reads again.
-/// `now` is the evaluation time (seconds since the Unix epoch).
+/// `now` is the evaluation time (seconds since the Unix epoch); `first` counts as read at
+/// `now`, which is never later than its real read, so it can only lose to a later read.
+///
+/// With a state table ([`Aws::with_state_table`]):
+/// - its state decides whether an alert is due (never a tag), and the evaluation's state is
+///   written conditionally on the read time: an evaluation that read earlier than the stored
+///   state evaluates again ([`StateWrite::Stale`]);
+/// - an exemption counts only as recorded there ([`ExemptionChange`] from `cause` records or
+///   revokes one first); an honoured exemption is alerted once;
+/// - before the first write of a plan the audit record (every statement to remove, verbatim)
+///   is stored `in_progress`, and after the writes `done` or `failed`; an `in_progress`
+///   record left by an interrupted invocation is reconciled first ([`state::reconcile`]).
+///
+/// Without one, every evaluation with alertable findings alerts and no exemption is honoured;
+/// the audit record goes to the log only.
 ///
 /// # Errors
-/// As [`remediate`].
+/// As [`remediate`]; also [`RemediateError::Deadline`] and [`RemediateError::Superseded`]
+/// (both retryable), and a state table that cannot be read or written for a retryable reason.
+/// A plan is never executed when its write-ahead record could not be stored.
 pub async fn remediate_from(
     aws: &Aws,
     config: &Config,
@@ -147,12 +214,21 @@ pub async fn remediate_from(
     now: i64,
 ) -> Result<Remediated, RemediateError> {
     let rule_config = RuleConfig::from(config);
+    let resource = arn.to_string();
     let mut history: Vec<ActionResult> = Vec::new();
     let mut replans = 0;
+    let mut stale = 0;
     // Whether an attempt abandoned for a re-plan changed anything: the alert must say so
     // even when the last plan has nothing left to do.
     let mut earlier_writes = false;
+    let mut audit: Option<StoredAudit> = None;
+    let mut exemption_applied = false;
     loop {
+        let read_at_ms = if first.is_some() {
+            now.saturating_mul(1000)
+        } else {
+            now_unix_millis()
+        };
         let fetched = match first.take() {
             Some(s) => Ok(Fetched::Found(s)),
             None => aws.fetch_snapshot(arn).await,
@@ -166,18 +242,36 @@ pub async fn remediate_from(
             Err(e) if e.kind == FailureKind::AccessDenied => unreadable(arn, &e),
             Err(e) => return Err(e.into()),
         };
-        if let Some(reason) = gate::exemption(&snapshot.tags) {
-            info!(outcome = "exempt", function_arn = %arn, reason = %reason, "exempt by tag");
-            return Ok(Remediated {
-                resolution: Resolution::Exempt,
-                exempt_reason: Some(reason),
-                record: None,
-                open_findings: Vec::new(),
-            });
+        let mut stored = load(aws, &resource).await?;
+        if let Some(id) = stored.pending_audit.take() {
+            if reconcile_pending(aws, config, cause, &snapshot, &id, now).await? {
+                // Something was completed: read the function again before judging it.
+                continue;
+            }
+        }
+        if !exemption_applied {
+            exemption_applied = true;
+            stored.exemption = apply_exemption_change(aws, arn, cause, stored.exemption).await?;
+        }
+        if let Some(e) = stored.exemption.as_ref().filter(|e| e.in_force(now)) {
+            return exempt(aws, config, arn, &snapshot, e).await;
         }
         let findings = rules::evaluate(&snapshot, &rule_config, now);
         let plan = plan::plan(findings, &snapshot, config);
-        let outcome = aws.execute(&plan.actions).await;
+        if !plan.actions.is_empty() {
+            let record = begin(
+                aws, cause, config, &plan, &history, &resource, read_at_ms, now, &mut audit,
+            )
+            .await?;
+            log_decision(
+                "write-ahead",
+                &record,
+                audit.as_ref().map(|a| a.id.as_str()),
+            )?;
+        }
+        let (outcome, stopped) = aws
+            .execute_before(&plan.actions, cause.write_deadline)
+            .await;
         history.extend(outcome.results.iter().cloned());
         // A replacement whose AddPermission failed after its RemovePermission: put the
         // original back at once, so no caller is left without access while the event waits
@@ -201,7 +295,7 @@ pub async fn remediate_from(
                 }
             ))
         );
-        if conflict && replans < config.max_replans {
+        if conflict && replans < config.max_replans && !stopped {
             replans += 1;
             earlier_writes |= history.iter().any(|r| r.status == ActionStatus::Done);
             info!(replans, function_arn = %arn, "policy changed since it was read; re-planning");
@@ -215,25 +309,304 @@ pub async fn remediate_from(
             );
         }
         let attempts = Attempts {
-            history,
+            history: std::mem::take(&mut history),
             replans,
             exhausted: conflict,
             earlier_writes,
+            stopped,
+            read_at_ms,
+            recorded: stored.state,
+            audit: audit.take(),
         };
-        return finish(aws, config, cause, &snapshot, &plan, &outcome, attempts).await;
+        match finish(
+            aws, config, cause, &snapshot, &plan, &outcome, attempts, now,
+        )
+        .await?
+        {
+            Finished::Done(done) => return Ok(done),
+            Finished::Stale {
+                history: h,
+                audit: a,
+            } if stale < MAX_STALE_RETRIES => {
+                stale += 1;
+                history = h;
+                audit = a;
+                earlier_writes |= history.iter().any(|r| r.status == ActionStatus::Done);
+                info!(stale, function_arn = %arn, "a later evaluation stored its state first; evaluating again");
+            }
+            Finished::Stale { .. } => {
+                return Err(RemediateError::Superseded {
+                    function_arn: resource,
+                })
+            }
+        }
     }
 }
 
+/// The exemption recorded in the state table for `arn`'s function and in force at `now`
+/// (seconds since the Unix epoch); `None` without a state table.
+///
+/// # Errors
+/// [`AwsError`] when the table cannot be read.
+pub async fn recorded_exemption(
+    aws: &Aws,
+    arn: &FunctionArn,
+    now: i64,
+) -> Result<Option<Exemption>, AwsError> {
+    match aws.store() {
+        None => Ok(None),
+        Some(store) => Ok(store
+            .load(&arn.to_string())
+            .await?
+            .exemption
+            .filter(|e| e.in_force(now))),
+    }
+}
+
+/// The current time in milliseconds since the Unix epoch: when an evaluation begins reading.
+fn now_unix_millis() -> i64 {
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since_epoch.map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// What the state table holds about `resource` (nothing without a table).
+async fn load(aws: &Aws, resource: &str) -> Result<Stored, RemediateError> {
+    match aws.store() {
+        None => Ok(Stored::default()),
+        Some(store) => Ok(store.load(resource).await?),
+    }
+}
+
+/// Records or revokes the exemption `cause` carries for `arn`'s function, and returns the
+/// exemption now recorded.
+async fn apply_exemption_change(
+    aws: &Aws,
+    arn: &FunctionArn,
+    cause: Cause<'_>,
+    recorded: Option<Exemption>,
+) -> Result<Option<Exemption>, RemediateError> {
+    let (Some(change), Some(store)) = (cause.exemption, aws.store()) else {
+        if cause.exemption.is_some() {
+            warn!(function_arn = %arn, "exemption change not recorded: no state table (WARDEN_STATE_TABLE)");
+        }
+        return Ok(recorded);
+    };
+    match change {
+        ExemptionChange::Grant(e) => {
+            let e = Exemption {
+                resource_arn: arn.unqualified().to_string(),
+                ..e.clone()
+            };
+            store.put_exemption(&e).await?;
+            info!(function_arn = %arn, approved_by = %e.approved_by, "exemption recorded");
+            Ok(Some(e))
+        }
+        ExemptionChange::Revoke { by } => {
+            store
+                .delete_exemption(&arn.unqualified().to_string())
+                .await?;
+            info!(function_arn = %arn, revoked_by = %by, "exemption revoked");
+            Ok(None)
+        }
+        ExemptionChange::NotApproved { by } => {
+            warn!(function_arn = %arn, caller = %log_value(by), "exemption tag changed by a principal who is not an approver: not recorded");
+            Ok(recorded)
+        }
+    }
+}
+
+/// An exemption in force: alerted once, shown in the status tag, nothing else evaluated.
+async fn exempt(
+    aws: &Aws,
+    config: &Config,
+    arn: &FunctionArn,
+    snapshot: &FunctionSnapshot,
+    exemption: &Exemption,
+) -> Result<Remediated, RemediateError> {
+    info!(outcome = "exempt", function_arn = %arn, reason = %exemption.reason, approved_by = %exemption.approved_by, "exempt by recorded exemption");
+    if !exemption.alerted {
+        if let (Some(topic), Some(store)) = (&config.alert_topic_arn, aws.store()) {
+            let alert = state::exemption_alert(exemption)?;
+            match aws.publish_alert(topic, &alert).await {
+                Ok(()) => {
+                    store
+                        .put_exemption(&Exemption {
+                            alerted: true,
+                            ..exemption.clone()
+                        })
+                        .await?;
+                }
+                Err(e) if e.kind.is_retryable() => return Err(e.into()),
+                Err(e) => warn!(error = %e, "exemption alert not delivered"),
+            }
+        }
+    }
+    if config.mode != Mode::Report {
+        if let Some(tag) = plan::exempt_tag_update(snapshot) {
+            let tagged = aws.execute(std::slice::from_ref(&tag)).await;
+            if let Some((_, ActionStatus::Failed { kind, code, .. })) = tagged.first_failure() {
+                warn!(kind = %log_value(kind), code = %code, "status tags not written");
+            }
+        }
+    }
+    Ok(Remediated {
+        resolution: Resolution::Exempt,
+        exempt_reason: Some(exemption.reason.clone()),
+        record: None,
+        open_findings: Vec::new(),
+        audit_id: None,
+    })
+}
+
+/// Reconciles the audit record `id` when it is still `in_progress` (an earlier invocation
+/// stopped between its write-ahead record and its end): reads what happened from `snapshot`,
+/// completes each half-done replacement, stores the record `reconciled` and alerts. `true`
+/// when anything was written to the function (the caller reads it again).
+async fn reconcile_pending(
+    aws: &Aws,
+    config: &Config,
+    cause: Cause<'_>,
+    snapshot: &FunctionSnapshot,
+    id: &str,
+    now: i64,
+) -> Result<bool, RemediateError> {
+    let Some(store) = aws.store() else {
+        return Ok(false);
+    };
+    let Some(mut audit) = store.audit(id).await? else {
+        warn!(audit_id = %id, "pending audit record not found");
+        return Ok(false);
+    };
+    if audit.status != AuditStatus::InProgress {
+        return Ok(false);
+    }
+    let reconciliation = state::reconcile(&audit.record, snapshot);
+    warn!(
+        audit_id = %id,
+        function_arn = %audit.record.function_arn,
+        to_complete = reconciliation.complete.len(),
+        "an earlier invocation stopped in the middle of its plan; reconciling its record"
+    );
+    let (completed, _) = aws
+        .execute_before(&reconciliation.complete, cause.write_deadline)
+        .await;
+    let mut results = reconciliation.results;
+    // Each completed AddPermission takes the place of its not-attempted entry.
+    for done in completed.results {
+        if let Some(r) = results
+            .iter_mut()
+            .find(|r| r.action == done.action && r.status == ActionStatus::NotAttempted)
+        {
+            r.status = done.status;
+        }
+    }
+    let wrote = results.iter().any(|r| r.status == ActionStatus::Done);
+    audit.record.actions = results;
+    let refreshed = report::refresh(&audit.record);
+    audit.record = refreshed;
+    audit.status = AuditStatus::Reconciled;
+    audit.updated_at = now;
+    audit.stopped = Some(format!(
+        "reconciled by event {} after the invocation that stored it stopped",
+        cause.event_id
+    ));
+    store.save_audit(&audit.record.function_arn, &audit).await?;
+    log_decision("reconciled", &audit.record, Some(id))?;
+    publish(aws, config, &audit.record).await?;
+    Ok(wrote)
+}
+
+/// Stores (or updates, after a re-plan) the write-ahead record of `plan` before its first
+/// write: every earlier result in `history`, then each planned action `not_attempted`.
+#[allow(clippy::too_many_arguments)]
+async fn begin(
+    aws: &Aws,
+    cause: Cause<'_>,
+    config: &Config,
+    plan: &Plan,
+    history: &[ActionResult],
+    resource: &str,
+    read_at_ms: i64,
+    now: i64,
+    audit: &mut Option<StoredAudit>,
+) -> Result<AuditRecord, RemediateError> {
+    let mut planned = history.to_vec();
+    planned.extend(plan.actions.iter().map(|a| ActionResult {
+        action: a.clone(),
+        status: ActionStatus::NotAttempted,
+    }));
+    let record = report::audit_record(
+        cause.event_id,
+        cause.event_name,
+        config.mode,
+        plan,
+        &planned,
+        ComplianceStatus::of(plan.findings.iter()),
+    );
+    let Some(store) = aws.store() else {
+        return Ok(record);
+    };
+    let entry = match audit.take() {
+        Some(a) => StoredAudit {
+            record: record.clone(),
+            status: AuditStatus::InProgress,
+            updated_at: now,
+            ..a
+        },
+        None => StoredAudit {
+            id: state::audit_id(read_at_ms, cause.event_id, resource),
+            status: AuditStatus::InProgress,
+            created_at: now,
+            updated_at: now,
+            stopped: None,
+            record: record.clone(),
+        },
+    };
+    store.begin_audit(resource, read_at_ms, &entry).await?;
+    *audit = Some(entry);
+    Ok(record)
+}
+
+/// Logs `record` in lines that each fit a CloudWatch Logs event, each naming its part.
+fn log_decision(
+    stage: &str,
+    record: &AuditRecord,
+    audit_id: Option<&str>,
+) -> Result<(), serde_json::Error> {
+    let json = serde_json::to_string(record)?;
+    let parts = state::chunks(&json, LOG_RECORD_BYTES);
+    let count = parts.len();
+    for (i, part) in parts.into_iter().enumerate() {
+        info!(
+            stage,
+            function_arn = %record.function_arn,
+            audit_id = %log_value(&audit_id),
+            part = i + 1,
+            parts = count,
+            audit = %part,
+            "decision"
+        );
+    }
+    Ok(())
+}
+
+/// The most bytes of record JSON in one log line: CloudWatch Logs takes events of at most
+/// 256 KB, 26 bytes of overhead included
+/// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html>); the
+/// line's other fields and JSON escaping (at most 6 bytes per character) fit in the rest.
+const LOG_RECORD_BYTES: usize = 40_000;
+
 /// Evaluates layer version `layer` (a layer event): reads its policy, runs the layer rules
-/// (LW018, and LW006 when the policy cannot be read), writes the audit record and alerts. A
+/// (LW018, and LW006 when the policy cannot be read), logs the audit record and alerts. A
 /// layer version that no longer exists is [`Resolution::Gone`], with no record.
 /// Layers cannot be tagged and their rules have no executable fix, so nothing is written to
-/// the layer; with no tag to remember what was alerted, each event with findings at or above
-/// `WARDEN_ALERT_MIN_SEVERITY` alerts (layer permission changes are rare).
+/// the layer. With a state table, the layer version's state is kept there like a function's
+/// and alerts are de-duplicated by it; without one, each event with findings at or above
+/// `WARDEN_ALERT_MIN_SEVERITY` alerts.
 ///
 /// # Errors
 /// [`RemediateError`] for throttling, transient failures, or a retryable failure of the
-/// alert.
+/// state table or the alert.
 pub async fn remediate_layer(
     aws: &Aws,
     config: &Config,
@@ -241,57 +614,78 @@ pub async fn remediate_layer(
     cause: Cause<'_>,
 ) -> Result<Remediated, RemediateError> {
     let rule_config = RuleConfig::from(config);
-    let Some(snapshot) = aws.fetch_layer(layer).await? else {
-        info!(outcome = "gone", layer_version_arn = %layer, "layer version not found (deleted since the event, or never published)");
-        return Ok(Remediated::GONE);
-    };
-    let findings = rules::evaluate_layer(&snapshot, &rule_config);
-    let status = ComplianceStatus::of(findings.iter());
-    let record = AuditRecord {
-        schema: "lambda-warden.audit/1".to_owned(),
-        event_id: cause.event_id.to_owned(),
-        event_name: cause.event_name.to_owned(),
-        function_arn: layer.to_string(),
-        mode: config.mode,
-        status,
-        fixes: findings
-            .iter()
-            .map(|_| FixDecision::Withhold {
-                reason: Withheld::ManualOnly,
-            })
-            .collect(),
-        findings,
-        actions: Vec::new(),
-        removed_statements: Vec::new(),
-        url_auth_changes: Vec::new(),
-        missing_permissions: Vec::new(),
-        replans: 0,
-        replans_exhausted: false,
-    };
-    let resolution = match status {
-        ComplianceStatus::Unverified => Resolution::Unverified,
-        ComplianceStatus::NonCompliant => Resolution::NonCompliant,
-        ComplianceStatus::Compliant => Resolution::Compliant,
-    };
-    info!(
-        outcome = %log_value(&resolution),
-        layer_version_arn = %layer,
-        rule_ids = %log_value(&record.findings.iter().map(|f| f.rule_id.as_str()).collect::<Vec<_>>()),
-        audit = %serde_json::to_string(&record)?,
-        "decision"
-    );
-    let alertable = record
-        .findings
-        .iter()
-        .any(|f| f.severity >= config.alert_min_severity);
-    if alertable {
-        publish(aws, config, &record).await?;
+    let resource = layer.to_string();
+    for _ in 0..=MAX_STALE_RETRIES {
+        let read_at_ms = now_unix_millis();
+        let Some(snapshot) = aws.fetch_layer(layer).await? else {
+            info!(outcome = "gone", layer_version_arn = %layer, "layer version not found (deleted since the event, or never published)");
+            return Ok(Remediated::GONE);
+        };
+        let stored = load(aws, &resource).await?;
+        let findings = rules::evaluate_layer(&snapshot, &rule_config);
+        let status = ComplianceStatus::of(findings.iter());
+        let record = AuditRecord {
+            schema: "lambda-warden.audit/1".to_owned(),
+            event_id: cause.event_id.to_owned(),
+            event_name: cause.event_name.to_owned(),
+            function_arn: resource.clone(),
+            mode: config.mode,
+            status,
+            fixes: findings
+                .iter()
+                .map(|_| FixDecision::Withhold {
+                    reason: Withheld::ManualOnly,
+                })
+                .collect(),
+            findings,
+            actions: Vec::new(),
+            removed_statements: Vec::new(),
+            url_auth_changes: Vec::new(),
+            missing_permissions: Vec::new(),
+            replans: 0,
+            replans_exhausted: false,
+        };
+        let resolution = match status {
+            ComplianceStatus::Unverified => Resolution::Unverified,
+            ComplianceStatus::NonCompliant => Resolution::NonCompliant,
+            ComplianceStatus::Compliant => Resolution::Compliant,
+        };
+        info!(
+            outcome = %log_value(&resolution),
+            layer_version_arn = %layer,
+            rule_ids = %log_value(&record.findings.iter().map(|f| f.rule_id.as_str()).collect::<Vec<_>>()),
+            "evaluated"
+        );
+        log_decision("done", &record, None)?;
+        let open: Vec<&Finding> = record.findings.iter().collect();
+        if state::alert_due(
+            stored.state.as_ref(),
+            &open,
+            false,
+            config.alert_min_severity,
+        ) {
+            publish(aws, config, &record).await?;
+        }
+        let written = match aws.store() {
+            None => StateWrite::Written,
+            Some(store) => {
+                let new_state = ResourceState::of(&resource, read_at_ms, &open, cause.event_id);
+                store.put_state(&new_state).await?
+            }
+        };
+        if written == StateWrite::Written {
+            return Ok(Remediated {
+                resolution,
+                exempt_reason: None,
+                open_findings: record.findings.clone(),
+                record: Some(record),
+                audit_id: None,
+            });
+        }
+        info!(layer_version_arn = %layer, "a later evaluation stored its state first; evaluating again");
     }
-    Ok(Remediated {
-        resolution,
-        exempt_reason: None,
-        open_findings: record.findings.clone(),
-        record: Some(record),
+    Err(RemediateError::Superseded {
+        function_arn: resource,
     })
 }
 
@@ -316,14 +710,32 @@ fn unreadable_part<T>(e: &AwsError) -> Readable<T> {
     }
 }
 
-/// Every action result of one event across re-plans, and how the re-planning ended.
+/// Every action result of one event across re-plans, how the re-planning ended, and what the
+/// state table held when the last attempt read it.
 struct Attempts {
     history: Vec<ActionResult>,
     replans: u32,
     exhausted: bool,
     earlier_writes: bool,
+    /// The deadline stopped the plan before all its writes.
+    stopped: bool,
+    read_at_ms: i64,
+    recorded: Option<ResourceState>,
+    audit: Option<StoredAudit>,
 }
 
+/// How [`finish`] ended.
+enum Finished {
+    /// The evaluation is complete.
+    Done(Remediated),
+    /// Its state lost to a later read: evaluate again, keeping what was done so far.
+    Stale {
+        history: Vec<ActionResult>,
+        audit: Option<StoredAudit>,
+    },
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn finish(
     aws: &Aws,
     config: &Config,
@@ -332,11 +744,11 @@ async fn finish(
     plan: &Plan,
     outcome: &Outcome,
     attempts: Attempts,
-) -> Result<Remediated, RemediateError> {
+    now: i64,
+) -> Result<Finished, RemediateError> {
     let history = attempts.history;
     let open: Vec<&Finding> = plan.open_findings(outcome);
     let status = ComplianceStatus::of(open.iter().copied());
-    let earlier_writes = attempts.earlier_writes;
     let any_done = history.iter().any(|r| r.status == ActionStatus::Done);
     let mut record: AuditRecord = report::audit_record(
         cause.event_id,
@@ -361,15 +773,53 @@ async fn finish(
         ComplianceStatus::Compliant if any_done => Resolution::Remediated,
         ComplianceStatus::Compliant => Resolution::Compliant,
     };
+    let stopped = attempts.stopped.then(|| {
+        format!(
+            "{} of {} actions not started: less than WARDEN_WRITE_MARGIN_MS ({} ms) was left before the invocation's deadline",
+            outcome
+                .results
+                .iter()
+                .filter(|r| r.status == ActionStatus::NotAttempted)
+                .count(),
+            outcome.results.len(),
+            config.write_margin_ms
+        )
+    });
+    let mut audit = attempts.audit;
+    if let (Some(store), Some(a)) = (aws.store(), audit.as_mut()) {
+        a.record = record.clone();
+        a.status = AuditStatus::of(&history);
+        a.updated_at = now;
+        a.stopped.clone_from(&stopped);
+        store.save_audit(&plan.function_arn.to_string(), a).await?;
+    }
+    let audit_id = audit.as_ref().map(|a| a.id.clone());
     info!(
         outcome = %log_value(&resolution),
         function_arn = %plan.function_arn,
         rule_ids = %log_value(&plan.findings.iter().map(|f| f.rule_id.as_str()).collect::<Vec<_>>()),
-        audit = %serde_json::to_string(&record)?,
-        "decision"
+        audit_id = %log_value(&audit_id),
+        "evaluated"
     );
-    if plan.alert_due(snapshot, outcome, config) || earlier_writes {
+    log_decision("done", &record, audit_id.as_deref())?;
+    let attempted = attempts.earlier_writes
+        || outcome
+            .results
+            .iter()
+            .any(|r| r.status != ActionStatus::NotAttempted);
+    if state::alert_due(
+        attempts.recorded.as_ref(),
+        &open,
+        attempted,
+        config.alert_min_severity,
+    ) {
         publish(aws, config, &record).await?;
+    }
+    if let Some(reason) = stopped {
+        return Err(RemediateError::Deadline {
+            function_arn: plan.function_arn.to_string(),
+            reason,
+        });
     }
     if let Some((action, ActionStatus::Failed { kind, code, .. })) = outcome.first_failure() {
         if kind.is_retryable() {
@@ -382,6 +832,13 @@ async fn finish(
             });
         }
     }
+    if let Some(store) = aws.store() {
+        let resource = plan.function_arn.to_string();
+        let new_state = ResourceState::of(&resource, attempts.read_at_ms, &open, cause.event_id);
+        if store.put_state(&new_state).await? == StateWrite::Stale {
+            return Ok(Finished::Stale { history, audit });
+        }
+    }
     if let Some(tag) = plan.tag_update(snapshot, outcome, config) {
         let tagged = aws.execute(std::slice::from_ref(&tag)).await;
         if let Some((_, ActionStatus::Failed { kind, code, .. })) = tagged.first_failure() {
@@ -389,12 +846,13 @@ async fn finish(
         }
     }
     let open_findings = open.into_iter().cloned().collect();
-    Ok(Remediated {
+    Ok(Finished::Done(Remediated {
         resolution,
         exempt_reason: None,
         record: Some(record),
         open_findings,
-    })
+        audit_id,
+    }))
 }
 
 /// Publishes the alert(s) for `record` to `WARDEN_ALERT_TOPIC_ARN` (none when unset). A record

@@ -23,7 +23,6 @@ use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 use warden_rules::config::Config;
 use warden_rules::findings::Finding;
-use warden_rules::gate;
 use warden_rules::ids::FunctionArn;
 use warden_rules::outcome::{ActionResult, FailureKind};
 use warden_rules::plan::{self, Action, FixDecision};
@@ -171,6 +170,20 @@ impl Failure {
                 kind: FailureKind::Invalid,
                 code: "AlertNotSerialisable".to_owned(),
             },
+            RemediateError::Deadline { .. } => Failure {
+                region: region.to_owned(),
+                function_arn: Some(function.to_string()),
+                operation: "Deadline".to_owned(),
+                kind: FailureKind::Transient,
+                code: "DeadlineNear".to_owned(),
+            },
+            RemediateError::Superseded { .. } => Failure {
+                region: region.to_owned(),
+                function_arn: Some(function.to_string()),
+                operation: "PutItem".to_owned(),
+                kind: FailureKind::Conflict,
+                code: "Superseded".to_owned(),
+            },
         }
     }
 }
@@ -287,12 +300,7 @@ async fn sweep_function(
         evaluations: Vec::new(),
         failures: Vec::new(),
     };
-    if options
-        .config
-        .self_identity
-        .function_names
-        .contains(function.name.as_str())
-    {
+    if options.config.self_identity.is_own_function(&function) {
         result.own = true;
         return result;
     }
@@ -309,13 +317,31 @@ async fn sweep_function(
             return result;
         }
     };
-    if let Some(reason) = gate::exemption(&base.tags) {
-        // Exempt functions are left alone, aliases and versions included.
-        result.evaluations.push(Evaluation {
-            resolution: Resolution::Exempt,
-            exempt_reason: Some(reason),
-            ..gone(function)
-        });
+    let exemption = match remediate::recorded_exemption(aws, &function, options.now).await {
+        Ok(e) => e,
+        Err(e) => {
+            result
+                .failures
+                .push(Failure::of(region, Some(&function), &e));
+            return result;
+        }
+    };
+    if let Some(e) = exemption {
+        // Exempt functions are left alone, aliases and versions included. Remediating, the
+        // evaluation itself sends the exemption's one alert and shows it in the status tag.
+        match options.apply {
+            Apply::ReadOnly => result.evaluations.push(Evaluation {
+                resolution: Resolution::Exempt,
+                exempt_reason: Some(e.reason),
+                ..gone(function)
+            }),
+            Apply::Remediate => match evaluate(aws, options, base).await {
+                Ok(e) => result.evaluations.push(e),
+                Err(e) => result
+                    .failures
+                    .push(Failure::of_remediate(region, &function, &e)),
+            },
+        }
         return result;
     }
     let unreadable_base = matches!(
@@ -427,14 +453,9 @@ async fn evaluate(
 
 /// Evaluates and plans `snapshot` without writing anything: the findings, and the fix actions
 /// `config`'s mode would run, at evaluation time `now` (seconds since the Unix epoch). Pure.
+/// The exemption tag exempts nothing here (LW025 reports it): exemptions are read from the
+/// state table by the caller ([`remediate::recorded_exemption`]).
 pub fn evaluate_read_only(snapshot: &FunctionSnapshot, config: &Config, now: i64) -> Evaluation {
-    if let Some(reason) = gate::exemption(&snapshot.tags) {
-        return Evaluation {
-            resolution: Resolution::Exempt,
-            exempt_reason: Some(reason),
-            ..gone(snapshot.arn.clone())
-        };
-    }
     let findings = rules::evaluate(snapshot, &RuleConfig::from(config), now);
     let resolution = match ComplianceStatus::of(&findings) {
         ComplianceStatus::Compliant => Resolution::Compliant,

@@ -247,7 +247,8 @@ impl Builder<'_> {
 ///
 /// Each finding's fix is applied only when [`permitted`] allows it; a statement is edited by
 /// at most one fix per plan. Tags and alerts are decided after execution, from the outcome
-/// ([`Plan::tag_update`], [`Plan::alert_due`]), so they describe what really happened.
+/// ([`Plan::tag_update`], and [`crate::state::alert_due`] from the recorded state), so they
+/// describe what really happened.
 pub fn plan(findings: Vec<Finding>, snapshot: &FunctionSnapshot, config: &Config) -> Plan {
     let opted_in = tags::opted_in(&snapshot.tags);
     let mut b = Builder {
@@ -339,31 +340,19 @@ impl Plan {
             tags: changed,
         })
     }
+}
 
-    /// Whether an alert is due: any action was attempted (the alert says what was done or what
-    /// failed), or open findings at or above `WARDEN_ALERT_MIN_SEVERITY` differ from the set
-    /// recorded in the fingerprint tag. In `report` mode no tag records what was alerted, so
-    /// every evaluation with such findings alerts.
-    pub fn alert_due(
-        &self,
-        snapshot: &FunctionSnapshot,
-        outcome: &Outcome,
-        config: &Config,
-    ) -> bool {
-        let attempted = outcome
-            .results
-            .iter()
-            .any(|r| r.status != ActionStatus::NotAttempted);
-        let open = self.open_findings(outcome);
-        let alertable = open.iter().any(|f| f.severity >= config.alert_min_severity);
-        let recorded = tags::key_for(tags::FINGERPRINT, self.function_arn.qualifier.as_ref())
-            .and_then(|k| snapshot.tags.get(&k));
-        let new_set = recorded != Some(&tags::fingerprint(open.iter().copied()));
-        match config.mode {
-            Mode::Report => attempted || alertable,
-            Mode::Tag | Mode::Enforce => attempted || (alertable && new_set),
+/// The `TagResource` that shows an exempt function's status (`exempt`) in
+/// [`tags::STATUS`], or `None` when it already does, or for a version or `$LATEST` (which
+/// carry no tags, see [`tags::key_for`]).
+pub fn exempt_tag_update(snapshot: &FunctionSnapshot) -> Option<Action> {
+    let key = tags::key_for(tags::STATUS, snapshot.arn.qualifier.as_ref())?;
+    (snapshot.tags.get(&key).map(String::as_str) != Some(tags::EXEMPT_STATUS)).then(|| {
+        Action::TagResource {
+            resource: snapshot.arn.unqualified(),
+            tags: [(key, tags::EXEMPT_STATUS.to_owned())].into(),
         }
-    }
+    })
 }
 
 #[cfg(test)]
@@ -657,7 +646,8 @@ mod tests {
     }
 
     #[test]
-    fn tags_and_alerts_are_written_once_per_finding_set() {
+    fn tags_are_written_once_and_alerts_follow_the_recorded_state() {
+        use crate::state::{self, ResourceState};
         let findings = || vec![finding(RuleId::LW003, "c", FixSafety::Manual, Fix::None)];
         let config = Config::default();
         let fresh = snapshot(&[]);
@@ -670,9 +660,16 @@ mod tests {
         };
         assert_eq!(written[tags::STATUS], "non-compliant");
         assert_eq!(written[tags::FINDINGS], "LW003");
-        assert!(p.alert_due(&fresh, &nothing, &config));
+        let open = p.open_findings(&nothing);
+        assert!(state::alert_due(
+            None,
+            &open,
+            false,
+            config.alert_min_severity
+        ));
 
-        // Second delivery: the tags written by the first are on the function.
+        // Second delivery: the tags written by the first are on the function, and the state
+        // table holds the first evaluation's state.
         let pairs: Vec<(&str, &str)> = written
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -680,30 +677,64 @@ mod tests {
         let tagged = snapshot(&pairs);
         let p2 = plan(findings(), &tagged, &config);
         assert_eq!(p2.tag_update(&tagged, &nothing, &config), None);
-        assert!(!p2.alert_due(&tagged, &nothing, &config));
+        let recorded = ResourceState::of("f", 1, &open, "e1");
+        let open2 = p2.open_findings(&nothing);
+        assert!(!state::alert_due(
+            Some(&recorded),
+            &open2,
+            false,
+            config.alert_min_severity
+        ));
+        // Tags carrying the fingerprint decide nothing: with no recorded state it alerts.
+        assert!(state::alert_due(
+            None,
+            &open2,
+            false,
+            config.alert_min_severity
+        ));
 
-        // Report mode writes no tags and so cannot tell a repeat.
+        // Report mode writes no tags.
         let report = Config {
             mode: Mode::Report,
             ..Config::default()
         };
         assert_eq!(p2.tag_update(&tagged, &nothing, &report), None);
-        assert!(p2.alert_due(&tagged, &nothing, &report));
     }
 
     #[test]
     fn alerts_below_the_threshold_are_not_sent() {
-        let config = Config {
-            alert_min_severity: Severity::Critical,
-            ..Config::default()
-        };
         let s = snapshot(&[]);
+        let config = Config::default();
         let p = plan(
             vec![finding(RuleId::LW003, "c", FixSafety::Manual, Fix::None)],
             &s,
             &config,
         );
-        assert!(!p.alert_due(&s, &Outcome::default(), &config));
+        let open = p.open_findings(&Outcome::default());
+        assert!(!crate::state::alert_due(
+            None,
+            &open,
+            false,
+            Severity::Critical
+        ));
+        assert!(crate::state::alert_due(
+            None,
+            &open,
+            true,
+            Severity::Critical
+        ));
         assert!(p.tag_update(&s, &Outcome::default(), &config).is_some());
+    }
+
+    #[test]
+    fn an_exempt_function_shows_it_in_its_status_tag() {
+        let Some(Action::TagResource { tags: t, .. }) = exempt_tag_update(&snapshot(&[])) else {
+            panic!("status tag expected");
+        };
+        assert_eq!(t[tags::STATUS], tags::EXEMPT_STATUS);
+        assert_eq!(
+            exempt_tag_update(&snapshot(&[(tags::STATUS, tags::EXEMPT_STATUS)])),
+            None
+        );
     }
 }

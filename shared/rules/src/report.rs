@@ -117,18 +117,9 @@ pub struct AuditRecord {
     pub replans_exhausted: bool,
 }
 
-/// Builds the audit record of one evaluation.
-///
-/// `actions` are all action results of this event, across re-plans after
-/// `PreconditionFailedException`, in order; `plan` is the last plan.
-pub fn audit_record(
-    event_id: &str,
-    event_name: &str,
-    mode: Mode,
-    plan: &Plan,
-    actions: &[ActionResult],
-    status: ComplianceStatus,
-) -> AuditRecord {
+/// What an audit record derives from its actions: every statement removed or replaced, every
+/// URL `AuthType` changed, and the IAM actions refused.
+fn derived(actions: &[ActionResult]) -> (Vec<RemovedStatement>, Vec<UrlAuthChange>, Vec<String>) {
     let removed_statements = actions
         .iter()
         .enumerate()
@@ -195,6 +186,35 @@ pub fn audit_record(
         .collect();
     missing_permissions.sort();
     missing_permissions.dedup();
+    (removed_statements, url_auth_changes, missing_permissions)
+}
+
+/// `record` with what it derives from its actions (removed statements, URL changes, refused
+/// permissions) computed again from `record.actions`: after a later evaluation read from the
+/// live function which of an interrupted plan's actions happened.
+pub fn refresh(record: &AuditRecord) -> AuditRecord {
+    let (removed_statements, url_auth_changes, missing_permissions) = derived(&record.actions);
+    AuditRecord {
+        removed_statements,
+        url_auth_changes,
+        missing_permissions,
+        ..record.clone()
+    }
+}
+
+/// Builds the audit record of one evaluation.
+///
+/// `actions` are all action results of this event, across re-plans after
+/// `PreconditionFailedException`, in order; `plan` is the last plan.
+pub fn audit_record(
+    event_id: &str,
+    event_name: &str,
+    mode: Mode,
+    plan: &Plan,
+    actions: &[ActionResult],
+    status: ComplianceStatus,
+) -> AuditRecord {
+    let (removed_statements, url_auth_changes, missing_permissions) = derived(actions);
     AuditRecord {
         schema: "lambda-warden.audit/1".to_owned(),
         event_id: event_id.to_owned(),
@@ -277,7 +297,8 @@ fn subject(record: &AuditRecord) -> String {
     ))
 }
 
-fn fit(mut subject: String, suffix: &str) -> String {
+/// `subject` cut to fit SNS's [`MAX_SUBJECT_CHARS`] with `suffix` after it (`...` marks a cut).
+pub fn fit(mut subject: String, suffix: &str) -> String {
     let room = MAX_SUBJECT_CHARS - suffix.len();
     if subject.chars().count() > room {
         subject.truncate(room - 3);

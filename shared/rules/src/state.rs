@@ -12,7 +12,7 @@ use crate::findings::{Finding, Severity};
 use crate::outcome::{ActionResult, ActionStatus};
 use crate::plan::Action;
 use crate::policy::pattern::wildcard_match;
-use crate::report::AuditRecord;
+use crate::report::{self, Alert, AuditRecord};
 use crate::rules::runtimes::{days_from_civil, DAY_SECONDS};
 use crate::rules::RuleId;
 use crate::snapshot::{FunctionSnapshot, FunctionUrlAuthType};
@@ -420,4 +420,32 @@ pub fn chunks(text: &str, max_bytes: usize) -> Vec<&str> {
     }
     out.push(rest);
     out
+}
+
+/// The alert that lambda-warden honours `exemption` (sent once per exemption): the
+/// exemption as JSON, schema `lambda-warden.exemption/1`.
+///
+/// # Errors
+/// Never in practice (the record has only string keys); the serialiser's error is returned.
+pub fn exemption_alert(exemption: &Exemption) -> Result<Alert, serde_json::Error> {
+    let name = exemption
+        .resource_arn
+        .split(":function:")
+        .nth(1)
+        .unwrap_or(&exemption.resource_arn);
+    let subject: String = format!("lambda-warden exemption honoured: {name}")
+        .chars()
+        .map(|c| if c.is_ascii_graphic() { c } else { ' ' })
+        .collect();
+    let mut message = serde_json::to_value(exemption)?;
+    if let serde_json::Value::Object(m) = &mut message {
+        m.insert(
+            "schema".to_owned(),
+            serde_json::Value::String("lambda-warden.exemption/1".to_owned()),
+        );
+    }
+    Ok(Alert {
+        subject: report::fit(subject, ""),
+        message: serde_json::to_string(&message)?,
+    })
 }

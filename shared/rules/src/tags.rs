@@ -16,8 +16,10 @@ use crate::rules::RuleId;
 pub const AUTO_FIX: &str = "lambda-warden:auto-fix";
 /// Exemption: any value (the reason) exempts the function from evaluation.
 pub const EXEMPT: &str = "lambda-warden:exempt";
-/// Written: `compliant`, `non-compliant` or `unverified`.
+/// Written: `compliant`, `non-compliant`, `unverified`, or [`EXEMPT_STATUS`].
 pub const STATUS: &str = "lambda-warden:status";
+/// The [`STATUS`] of a function with an exemption in force (recorded in the state table).
+pub const EXEMPT_STATUS: &str = "exempt";
 /// Written: the open findings' rule ids, sorted, space-separated (`none` when there are none).
 pub const FINDINGS: &str = "lambda-warden:findings";
 /// Written: a 16-hex-digit fingerprint of the open findings (rule id + Sid), used to send one
@@ -95,16 +97,16 @@ pub fn key_for(base: &str, qualifier: Option<&Qualifier>) -> Option<String> {
 /// nothing it judges. [`EXEMPT`], [`AUTO_FIX`] and every other key are not display tags. Tag
 /// keys are case-sensitive (<https://docs.aws.amazon.com/lambda/latest/dg/configuration-tags.html>).
 pub fn is_display_key(key: &str) -> bool {
-    [STATUS, FINDINGS, FINGERPRINT].iter().any(|base| {
-        match key.strip_prefix(base) {
+    [STATUS, FINDINGS, FINGERPRINT]
+        .iter()
+        .any(|base| match key.strip_prefix(base) {
             Some("") => true,
             Some(rest) => rest
                 .strip_prefix('@')
                 .and_then(|alias| Qualifier::parse(alias).ok())
                 .is_some_and(|q| key_for(base, Some(&q)).as_deref() == Some(key)),
             None => false,
-        }
-    })
+        })
 }
 
 /// FNV-1a, 64 bits: a stable, dependency-free fingerprint (not a security hash; it only
