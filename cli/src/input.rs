@@ -61,6 +61,21 @@ pub enum InputError {
         /// What it is.
         found: String,
     },
+    /// An object names the same key twice. JSON leaves the meaning of such an object open
+    /// (names "SHOULD be unique"; parsers differ in which value they keep:
+    /// <https://www.rfc-editor.org/rfc/rfc8259#section-4>), so the input is refused rather
+    /// than read one way here and another way by AWS.
+    #[error("{path}: {field}: the key {key:?} appears more than once in the same object")]
+    DuplicateKey {
+        /// The file.
+        path: String,
+        /// The JSON path of the repeated key, e.g. `Configuration.Runtime` or
+        /// `Statement[0].Effect`; inside a document given as a JSON string, the field holding
+        /// the string, `->`, and the path within it (`Policy -> Statement[0].Effect`).
+        field: String,
+        /// The key.
+        key: String,
+    },
     /// An identifier (account id, function ARN) of the wrong shape.
     #[error("{path}: {field}: {source}")]
     Id {
@@ -108,13 +123,139 @@ pub fn read_text(path: &str) -> Result<String, InputError> {
 /// Reads `path` as one JSON value.
 ///
 /// # Errors
-/// As [`read_text`], or [`InputError::NotJson`].
+/// As [`read_text`], [`InputError::NotJson`], or [`InputError::DuplicateKey`] when an object
+/// anywhere in the document names a key twice.
 pub fn read_json(path: &str) -> Result<Value, InputError> {
     let text = read_text(path)?;
-    serde_json::from_str(&text).map_err(|source| InputError::NotJson {
+    parse_json(path, &text)
+}
+
+/// Parses `text` (the contents of `path`) as one JSON value whose objects name each key once.
+///
+/// # Errors
+/// [`InputError::NotJson`], or [`InputError::DuplicateKey`] naming the JSON path of the first
+/// repeated key.
+pub fn parse_json(path: &str, text: &str) -> Result<Value, InputError> {
+    let value = serde_json::from_str(text).map_err(|source| InputError::NotJson {
         path: path.to_owned(),
         source,
+    })?;
+    unique_keys(text).map_err(|(field, key)| InputError::DuplicateKey {
+        path: path.to_owned(),
+        field,
+        key,
+    })?;
+    Ok(value)
+}
+
+/// The first repeated key of `text` (a JSON document), as (JSON path, key); `Ok` when every
+/// object names each key once, or when `text` is not JSON (the parser reports that).
+fn unique_keys(text: &str) -> Result<(), (String, String)> {
+    use serde::de::DeserializeSeed;
+    let found = std::cell::RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let seed = UniqueKeys {
+        path: String::new(),
+        found: &found,
+    };
+    match seed.deserialize(&mut de) {
+        Ok(()) => Ok(()),
+        Err(_) => found.into_inner().map_or(Ok(()), Err),
+    }
+}
+
+/// A nested document's [`unique_keys`] check, naming `field` (the field holding the JSON
+/// string) in the path.
+fn unique_keys_in(doc: &Doc<'_>, field: &str, text: &str) -> Result<(), InputError> {
+    unique_keys(text).map_err(|(inner, key)| InputError::DuplicateKey {
+        path: doc.path.to_owned(),
+        field: format!("{field} -> {inner}"),
+        key,
     })
+}
+
+/// Walks a JSON document (through serde's data model, so nothing is built) and records the
+/// first key an object names twice in `found`, with its path; the walk then stops with an
+/// error.
+struct UniqueKeys<'a> {
+    /// The JSON path of the value walked (empty for the document itself).
+    path: String,
+    /// Where the first repeated key is recorded.
+    found: &'a std::cell::RefCell<Option<(String, String)>>,
+}
+
+impl UniqueKeys<'_> {
+    fn at(&self, step: &str) -> String {
+        match (self.path.is_empty(), step.starts_with('[')) {
+            (true, _) | (false, true) => format!("{}{step}", self.path),
+            (false, false) => format!("{}.{step}", self.path),
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for UniqueKeys<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeys<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0usize;
+        while seq
+            .next_element_seed(UniqueKeys {
+                path: self.at(&format!("[{i}]")),
+                found: self.found,
+            })?
+            .is_some()
+        {
+            i += 1;
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let path = self.at(&key);
+            if !seen.insert(key.clone()) {
+                *self.found.borrow_mut() = Some((path, key));
+                return Err(serde::de::Error::custom("duplicate key"));
+            }
+            map.next_value_seed(UniqueKeys {
+                path,
+                found: self.found,
+            })?;
+        }
+        Ok(())
+    }
 }
 
 fn kind(v: &Value) -> String {
@@ -185,11 +326,15 @@ impl Doc<'_> {
 /// `evaluate` input). Returns the document as JSON text.
 ///
 /// # Errors
-/// [`InputError::Field`] when the value is neither shape.
+/// [`InputError::Field`] when the value is neither shape; [`InputError::DuplicateKey`] when
+/// a document given as a JSON string names a key twice in one object.
 pub fn policy_document(path: &str, value: &Value) -> Result<String, InputError> {
     let doc = Doc { path };
     match value.get("Policy") {
-        Some(Value::String(text)) => Ok(text.clone()),
+        Some(Value::String(text)) => {
+            unique_keys_in(&doc, "Policy", text)?;
+            Ok(text.clone())
+        }
         // The `evaluate` input carries get-policy's output under "Policy"; a document may too.
         Some(inner @ Value::Object(_)) => policy_document(path, inner),
         Some(other) => Err(doc.field("Policy", "the policy document as a JSON string", other)),
@@ -369,7 +514,11 @@ impl Doc<'_> {
     /// URL-encoded as the IAM API returns it). Returns the JSON text.
     fn document(&self, v: &Value, field: &str) -> Result<String, InputError> {
         match v {
-            Value::String(text) => Ok(warden_aws::role::decode_document(text)),
+            Value::String(text) => {
+                let text = warden_aws::role::decode_document(text);
+                unique_keys_in(self, field, &text)?;
+                Ok(text)
+            }
             Value::Object(_) => Ok(v.to_string()),
             other => Err(self.field(field, "a policy document (an object or a string)", other)),
         }
@@ -772,15 +921,18 @@ fn not_provided<T>(operation: &str) -> Readable<T> {
 /// record as a JSON string).
 ///
 /// # Errors
-/// [`InputError::Field`] when no audit record (schema `lambda-warden.audit/1`) is found, or
-/// [`InputError::NotJson`] for a nested record that is not JSON.
+/// [`InputError::Field`] when no audit record (schema `lambda-warden.audit/1`) is found,
+/// [`InputError::NotJson`] for a nested record that is not JSON, or
+/// [`InputError::DuplicateKey`] for a nested record that names a key twice in one object.
 pub fn audit_record(path: &str, value: &Value) -> Result<AuditRecord, InputError> {
     let doc = Doc { path };
     let nested = |field: &str, text: &str| -> Result<Value, InputError> {
-        serde_json::from_str(text).map_err(|source| InputError::NotJson {
+        let value = serde_json::from_str(text).map_err(|source| InputError::NotJson {
             path: format!("{path} ({field})"),
             source,
-        })
+        })?;
+        unique_keys_in(&doc, field, text)?;
+        Ok(value)
     };
     let record = if value.get("schema").and_then(Value::as_str).is_some() {
         value.clone()
@@ -1147,6 +1299,73 @@ mod tests {
                 text.starts_with("in.json: ") && text.contains(field),
                 "{text}"
             );
+        }
+    }
+
+    #[test]
+    fn a_duplicate_key_anywhere_is_refused_with_its_path() {
+        let dup = |text: &str| match parse_json("in.json", text) {
+            Err(InputError::DuplicateKey { path, field, key }) => {
+                assert_eq!(path, "in.json");
+                (field, key)
+            }
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(
+            dup(r#"{"FunctionName": "a", "FunctionName": "b"}"#),
+            ("FunctionName".to_owned(), "FunctionName".to_owned())
+        );
+        assert_eq!(
+            dup(
+                r#"{"Configuration": {"Runtime": "python3.12", "Timeout": 3, "Runtime": "python2.7"}}"#
+            ),
+            ("Configuration.Runtime".to_owned(), "Runtime".to_owned())
+        );
+        assert_eq!(
+            dup(r#"{"Statement": [{"Sid": "a"}, {"Effect": "Allow", "Effect": "Deny"}]}"#),
+            ("Statement[1].Effect".to_owned(), "Effect".to_owned())
+        );
+        assert_eq!(dup(r#"[[{"k": 1, "k": 2}]]"#).0, "[0][0].k");
+        let e = parse_json("in.json", r#"{"a": {"b": 1, "b": 2}}"#).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"in.json: a.b: the key "b" appears more than once in the same object"#
+        );
+        // The same key in different objects, and escapes that spell different keys, are fine.
+        let ok = parse_json(
+            "in.json",
+            r#"{"a": {"k": 1}, "b": {"k": [{"k": null}]}, "kA": 1, "kA2": 2.5e3}"#,
+        )
+        .unwrap();
+        assert_eq!(ok["b"]["k"][0]["k"], Value::Null);
+        // An escape that spells an existing key is a duplicate.
+        assert_eq!(dup(r#"{"kA": 1, "kA": 2}"#).1, "kA");
+        // Not JSON: the parser's error, as before.
+        assert!(matches!(
+            parse_json("in.json", r#"{"a": "#),
+            Err(InputError::NotJson { .. })
+        ));
+    }
+
+    #[test]
+    fn duplicate_keys_inside_documents_given_as_strings_are_refused() {
+        let input = serde_json::json!({
+            "Policy": r#"{"Version":"2012-10-17","Statement":[{"Sid":"s","Effect":"Deny","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Resource":"*"}]}"#,
+        });
+        match policy_document("get-policy.json", &input) {
+            Err(InputError::DuplicateKey { field, key, .. }) => {
+                assert_eq!(field, "Policy -> Statement[0].Effect");
+                assert_eq!(key, "Effect");
+            }
+            other => panic!("{other:?}"),
+        }
+        let sns = serde_json::json!({
+            "Type": "Notification",
+            "Message": r#"{"schema":"lambda-warden.audit/1","schema":"other"}"#,
+        });
+        match audit_record("alert.json", &sns) {
+            Err(InputError::DuplicateKey { field, .. }) => assert_eq!(field, "Message -> schema"),
+            other => panic!("{other:?}"),
         }
     }
 

@@ -16,7 +16,7 @@ use aws_sdk_lambda::primitives::Blob;
 use serde_json::Value;
 
 use crate::moto::{Moto, ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY};
-use crate::seed::{DemoAccount, WARDEN_FUNCTION, WARDEN_ROLE};
+use crate::seed::{DemoAccount, WARDEN_FUNCTION};
 use crate::HarnessError;
 
 /// The `aws.lambda` events function: its package, binary and, under `cargo lambda watch`,
@@ -210,7 +210,7 @@ impl LocalLambda {
 }
 
 /// The function's settings for the demo and the local-runtime test: moto's endpoint and test credentials, `enforce` mode, the alert
-/// topic, and lambda-warden's own role and function names (so its own events are skipped).
+/// topic, and lambda-warden's own role and function ARNs (so its own events are skipped).
 pub fn demo_function_env(moto: &Moto, demo: &DemoAccount) -> Vec<(&'static str, String)> {
     vec![
         ("AWS_ENDPOINT_URL", moto.endpoint()),
@@ -222,8 +222,8 @@ pub fn demo_function_env(moto: &Moto, demo: &DemoAccount) -> Vec<(&'static str, 
         ("AWS_LAMBDA_LOG_LEVEL", "info".into()),
         ("WARDEN_MODE", "enforce".into()),
         ("WARDEN_ALERT_TOPIC_ARN", demo.topic_arn.clone()),
-        ("WARDEN_SELF_ROLE_NAMES", WARDEN_ROLE.into()),
-        ("WARDEN_SELF_FUNCTION_NAMES", WARDEN_FUNCTION.into()),
+        ("WARDEN_SELF_ROLE_ARNS", demo.warden_role_arn.clone()),
+        ("WARDEN_SELF_FUNCTION_ARNS", demo.function_arn(WARDEN_FUNCTION)),
     ]
 }
 

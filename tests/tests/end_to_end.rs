@@ -32,8 +32,8 @@ async fn world() -> World {
     let settings = [
         ("WARDEN_MODE", "enforce".to_owned()),
         ("WARDEN_ALERT_TOPIC_ARN", demo.topic_arn.clone()),
-        ("WARDEN_SELF_ROLE_NAMES", WARDEN_ROLE.to_owned()),
-        ("WARDEN_SELF_FUNCTION_NAMES", WARDEN_FUNCTION.to_owned()),
+        ("WARDEN_SELF_ROLE_ARNS", demo.warden_role_arn.clone()),
+        ("WARDEN_SELF_FUNCTION_ARNS", demo.function_arn(WARDEN_FUNCTION)),
     ];
     let config = Config::from_lookup(|k| {
         settings

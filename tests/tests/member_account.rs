@@ -133,12 +133,11 @@ async fn a_member_accounts_event_is_evaluated_through_the_member_role() {
         t.get("lambda-warden:findings").map(String::as_str),
         Some("LW001")
     );
-    // The member role's own calls are lambda-warden's: its name joined the self identities.
-    assert!(deps
-        .config
-        .self_identity
-        .role_names
-        .contains("lambda-warden-member"));
+    // The member role's own calls are lambda-warden's: it joined the self identity.
+    assert_eq!(
+        deps.config.self_identity.member_role.as_deref(),
+        Some("lambda-warden-member")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

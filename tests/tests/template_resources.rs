@@ -387,7 +387,7 @@ const EVALUATION_SETTINGS: &[&str] = &[
     "WARDEN_REQUIRED_TAGS",
     "WARDEN_RUNTIME_WARNING_DAYS",
     "WARDEN_TRUSTED_LAYER_ACCOUNTS",
-    "WARDEN_SELF_FUNCTION_NAMES",
+    "WARDEN_SELF_FUNCTION_ARNS",
 ];
 
 #[test]
@@ -405,20 +405,70 @@ fn every_function_evaluates_with_the_same_settings_and_knows_every_own_function(
                 "{id} and {first_id} set {name} differently"
             );
         }
-        // Its own name is among the functions lambda-warden never evaluates.
+        // Every function's full ARN (this stack's partition, Region and account) is among the
+        // functions lambda-warden never evaluates, its own included.
         let own = f["Properties"]["FunctionName"]["Fn::Sub"]
             .as_str()
             .unwrap_or_else(|| panic!("{id}: FunctionName is not a !Sub"));
-        let names = vars["WARDEN_SELF_FUNCTION_NAMES"]["Fn::Sub"]
+        let arns = vars["WARDEN_SELF_FUNCTION_ARNS"]["Fn::Sub"]
             .as_str()
-            .unwrap_or_else(|| panic!("{id}: WARDEN_SELF_FUNCTION_NAMES is not a !Sub"));
+            .unwrap_or_else(|| panic!("{id}: WARDEN_SELF_FUNCTION_ARNS is not a !Sub"));
         for (other, g) in &functions {
             let name = g["Properties"]["FunctionName"]["Fn::Sub"]
                 .as_str()
                 .unwrap_or("");
+            let arn = format!(
+                "arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{name}"
+            );
             assert!(
-                names.split(',').any(|n| n == name),
-                "{id}'s WARDEN_SELF_FUNCTION_NAMES lacks {other} ({name}); its own is {own}"
+                arns.split(',').any(|a| a == arn),
+                "{id}'s WARDEN_SELF_FUNCTION_ARNS lacks {other} ({arn}); its own is {own}"
+            );
+        }
+    }
+}
+
+/// The execution role of each function, by its logical id: `Role: !GetAtt ROLE.Arn`.
+fn role_of(function: &Value) -> Option<String> {
+    match &function["Properties"]["Role"]["Fn::GetAtt"] {
+        Value::Array(a) => a.first().and_then(Value::as_str).map(str::to_owned),
+        Value::String(s) => s.strip_suffix(".Arn").map(str::to_owned),
+        _ => None,
+    }
+}
+
+#[test]
+fn every_function_knows_the_roles_of_the_functions_deployed_with_it() {
+    let template = transformed_template();
+    let functions = of_type(&template, "AWS::Lambda::Function");
+    let roles: Vec<String> = functions.iter().filter_map(|(_, f)| role_of(f)).collect();
+    assert_eq!(roles.len(), functions.len(), "every function has its own role");
+    for (id, f) in &functions {
+        let value = &f["Properties"]["Environment"]["Variables"]["WARDEN_SELF_ROLE_ARNS"];
+        // `!Sub` of role ARNs, or an `!If` (the IAM function's role exists in us-east-1 only)
+        // between two such `!Sub`s: each lists `${ROLE.Arn}` of roles of this stack.
+        let subs: Vec<&str> = match value.get("Fn::If").and_then(|v| v.as_array()) {
+            Some(branches) => branches[1..]
+                .iter()
+                .filter_map(|b| b["Fn::Sub"].as_str())
+                .collect(),
+            None => value["Fn::Sub"].as_str().into_iter().collect(),
+        };
+        assert!(!subs.is_empty(), "{id}: WARDEN_SELF_ROLE_ARNS is {value}");
+        for sub in &subs {
+            let listed: Vec<&str> = sub.split(',').collect();
+            for item in &listed {
+                let role = item
+                    .strip_prefix("${")
+                    .and_then(|r| r.strip_suffix(".Arn}"))
+                    .unwrap_or_else(|| panic!("{id}: {item} is not ${{ROLE.Arn}}"));
+                assert!(roles.iter().any(|r| r == role), "{id}: {role} is no function's role");
+            }
+            // Its own role is always listed.
+            let own = role_of(f).expect("role");
+            assert!(
+                listed.contains(&format!("${{{own}.Arn}}").as_str()),
+                "{id}: {sub} lacks its own role {own}"
             );
         }
     }

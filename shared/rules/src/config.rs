@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::findings::Severity;
-use crate::ids::AccountId;
+use crate::ids::{AccountId, FunctionArn, RoleArn};
 use crate::rules::RuleId;
 use crate::trigger::is_region_code;
 
@@ -35,15 +35,34 @@ pub enum AutoFixScope {
     AllNonExempt,
 }
 
-/// The identities lambda-warden itself acts as, so its own CloudTrail events and its own
-/// functions are skipped (no remediation loops).
+/// Who lambda-warden is, so that its own CloudTrail events and its own functions are skipped
+/// (no remediation loops), and nobody else's: see [`crate::gate::self_initiated`] for how a
+/// call is recognised as lambda-warden's own.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SelfIdentity {
-    /// IAM role names of lambda-warden's functions (the `sessionIssuer.userName` of their calls).
-    pub role_names: BTreeSet<String>,
-    /// Names of lambda-warden's functions: events about them are skipped. (A call's session
-    /// name is not used to recognise lambda-warden's own calls: anyone may choose it.)
+    /// `WARDEN_SELF_ROLE_ARNS`: the execution roles of lambda-warden's functions, as IAM role
+    /// ARNs `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME` (the form
+    /// `userIdentity.sessionContext.sessionIssuer.arn` records).
+    pub role_arns: BTreeSet<String>,
+    /// `WARDEN_SELF_FUNCTION_ARNS`: lambda-warden's functions, as unqualified function ARNs.
+    /// Events about them are skipped, and the sweep leaves them out: partition, Region,
+    /// account and name must all match (a function of the same name elsewhere is somebody
+    /// else's).
+    pub function_arns: BTreeSet<FunctionArn>,
+    /// The names of `function_arns`, plus the running function's own name
+    /// (`AWS_LAMBDA_FUNCTION_NAME`): the session names lambda-warden's functions call with.
     pub function_names: BTreeSet<String>,
+    /// `WARDEN_MEMBER_ROLE_NAME` as `PATH/NAME` without outer slashes: calls through this role
+    /// with session name [`crate::gate::MEMBER_SESSION_NAME`], in the account the event was
+    /// recorded in, are lambda-warden's own.
+    pub member_role: Option<String>,
+}
+
+impl SelfIdentity {
+    /// `true` when `function` (any qualifier ignored) is one of [`SelfIdentity::function_arns`].
+    pub fn is_own_function(&self, function: &FunctionArn) -> bool {
+        self.function_arns.contains(&function.unqualified())
+    }
 }
 
 /// The whole configuration.
@@ -59,8 +78,10 @@ pub struct Config {
     /// `WARDEN_ORGANIZATION_ID`: the AWS Organizations id (`o-` + 10-32 lowercase letters or
     /// digits). Public statements are re-pinned to it instead of removed.
     pub organization_id: Option<String>,
-    /// `WARDEN_SELF_ROLE_NAMES` and `WARDEN_SELF_FUNCTION_NAMES` (comma-separated); the running
-    /// function's own name (`AWS_LAMBDA_FUNCTION_NAME`) is always added.
+    /// `WARDEN_SELF_ROLE_ARNS` (comma-separated IAM role ARNs) and `WARDEN_SELF_FUNCTION_ARNS`
+    /// (comma-separated unqualified function ARNs); the running function's own name
+    /// (`AWS_LAMBDA_FUNCTION_NAME`) is always among the session names, and the member role of
+    /// `WARDEN_MEMBER_ROLE_NAME` is lambda-warden's too. See [`SelfIdentity`].
     pub self_identity: SelfIdentity,
     /// `WARDEN_REGIONS`: comma-separated Region codes where the functions affected by an IAM
     /// change are looked up, in order, without duplicates. Default: the function's own Region
@@ -96,8 +117,8 @@ pub struct Config {
     pub trusted_layer_accounts: BTreeSet<AccountId>,
     /// `WARDEN_MEMBER_ROLE_NAME`: the role (name, or `path/name`) the functions assume in
     /// another account of the organization to evaluate events from it; events from other
-    /// accounts are skipped when unset. Its name is added to `self_identity.role_names`: calls
-    /// made through it are lambda-warden's own.
+    /// accounts are skipped when unset. It is also `self_identity.member_role`: calls made
+    /// through it with lambda-warden's member session name are lambda-warden's own.
     pub member_role_name: Option<String>,
     /// `WARDEN_MEMBER_EXTERNAL_ID`: the `ExternalId` the member role's trust policy requires.
     pub member_external_id: Option<String>,
@@ -192,6 +213,42 @@ fn regions(variable: &'static str, value: Option<String>) -> Result<Vec<String>,
     Ok(out)
 }
 
+/// The [`SelfIdentity`] of the comma-separated `role_arns` (`WARDEN_SELF_ROLE_ARNS`) and
+/// `function_arns` (`WARDEN_SELF_FUNCTION_ARNS`), and the running function's own name
+/// (`AWS_LAMBDA_FUNCTION_NAME`). `member_role` is left unset (it comes with
+/// `WARDEN_MEMBER_ROLE_NAME`).
+fn self_identity(
+    role_arns: Option<String>,
+    function_arns: Option<String>,
+    own_name: Option<String>,
+) -> Result<SelfIdentity, ConfigError> {
+    let mut me = SelfIdentity::default();
+    for r in list(role_arns) {
+        let arn = RoleArn::parse(&r).map_err(|_| ConfigError {
+            variable: "WARDEN_SELF_ROLE_ARNS",
+            value: r.clone(),
+            expected: "comma-separated IAM role ARNs arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME",
+        })?;
+        me.role_arns.insert(arn.to_string());
+    }
+    for f in list(function_arns) {
+        let arn = FunctionArn::parse(&f)
+            .ok()
+            .filter(|a| a.qualifier.is_none())
+            .ok_or_else(|| ConfigError {
+                variable: "WARDEN_SELF_FUNCTION_ARNS",
+                value: f.clone(),
+                expected: "comma-separated unqualified Lambda function ARNs \
+                           arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME",
+            })?;
+        me.function_names.insert(arn.name.as_str().to_owned());
+        me.function_arns.insert(arn);
+    }
+    me.function_names
+        .extend(own_name.map(|n| n.trim().to_owned()));
+    Ok(me)
+}
+
 impl Config {
     /// Reads the configuration through `lookup` (the process environment in production).
     ///
@@ -241,10 +298,11 @@ impl Config {
             }
             c.organization_id = Some(v);
         }
-        c.self_identity.role_names = list(get("WARDEN_SELF_ROLE_NAMES")).collect();
-        c.self_identity.function_names = list(get("WARDEN_SELF_FUNCTION_NAMES"))
-            .chain(get("AWS_LAMBDA_FUNCTION_NAME"))
-            .collect();
+        c.self_identity = self_identity(
+            get("WARDEN_SELF_ROLE_ARNS"),
+            get("WARDEN_SELF_FUNCTION_ARNS"),
+            get("AWS_LAMBDA_FUNCTION_NAME"),
+        )?;
         c.regions = match get("WARDEN_REGIONS") {
             Some(v) => regions("WARDEN_REGIONS", Some(v))?,
             None => regions("AWS_REGION", get("AWS_REGION"))?,
@@ -356,7 +414,7 @@ impl Config {
                 ));
             }
             // The member role acts for lambda-warden in other accounts: its calls are our own.
-            c.self_identity.role_names.insert(name.to_owned());
+            c.self_identity.member_role = Some(v.trim_matches('/').to_owned());
             c.member_role_name = Some(v);
         }
         if let Some(v) = get("WARDEN_MEMBER_EXTERNAL_ID") {
@@ -436,7 +494,11 @@ impl Config {
                 "milliseconds not less than WARDEN_CALL_ATTEMPT_TIMEOUT_MS",
             ));
         }
-        if let Some(n) = millis("WARDEN_WRITE_MARGIN_MS", 0..=600_000, "milliseconds 0-600000")? {
+        if let Some(n) = millis(
+            "WARDEN_WRITE_MARGIN_MS",
+            0..=600_000,
+            "milliseconds 0-600000",
+        )? {
             c.write_margin_ms = n;
         }
         if let Some(v) = get("WARDEN_AUDIT_RETENTION_DAYS") {
@@ -483,7 +545,15 @@ mod tests {
             ("WARDEN_AUTO_FIX_SCOPE", "all-non-exempt"),
             ("WARDEN_TRUSTED_ACCOUNTS", "111122223333, 444455556666"),
             ("WARDEN_ORGANIZATION_ID", "o-a1b2c3d4e5"),
-            ("WARDEN_SELF_ROLE_NAMES", "warden-role"),
+            (
+                "WARDEN_SELF_ROLE_ARNS",
+                "arn:aws:iam::111122223333:role/warden-role, \
+                 arn:aws:iam::111122223333:role/ops/warden-sweep-role",
+            ),
+            (
+                "WARDEN_SELF_FUNCTION_ARNS",
+                "arn:aws:lambda:us-east-1:111122223333:function:warden-sweep",
+            ),
             ("AWS_LAMBDA_FUNCTION_NAME", "warden-events"),
             (
                 "WARDEN_ALERT_TOPIC_ARN",
@@ -530,8 +600,22 @@ mod tests {
         assert_eq!(c.auto_fix_scope, AutoFixScope::AllNonExempt);
         assert_eq!(c.trusted_accounts.len(), 2);
         assert_eq!(c.organization_id.as_deref(), Some("o-a1b2c3d4e5"));
-        assert!(c.self_identity.role_names.contains("warden-role"));
-        assert!(c.self_identity.function_names.contains("warden-events"));
+        assert_eq!(
+            c.self_identity.role_arns,
+            [
+                "arn:aws:iam::111122223333:role/ops/warden-sweep-role".to_owned(),
+                "arn:aws:iam::111122223333:role/warden-role".to_owned(),
+            ]
+            .into()
+        );
+        assert_eq!(
+            c.self_identity.function_names,
+            ["warden-events".to_owned(), "warden-sweep".to_owned()].into()
+        );
+        assert!(c.self_identity.is_own_function(
+            &FunctionArn::parse("arn:aws:lambda:us-east-1:111122223333:function:warden-sweep:live")
+                .unwrap()
+        ));
         assert_eq!(c.alert_min_severity, Severity::High);
         assert_eq!(c.max_replans, 5);
         assert_eq!(
@@ -552,7 +636,10 @@ mod tests {
             c.member_role_name.as_deref(),
             Some("security/lambda-warden-member")
         );
-        assert!(c.self_identity.role_names.contains("lambda-warden-member"));
+        assert_eq!(
+            c.self_identity.member_role.as_deref(),
+            Some("security/lambda-warden-member")
+        );
         assert_eq!(c.member_external_id.as_deref(), Some("o-a1b2c3d4e5-warden"));
     }
 
@@ -600,6 +687,24 @@ mod tests {
             ("WARDEN_RUNTIME_WARNING_DAYS", "9999"),
             ("WARDEN_TRUSTED_LAYER_ACCOUNTS", "aws"),
             ("WARDEN_MEMBER_ROLE_NAME", "role with spaces"),
+            ("WARDEN_SELF_ROLE_ARNS", "lambda-warden-events-role"),
+            (
+                "WARDEN_SELF_ROLE_ARNS",
+                "arn:aws:sts::111122223333:assumed-role/r/s",
+            ),
+            (
+                "WARDEN_SELF_ROLE_ARNS",
+                "arn:aws:iam::111122223333:user/warden",
+            ),
+            ("WARDEN_SELF_FUNCTION_ARNS", "lambda-warden-events"),
+            (
+                "WARDEN_SELF_FUNCTION_ARNS",
+                "111122223333:function:lambda-warden-events",
+            ),
+            (
+                "WARDEN_SELF_FUNCTION_ARNS",
+                "arn:aws:lambda:us-east-1:111122223333:function:lambda-warden-events:live",
+            ),
             ("WARDEN_MEMBER_EXTERNAL_ID", "x"),
             ("WARDEN_STATE_TABLE", "a b"),
             ("WARDEN_EXEMPTION_APPROVERS", "security-admin"),

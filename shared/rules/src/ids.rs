@@ -66,6 +66,9 @@ pub enum IdError {
     /// The string is not a layer name or layer ARN, or the version is not a positive number.
     #[error("{0:?} is not a Lambda layer name or ARN with a version number")]
     LayerRef(String),
+    /// The string is not an IAM role ARN `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`.
+    #[error("{0:?} is not an IAM role ARN (arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME)")]
+    RoleArn(String),
 }
 
 /// A 12-digit AWS account id, e.g. `111122223333`.
@@ -190,6 +193,11 @@ impl Qualifier {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// `true` for `$LATEST`, the unpublished version that the unqualified ARN names.
+    pub fn is_latest(&self) -> bool {
+        self.0 == "$LATEST"
+    }
 }
 
 impl TryFrom<String> for Qualifier {
@@ -234,6 +242,12 @@ pub struct FunctionRef {
 impl FunctionRef {
     /// Parses any form the Lambda API accepts as `FunctionName`.
     ///
+    /// A `$LATEST` qualifier is dropped: `$LATEST` is the function's unpublished version, which
+    /// the unqualified ARN names (a call without a qualifier is about `$LATEST`:
+    /// <https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html>), so
+    /// `NAME:$LATEST` is evaluated as the function, with the function's policy, URL and state.
+    /// Version numbers and aliases are kept.
+    ///
     /// # Errors
     /// [`IdError::FunctionRef`] for a string of none of the accepted forms, or the error of the
     /// part (name, account, qualifier) that is malformed.
@@ -260,7 +274,10 @@ impl FunctionRef {
         }
         Ok(Self {
             name: FunctionName::parse(name)?,
-            qualifier: qualifier.map(Qualifier::parse).transpose()?,
+            qualifier: qualifier
+                .map(Qualifier::parse)
+                .transpose()?
+                .filter(|q| !q.is_latest()),
             account: account.map(AccountId::parse).transpose()?,
             region: region.map(str::to_owned),
             partition: partition.map(str::to_owned),
@@ -358,6 +375,134 @@ impl fmt::Display for FunctionArn {
             write!(f, ":{q}")?;
         }
         Ok(())
+    }
+}
+
+/// An IAM role ARN, `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns>).
+/// A role name is 1-64 characters of letters, digits and `+=,.@_-`; a path is `/`, or `/`-
+/// separated segments of printable ASCII other than space
+/// (<https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html>).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RoleArn {
+    /// `aws`, `aws-cn`, `aws-us-gov`, ...
+    pub partition: String,
+    /// The role's account.
+    pub account: AccountId,
+    /// The path's segments between the slashes, e.g. `security/warden` for
+    /// `role/security/warden/NAME`; empty for the root path `/`.
+    pub path: String,
+    /// The role name.
+    pub name: String,
+}
+
+/// `true` for an IAM role name: 1-64 of letters, digits and `+=,.@_-`.
+pub fn is_role_name(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
+
+/// `true` for the segments of an IAM path without its outer slashes (`security/warden`, or
+/// empty for `/`): each segment 1 or more printable ASCII characters other than space and `/`,
+/// at most 510 characters in all.
+fn is_role_path(s: &str) -> bool {
+    s.is_empty()
+        || (s.len() <= 510
+            && s.split('/')
+                .all(|seg| !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_graphic())))
+}
+
+impl RoleArn {
+    /// Parses a role ARN.
+    ///
+    /// # Errors
+    /// [`IdError::RoleArn`] when the value is not `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`
+    /// with a partition of [`PARTITIONS`], an empty Region field, a 12-digit account, a valid
+    /// path and a valid role name.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        let bad = || IdError::RoleArn(excerpt(s));
+        let mut parts = s.splitn(6, ':');
+        let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(bad());
+        };
+        let rest = resource.strip_prefix("role/").ok_or_else(bad)?;
+        let (path, name) = match rest.rsplit_once('/') {
+            Some(("", _)) => return Err(bad()),
+            Some(split) => split,
+            None => ("", rest),
+        };
+        if !PARTITIONS.contains(&partition) || !is_role_path(path) || !is_role_name(name) {
+            return Err(bad());
+        }
+        Ok(Self {
+            partition: partition.to_owned(),
+            account: AccountId::parse(account).map_err(|_| bad())?,
+            path: path.to_owned(),
+            name: name.to_owned(),
+        })
+    }
+
+    /// The role ARN of an assumed-role session ARN
+    /// `arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/SESSION`, with the root path: the session
+    /// ARN does not carry the role's path
+    /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns>),
+    /// so a role with a path is only known from `sessionContext.sessionIssuer.arn`. `None` for
+    /// any other shape.
+    pub fn of_assumed_role(session_arn: &str) -> Option<Self> {
+        let mut parts = session_arn.splitn(6, ':');
+        let (Some("arn"), Some(partition), Some("sts"), Some(""), Some(account), Some(resource)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return None;
+        };
+        let (name, session) = resource.strip_prefix("assumed-role/")?.split_once('/')?;
+        if session.is_empty() || session.contains('/') || !is_role_name(name) {
+            return None;
+        }
+        if !PARTITIONS.contains(&partition) {
+            return None;
+        }
+        Some(Self {
+            partition: partition.to_owned(),
+            account: AccountId::parse(account).ok()?,
+            path: String::new(),
+            name: name.to_owned(),
+        })
+    }
+
+    /// `PATH/NAME` without outer slashes (`security/warden/NAME`), or `NAME` for the root path:
+    /// the form `WARDEN_MEMBER_ROLE_NAME` takes.
+    pub fn path_and_name(&self) -> String {
+        if self.path.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{}/{}", self.path, self.name)
+        }
+    }
+}
+
+impl fmt::Display for RoleArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "arn:{}:iam::{}:role/{}",
+            self.partition,
+            self.account,
+            self.path_and_name()
+        )
     }
 }
 
@@ -486,10 +631,11 @@ mod tests {
             ),
             (
                 "arn:aws:lambda:eu-west-1:111122223333:function:orders-api:$LATEST",
-                Some("$LATEST"),
+                None,
                 Some("111122223333"),
                 Some("eu-west-1"),
             ),
+            ("orders-api:$LATEST", None, None, None),
         ];
         for (input, q, acct, region) in cases {
             let r = FunctionRef::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
@@ -562,6 +708,72 @@ mod tests {
             resolved.to_string(),
             "arn:aws:lambda:eu-west-1:444455556666:function:orders-api"
         );
+    }
+
+    #[test]
+    fn role_arns_parse_with_and_without_a_path() {
+        let r = RoleArn::parse("arn:aws:iam::111122223333:role/lambda-warden-events-role").unwrap();
+        assert_eq!(
+            (r.path.as_str(), r.name.as_str()),
+            ("", "lambda-warden-events-role")
+        );
+        assert_eq!(r.path_and_name(), "lambda-warden-events-role");
+        let s = "arn:aws-cn:iam::111122223333:role/aws-reserved/sso.amazonaws.com/SsoRole";
+        let r = RoleArn::parse(s).unwrap();
+        assert_eq!(r.path, "aws-reserved/sso.amazonaws.com");
+        assert_eq!(r.to_string(), s);
+        for bad in [
+            "",
+            "lambda-warden-events-role",
+            "arn:aws:iam::111122223333:user/x",
+            "arn:aws:iam::111122223333:role/",
+            "arn:aws:iam::111122223333:role//x",
+            "arn:aws:iam::111122223333:role/a b/x",
+            "arn:aws:iam:us-east-1:111122223333:role/x",
+            "arn:aws:iam::1111:role/x",
+            "arn:evil:iam::111122223333:role/x",
+            "arn:aws:sts::111122223333:assumed-role/x/s",
+            &format!("arn:aws:iam::111122223333:role/{}", "r".repeat(65)),
+        ] {
+            assert!(RoleArn::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_assumed_role_session_names_its_role_without_path() {
+        let r = RoleArn::of_assumed_role(
+            "arn:aws:sts::111122223333:assumed-role/lambda-warden-events-role/attacker-fn",
+        )
+        .unwrap();
+        assert_eq!(
+            r.to_string(),
+            "arn:aws:iam::111122223333:role/lambda-warden-events-role"
+        );
+        for bad in [
+            "arn:aws:sts::111122223333:assumed-role/only-role",
+            "arn:aws:sts::111122223333:assumed-role/r/",
+            "arn:aws:sts::111122223333:assumed-role/team/r/s",
+            "arn:aws:sts::111122223333:federated-user/bob",
+            "arn:aws:iam::111122223333:role/r",
+            "arn:aws:sts::12:assumed-role/r/s",
+        ] {
+            assert_eq!(RoleArn::of_assumed_role(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn latest_is_the_unqualified_function_and_versions_stay_qualified() {
+        let arn =
+            FunctionArn::parse("arn:aws:lambda:us-east-1:111122223333:function:f:$LATEST").unwrap();
+        assert_eq!(arn.qualifier, None);
+        assert_eq!(
+            arn.to_string(),
+            "arn:aws:lambda:us-east-1:111122223333:function:f"
+        );
+        let v7 = FunctionArn::parse("arn:aws:lambda:us-east-1:111122223333:function:f:7").unwrap();
+        assert_eq!(v7.qualifier.as_ref().map(Qualifier::as_str), Some("7"));
+        assert!(Qualifier::parse("$LATEST").unwrap().is_latest());
+        assert!(!Qualifier::parse("live").unwrap().is_latest());
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! - Lambda `FunctionName` forms: <https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html#lambda-AddPermission-request-FunctionName>
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
@@ -24,7 +25,7 @@ use thiserror::Error;
 
 use crate::event_name::{EventName, LambdaApi};
 use crate::ids::{
-    AccountId, ArnDefaults, FunctionArn, FunctionRef, IdError, LayerVersionArn, Qualifier,
+    AccountId, ArnDefaults, FunctionArn, FunctionRef, IdError, LayerVersionArn, Qualifier, RoleArn,
 };
 
 /// The `detail-type` EventBridge gives CloudTrail management events of API calls.
@@ -268,6 +269,12 @@ pub struct Actor {
     /// function's own calls it is the function name
     /// (<https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html>).
     pub session_name: Option<String>,
+    /// The ARN of the IAM role the caller's session was issued by,
+    /// `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`: `userIdentity.sessionContext.sessionIssuer.arn`
+    /// when the issuer is a `Role`, else derived from an `assumed-role/NAME/SESSION` ARN in
+    /// `userIdentity.arn` (that ARN has no path, so the derived role ARN has the root path).
+    /// `None` for callers that are not role sessions (IAM users, root, AWS services).
+    pub role_arn: Option<String>,
 }
 
 /// One CloudTrail event, reduced to what lambda-warden decides on.
@@ -286,8 +293,10 @@ pub struct Trigger {
     pub account: AccountId,
     /// `detail.awsRegion`, else the envelope `region`.
     pub region: String,
-    /// `aws`, `aws-cn` or `aws-us-gov`: from a full ARN in the event when there is one, else
-    /// from the region (`cn-*` → `aws-cn`, `us-gov-*` → `aws-us-gov`, otherwise `aws`)
+    /// The partition the event was recorded in (`aws`, `aws-cn`, `aws-us-gov`, ...): the
+    /// partition of the caller's ARN (`userIdentity.arn`) when there is one, else of the Region
+    /// ([`partition_of_region`]). Never taken from the target: a target whose ARN names another
+    /// partition is not in the watched account, and the gate skips it (`foreign_target`)
     /// (<https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html>).
     pub partition: String,
     /// Who made the call.
@@ -302,11 +311,52 @@ pub struct Trigger {
     /// full ARN with the event's partition, region and account when `layerName` was a bare
     /// name. `None` for every other event.
     pub layer: Option<LayerVersionArn>,
+    /// The tags a `TagResource` sets or an `UntagResource` removes, when the record shows them
+    /// (see [`TagChange`]); `None` for every other event, and when the record's tag fields are
+    /// absent or not of the expected shape (the event is then evaluated as any other).
+    pub tag_change: Option<TagChange>,
     /// How the record was delivered.
     pub shape: EnvelopeShape,
 }
 
+/// The tags one `TagResource` or `UntagResource` call changed.
+///
+/// Read from the CloudTrail record's request parameters, which carry the API's parameters in
+/// camelCase: `TagResource`'s `requestParameters.tags` (an object of key → value, seen in real
+/// `TagResource20170331v2` records) and `UntagResource`'s `requestParameters.tagKeys` (a list
+/// of keys; the name of the API's `tagKeys` query parameter, not seen in a published record)
+/// (<https://docs.aws.amazon.com/lambda/latest/api/API_TagResource.html>,
+/// <https://docs.aws.amazon.com/lambda/latest/api/API_UntagResource.html>).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TagChange {
+    /// The tags set, key → value (`TagResource`).
+    pub set: BTreeMap<String, String>,
+    /// The keys removed (`UntagResource`), in the order of the record.
+    pub removed: Vec<String>,
+}
+
+impl TagChange {
+    /// Every key the change touches: the set ones, then the removed ones.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.set
+            .keys()
+            .map(String::as_str)
+            .chain(self.removed.iter().map(String::as_str))
+    }
+
+    /// `true` when the change touches no key.
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.removed.is_empty()
+    }
+}
+
 impl Trigger {
+    /// The tags this event's `TagResource` / `UntagResource` changed (see
+    /// [`Trigger::tag_change`]); `None` for other events or when the record does not show them.
+    pub fn tag_change(&self) -> Option<&TagChange> {
+        self.tag_change.as_ref()
+    }
+
     /// What a partial function reference in this event is completed with.
     pub fn arn_defaults(&self) -> ArnDefaults {
         ArnDefaults {
@@ -369,12 +419,10 @@ pub fn parse(event: &Value) -> Result<Trigger, EventError> {
         Err(e) => return Err(e),
     };
 
-    let partition = target
-        .as_ref()
-        .and_then(|t| t.partition.as_deref())
-        .filter(|p| is_partition(p))
-        .map(str::to_owned)
-        .or_else(|| actor.arn.as_deref().and_then(arn_partition))
+    let partition = actor
+        .arn
+        .as_deref()
+        .and_then(arn_partition)
         .unwrap_or_else(|| partition_of_region(&region).to_owned());
 
     let layer = if is_layer_event {
@@ -393,9 +441,11 @@ pub fn parse(event: &Value) -> Result<Trigger, EventError> {
     } else {
         None
     };
-    let partition = match &layer {
-        Some(l) => l.partition.clone(),
-        None => partition,
+    let tag_change = match event_name.api() {
+        Some(api @ (LambdaApi::TagResource | LambdaApi::UntagResource)) => {
+            locate_tag_change(&rec, api)
+        }
+        _ => None,
     };
 
     Ok(Trigger {
@@ -410,8 +460,36 @@ pub fn parse(event: &Value) -> Result<Trigger, EventError> {
         error_code,
         target,
         layer,
+        tag_change,
         shape,
     })
+}
+
+/// The tags of a `TagResource` (`requestParameters.tags`, an object of strings) or an
+/// `UntagResource` (`requestParameters.tagKeys`, a list of strings, or one string). `None`
+/// when the field is absent or of another shape: such an event is evaluated, never skipped
+/// for its tags.
+fn locate_tag_change(rec: &Node<'_>, api: LambdaApi) -> Option<TagChange> {
+    let request = rec.opt_object(&["requestParameters"]).ok().flatten()?;
+    let mut change = TagChange::default();
+    if api == LambdaApi::TagResource {
+        let Value::Object(tags) = request.get(&["tags"]).ok().flatten()? else {
+            return None;
+        };
+        for (key, value) in tags {
+            change.set.insert(key.clone(), value.as_str()?.to_owned());
+        }
+    } else {
+        change.removed = match request.get(&["tagKeys"]).ok().flatten()? {
+            Value::Array(keys) => keys
+                .iter()
+                .map(|k| k.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()?,
+            Value::String(key) => vec![key.clone()],
+            _ => return None,
+        };
+    }
+    Some(change)
 }
 
 /// The CloudTrail record of a delivered event, taken out of whichever envelope it came in
@@ -646,16 +724,26 @@ fn locate_layer(
         })
 }
 
-/// The partition of a Region code: `cn-*` → `aws-cn`, `us-gov-*` → `aws-us-gov`, else `aws`
-/// (<https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html>).
+/// The partition of a Region code: `cn-*` → `aws-cn`, `us-gov-*` → `aws-us-gov`, `us-iso-*` →
+/// `aws-iso`, `us-isob-*` → `aws-iso-b`, `eu-isoe-*` → `aws-iso-e`, `us-isof-*` → `aws-iso-f`,
+/// `eusc-*` → `aws-eusc`, else `aws`
+/// (<https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html>;
+/// the Region patterns of each partition are those of the AWS SDKs' partition table,
+/// <https://github.com/aws/aws-sdk-js-v3/blob/main/packages/util-endpoints/src/lib/aws/partitions.json>).
 pub fn partition_of_region(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
+    const PREFIXES: &[(&str, &str)] = &[
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-iso-", "aws-iso"),
+        ("us-isob-", "aws-iso-b"),
+        ("eu-isoe-", "aws-iso-e"),
+        ("us-isof-", "aws-iso-f"),
+        ("eusc-", "aws-eusc"),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("aws", |(_, partition)| partition)
 }
 
 /// The partition field of an `arn:PARTITION:...` string, when it has a plausible one.
@@ -887,12 +975,19 @@ fn actor(rec: &Node<'_>) -> Result<Actor, EventError> {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
     });
+    let issued_by_role = (issuer_type == Some("Role"))
+        .then(|| issuer_arn.and_then(|a| RoleArn::parse(a).ok()))
+        .flatten();
+    let role_arn = issued_by_role
+        .or_else(|| arn.as_deref().and_then(RoleArn::of_assumed_role))
+        .map(|r| r.to_string());
     Ok(Actor {
         identity_type,
         arn,
         account,
         role_name,
         session_name,
+        role_arn,
     })
 }
 
@@ -953,6 +1048,17 @@ fn locate_function(rec: &Node<'_>, event_name: &EventName) -> Result<Located, Ev
     let Some(mut function) = found else {
         return Ok(Located::Nothing);
     };
+    let located = |mut function: FunctionRef| {
+        // `NAME:$LATEST` is the unqualified function (see `FunctionRef::parse`).
+        if function
+            .qualifier
+            .as_ref()
+            .is_some_and(Qualifier::is_latest)
+        {
+            function.qualifier = None;
+        }
+        Ok(Located::Function(function))
+    };
 
     let qualifier = |node: &Node<'_>, field: &str, text: String| {
         Qualifier::parse(&text).map_err(|source| EventError::BadIdentifier {
@@ -999,7 +1105,7 @@ fn locate_function(rec: &Node<'_>, event_name: &EventName) -> Result<Located, Ev
         )
         | None => {}
     }
-    Ok(Located::Function(function))
+    located(function)
 }
 
 #[cfg(test)]
@@ -1139,6 +1245,169 @@ mod tests {
     }
 
     #[test]
+    fn the_role_arn_comes_from_the_session_issuer_or_the_session_arn() {
+        let role_arn = |ui: Value| {
+            parse(&minimal(json!({
+                "eventName": "AddPermission20150331v2",
+                "eventSource": "lambda.amazonaws.com",
+                "userIdentity": ui,
+                "requestParameters": {"functionName": "orders-api"},
+            })))
+            .unwrap()
+            .actor
+            .role_arn
+        };
+        // The issuer's ARN carries the path.
+        assert_eq!(
+            role_arn(json!({
+                "type": "AssumedRole",
+                "arn": "arn:aws:sts::111122223333:assumed-role/warden/lambda-warden-events",
+                "sessionContext": {"sessionIssuer": {
+                    "type": "Role",
+                    "arn": "arn:aws:iam::111122223333:role/security/warden",
+                    "userName": "warden"
+                }},
+            }))
+            .as_deref(),
+            Some("arn:aws:iam::111122223333:role/security/warden")
+        );
+        // Without an issuer, the session ARN names the role (without its path).
+        assert_eq!(
+            role_arn(json!({
+                "type": "AssumedRole",
+                "arn": "arn:aws:sts::111122223333:assumed-role/lambda-warden-events-role/attacker-fn",
+            }))
+            .as_deref(),
+            Some("arn:aws:iam::111122223333:role/lambda-warden-events-role")
+        );
+        // Not a role session: no role ARN.
+        assert_eq!(
+            role_arn(json!({"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/dev"})),
+            None
+        );
+        assert_eq!(
+            role_arn(json!({
+                "type": "AssumedRole",
+                "sessionContext": {"sessionIssuer": {"type": "Root",
+                    "arn": "arn:aws:iam::111122223333:root"}},
+            })),
+            None
+        );
+    }
+
+    #[test]
+    fn tag_changes_are_read_from_tag_and_untag_events() {
+        let event = |name: &str, request: Value| {
+            parse(&minimal(json!({
+                "eventName": name,
+                "eventSource": "lambda.amazonaws.com",
+                "requestParameters": request,
+            })))
+            .unwrap()
+        };
+        let resource = "arn:aws:lambda:us-east-1:111122223333:function:orders-api";
+        let t = event(
+            "TagResource20170331v2",
+            json!({"resource": resource, "tags": {"lambda-warden:status": "compliant", "owner": "x"}}),
+        );
+        let change = t.tag_change().unwrap();
+        assert_eq!(change.set.len(), 2);
+        assert_eq!(change.set["owner"], "x");
+        assert!(change.removed.is_empty());
+        let t = event(
+            "UntagResource20170331v2",
+            json!({"resource": resource, "tagKeys": ["lambda-warden:fingerprint", "owner"]}),
+        );
+        assert_eq!(
+            t.tag_change().unwrap().keys().collect::<Vec<_>>(),
+            ["lambda-warden:fingerprint", "owner"]
+        );
+        let t = event(
+            "UntagResource20170331",
+            json!({"resource": resource, "tagKeys": "owner"}),
+        );
+        assert_eq!(t.tag_change().unwrap().removed, ["owner"]);
+        // Shapes that do not show the tags: no tag change (the event is evaluated).
+        for (name, request) in [
+            ("TagResource20170331v2", json!({"resource": resource})),
+            (
+                "TagResource20170331v2",
+                json!({"resource": resource, "tags": ["owner"]}),
+            ),
+            (
+                "TagResource20170331v2",
+                json!({"resource": resource, "tags": {"owner": 1}}),
+            ),
+            (
+                "UntagResource20170331v2",
+                json!({"resource": resource, "tagKeys": [1]}),
+            ),
+            (
+                "UntagResource20170331v2",
+                json!({"resource": resource, "tagKeys": {}}),
+            ),
+        ] {
+            assert_eq!(event(name, request.clone()).tag_change(), None, "{request}");
+        }
+        // Other events carry none.
+        let t = event(
+            "AddPermission20150331v2",
+            json!({"functionName": "orders-api", "tags": {"a": "b"}}),
+        );
+        assert_eq!(t.tag_change(), None);
+    }
+
+    #[test]
+    fn the_partition_is_the_event_s_not_the_target_s() {
+        let t = parse(&minimal(json!({
+            "eventName": "AddPermission20150331v2",
+            "eventSource": "lambda.amazonaws.com",
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/dev"},
+            "requestParameters": {
+                "functionName": "arn:aws-cn:lambda:cn-north-1:111122223333:function:orders-api"
+            },
+        })))
+        .unwrap();
+        assert_eq!(t.partition, "aws");
+        assert_eq!(
+            t.function_arn().unwrap().partition,
+            "aws-cn",
+            "the target keeps its own partition"
+        );
+    }
+
+    #[test]
+    fn latest_targets_are_the_unqualified_function() {
+        for request in [
+            json!({"functionName": "orders-api:$LATEST"}),
+            json!({"functionName": "orders-api", "qualifier": "$LATEST"}),
+            json!({"functionName": "arn:aws:lambda:us-east-1:111122223333:function:orders-api:$LATEST"}),
+        ] {
+            let t = parse(&minimal(json!({
+                "eventName": "AddPermission20150331v2",
+                "eventSource": "lambda.amazonaws.com",
+                "requestParameters": request.clone(),
+            })))
+            .unwrap();
+            assert_eq!(
+                t.function_arn().unwrap().to_string(),
+                "arn:aws:lambda:us-east-1:111122223333:function:orders-api",
+                "{request}"
+            );
+        }
+        let t = parse(&minimal(json!({
+            "eventName": "AddPermission20150331v2",
+            "eventSource": "lambda.amazonaws.com",
+            "requestParameters": {"functionName": "orders-api", "qualifier": "3"},
+        })))
+        .unwrap();
+        assert_eq!(
+            t.function_arn().unwrap().to_string(),
+            "arn:aws:lambda:us-east-1:111122223333:function:orders-api:3"
+        );
+    }
+
+    #[test]
     fn wrong_types_in_the_identity_name_their_path() {
         let e = parse(&minimal(json!({
             "eventName": "AddPermission20150331v2",
@@ -1179,6 +1448,16 @@ mod tests {
         assert_eq!(partition_of_region("cn-northwest-1"), "aws-cn");
         assert_eq!(partition_of_region("us-gov-east-1"), "aws-us-gov");
         assert_eq!(partition_of_region("us-east-1"), "aws");
+        for (region, partition) in [
+            ("us-iso-east-1", "aws-iso"),
+            ("us-isob-east-1", "aws-iso-b"),
+            ("eu-isoe-west-1", "aws-iso-e"),
+            ("us-isof-south-1", "aws-iso-f"),
+            ("eusc-de-east-1", "aws-eusc"),
+            ("eu-west-1", "aws"),
+        ] {
+            assert_eq!(partition_of_region(region), partition, "{region}");
+        }
         for ok in ["aws", "aws-cn", "aws-us-gov", "aws-iso-b"] {
             assert!(is_partition(ok), "{ok}");
         }

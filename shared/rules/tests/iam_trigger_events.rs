@@ -11,6 +11,7 @@ use warden_rules::config::{Config, SelfIdentity};
 use warden_rules::event_name::IamEventName;
 use warden_rules::gate::{Gate, SkipReason};
 use warden_rules::iam_trigger::{self, IamChange, IamTrigger, PolicyArn, RoleName};
+use warden_rules::ids::FunctionArn;
 use warden_rules::trigger::EnvelopeShape;
 
 fn crate_dir() -> PathBuf {
@@ -226,14 +227,30 @@ fn every_iam_event_parses_to_the_expected_trigger_in_every_shape() {
     }
 }
 
-fn warden() -> Config {
+fn identity(roles: &[&str], functions: &[&str]) -> Config {
+    let function_arns: std::collections::BTreeSet<FunctionArn> = functions
+        .iter()
+        .map(|f| FunctionArn::parse(f).unwrap())
+        .collect();
     Config {
         self_identity: SelfIdentity {
-            role_names: ["lambda-warden-iam-events-role".to_owned()].into(),
-            function_names: ["lambda-warden-iam-events".to_owned()].into(),
+            role_arns: roles.iter().map(|r| (*r).to_owned()).collect(),
+            function_names: function_arns
+                .iter()
+                .map(|a| a.name.as_str().to_owned())
+                .collect(),
+            function_arns,
+            member_role: None,
         },
         ..Config::default()
     }
+}
+
+fn warden() -> Config {
+    identity(
+        &["arn:aws:iam::123456789012:role/lambda-warden-iam-events-role"],
+        &["arn:aws:lambda:us-east-1:123456789012:function:lambda-warden-iam-events"],
+    )
 }
 
 #[test]
@@ -256,34 +273,51 @@ fn gate_decisions() {
         );
     }
 
-    // lambda-warden's own role (in its own account): skipped, by the same rule as Lambda events.
+    // A call by one of lambda-warden's roles under one of its function names: skipped, by the
+    // same rule as Lambda events (the sample's caller stands in for lambda-warden here: its
+    // issuer ARN carries a path, and its session name plays the function name).
     let t = iam_trigger::parse(&load(
         &events_dir().join("iam-put-role-policy-wildcard-demo-function-role.json"),
     ))
     .unwrap();
-    let by_role = Config {
-        self_identity: SelfIdentity {
-            role_names: [SSO_ROLE.to_owned()].into(),
-            function_names: Default::default(),
-        },
-        ..Config::default()
-    };
+    let sso_role_arn =
+        format!("arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/{SSO_ROLE}");
+    assert_eq!(t.actor.role_arn.as_deref(), Some(sso_role_arn.as_str()));
+    let mut both = identity(&[&sso_role_arn], &[]);
+    both.self_identity
+        .function_names
+        .insert("jane.doe@example.com".to_owned());
     assert_eq!(
-        iam_trigger::decide(&t, &by_role),
+        iam_trigger::decide(&t, &both),
         Gate::Skip(SkipReason::SelfInitiated {
-            role_name: Some(SSO_ROLE.into()),
+            role_arn: Some(sso_role_arn.clone()),
             session_name: Some("jane.doe@example.com".into()),
         })
     );
-    let by_session = Config {
-        self_identity: SelfIdentity {
-            role_names: Default::default(),
-            function_names: ["jane.doe@example.com".to_owned()].into(),
-        },
-        ..Config::default()
-    };
+    // The role alone is not lambda-warden: any function given the role runs with it.
+    assert_eq!(
+        iam_trigger::decide(&t, &identity(&[&sso_role_arn], &[])),
+        Gate::Go
+    );
     // A session name alone is not lambda-warden: anyone may choose any session name.
+    let mut by_session = identity(&[], &[]);
+    by_session
+        .self_identity
+        .function_names
+        .insert("jane.doe@example.com".to_owned());
     assert_eq!(iam_trigger::decide(&t, &by_session), Gate::Go);
+    // The same role name in another account is somebody else's.
+    let mut elsewhere = identity(
+        &[&format!(
+            "arn:aws:iam::444455556666:role/aws-reserved/sso.amazonaws.com/{SSO_ROLE}"
+        )],
+        &[],
+    );
+    elsewhere
+        .self_identity
+        .function_names
+        .insert("jane.doe@example.com".to_owned());
+    assert_eq!(iam_trigger::decide(&t, &elsewhere), Gate::Go);
 
     // Lambda events and other IAM events are not this function's.
     for (file, name) in [

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use warden_rules::config::{Config, SelfIdentity};
 use warden_rules::event_name::EventName;
 use warden_rules::gate::{self, Gate, SkipReason};
-use warden_rules::ids::{FunctionRef, Qualifier};
+use warden_rules::ids::{FunctionArn, FunctionRef, Qualifier};
 use warden_rules::trigger::{self, EnvelopeShape, EventError, Trigger, DETAIL_STRING_LIMIT};
 
 fn crate_dir() -> PathBuf {
@@ -493,11 +493,16 @@ fn partition_follows_the_region_or_the_arn() {
             .to_string()
             .starts_with(&format!("arn:{partition}:lambda:{region}:")));
     }
+    // The caller's ARN names the partition before the Region does; the target never does.
     let mut e = base.clone();
     e["detail"]["awsRegion"] = json!("cn-northwest-1");
+    e["detail"]["userIdentity"]["arn"] = json!("arn:aws-cn:iam::123456789012:user/example-dev");
     e["detail"]["requestParameters"]["functionName"] =
         json!("arn:aws-cn:lambda:cn-northwest-1:123456789012:function:orders-api");
     assert_eq!(trigger::parse(&e).unwrap().partition, "aws-cn");
+    e["detail"]["userIdentity"]["arn"] = Value::Null;
+    e["detail"]["awsRegion"] = json!("us-east-1");
+    assert_eq!(trigger::parse(&e).unwrap().partition, "aws");
 }
 
 #[test]
@@ -513,25 +518,38 @@ fn tagging_another_kind_of_lambda_resource_has_no_target() {
     );
 }
 
+/// lambda-warden as the sample events' account 123456789012 knows it.
 fn warden_config() -> Config {
+    config_with(
+        &["arn:aws:iam::123456789012:role/lambda-warden-events-role"],
+        &["arn:aws:lambda:us-east-1:123456789012:function:lambda-warden-events"],
+    )
+}
+
+/// A self identity of these role ARNs and function ARNs (the session names are the functions'
+/// names).
+fn config_with(role_arns: &[&str], function_arns: &[&str]) -> Config {
+    let function_arns: BTreeSet<FunctionArn> = function_arns
+        .iter()
+        .map(|f| FunctionArn::parse(f).unwrap())
+        .collect();
     Config {
         self_identity: SelfIdentity {
-            role_names: ["lambda-warden-events-role".to_owned()].into(),
-            function_names: ["lambda-warden-events".to_owned()].into(),
+            role_arns: role_arns.iter().map(|s| s.to_string()).collect(),
+            function_names: function_arns
+                .iter()
+                .map(|a| a.name.as_str().to_owned())
+                .collect(),
+            function_arns,
+            member_role: None,
         },
         ..Config::default()
     }
 }
 
-fn config_with(roles: &[&str], functions: &[&str]) -> Config {
-    Config {
-        self_identity: SelfIdentity {
-            role_names: roles.iter().map(|s| s.to_string()).collect(),
-            function_names: functions.iter().map(|s| s.to_string()).collect(),
-        },
-        ..Config::default()
-    }
-}
+/// The reference remediator's role and function (account 111122223333).
+const REMEDIATOR_ROLE: &str = "arn:aws:iam::111122223333:role/lambda-remediator-role";
+const REMEDIATOR: &str = "arn:aws:lambda:us-east-1:111122223333:function:lambda-remediator";
 
 #[test]
 fn gate_decisions() {
@@ -548,12 +566,18 @@ fn gate_decisions() {
         (ev("put-function-event-invoke-config-orders-api.json"), warden_config(), None),
         (ev("remove-permission-by-lambda-warden.json"), warden_config(), Some("self_initiated")),
         // Not by its session name alone: anyone may choose any session name.
-        (ev("remove-permission-by-lambda-warden.json"), config_with(&[], &["lambda-warden-events"]), None),
+        (ev("remove-permission-by-lambda-warden.json"), config_with(&[], &["arn:aws:lambda:us-east-1:123456789012:function:lambda-warden-events"]), None),
+        // Not by its role alone: any function given the role runs with it.
+        (ev("remove-permission-by-lambda-warden.json"), config_with(&["arn:aws:iam::123456789012:role/lambda-warden-events-role"], &[]), None),
         (ev("remove-permission-by-lambda-warden.json"), Config::default(), None),
         (ev("add-permission-failed-access-denied.json"), warden_config(), Some("failed_call")),
-        (ev("create-function-orders-api.json"), config_with(&[], &["orders-api"]), Some("own_function")),
-        (rf(self_ref), config_with(&["lambda-remediator-role"], &[]), Some("self_initiated")),
-        (rf(self_ref), config_with(&[], &["lambda-remediator"]), None),
+        (ev("create-function-orders-api.json"), config_with(&[], &["arn:aws:lambda:us-east-1:123456789012:function:orders-api"]), Some("own_function")),
+        // The same name in another account or Region is not lambda-warden's function.
+        (ev("create-function-orders-api.json"), config_with(&[], &["arn:aws:lambda:us-east-1:444455556666:function:orders-api"]), None),
+        (ev("create-function-orders-api.json"), config_with(&[], &["arn:aws:lambda:eu-west-1:123456789012:function:orders-api"]), None),
+        (rf(self_ref), config_with(&[REMEDIATOR_ROLE], &[REMEDIATOR]), Some("self_initiated")),
+        (rf(self_ref), config_with(&[REMEDIATOR_ROLE], &[]), None),
+        (rf(self_ref), config_with(&[], &[REMEDIATOR]), None),
         (rf(self_ref), warden_config(), None),
         (rf("iam-AttachRolePolicy-execution-role-AdministratorAccess.json"), warden_config(), Some("unsupported_event")),
         (rf("lambda-AddLayerVersionPermission20181031-principal-star-no-org.json"), warden_config(), None),
@@ -598,12 +622,190 @@ fn the_self_triggered_reference_event_names_the_remediator() {
     )))
     .unwrap();
     assert_eq!(
-        gate::decide(&t, &config_with(&["lambda-remediator-role"], &[])),
+        gate::decide(&t, &config_with(&[REMEDIATOR_ROLE], &[REMEDIATOR])),
         Gate::Skip(SkipReason::SelfInitiated {
-            role_name: Some("lambda-remediator-role".into()),
+            role_arn: Some(REMEDIATOR_ROLE.into()),
             session_name: Some("lambda-remediator".into()),
         })
     );
+}
+
+/// The reference record with the caller's session renamed: `sessionIssuer` unchanged, the
+/// session ARN and principal id naming `session`.
+fn with_session(event: &Value, session: &str) -> Value {
+    let mut e = event.clone();
+    let ui = &mut e["detail"]["userIdentity"];
+    let arn = ui["arn"].as_str().unwrap();
+    let (role_part, _) = arn.rsplit_once('/').unwrap();
+    ui["arn"] = json!(format!("{role_part}/{session}"));
+    let principal = ui["principalId"].as_str().unwrap();
+    let (id, _) = principal.split_once(':').unwrap();
+    ui["principalId"] = json!(format!("{id}:{session}"));
+    e
+}
+
+#[test]
+fn another_function_with_lambda_warden_s_role_is_evaluated() {
+    // Attack 7: `assumed-role/lambda-warden-events-role/attacker-fn` was skipped because only
+    // the role name was compared.
+    let own = load(&events_dir().join("remove-permission-by-lambda-warden.json"));
+    let attacker = with_session(&own, "attacker-fn");
+    let t = trigger::parse(&attacker).unwrap();
+    assert_eq!(
+        t.actor.arn.as_deref(),
+        Some("arn:aws:sts::123456789012:assumed-role/lambda-warden-events-role/attacker-fn")
+    );
+    assert_eq!(gate::decide(&t, &warden_config()), Gate::Go);
+    // Without the session issuer, the role is read from the session ARN: still evaluated.
+    let mut bare = attacker.clone();
+    bare["detail"]["userIdentity"]
+        .as_object_mut()
+        .unwrap()
+        .remove("sessionContext");
+    let t = trigger::parse(&bare).unwrap();
+    assert_eq!(
+        t.actor.role_arn.as_deref(),
+        Some("arn:aws:iam::123456789012:role/lambda-warden-events-role")
+    );
+    assert_eq!(gate::decide(&t, &warden_config()), Gate::Go);
+    // lambda-warden's own session, with and without the issuer: skipped.
+    let mut own_bare = own.clone();
+    own_bare["detail"]["userIdentity"]
+        .as_object_mut()
+        .unwrap()
+        .remove("sessionContext");
+    for e in [own, own_bare] {
+        let t = trigger::parse(&e).unwrap();
+        assert_eq!(
+            gate::decide(&t, &warden_config())
+                .skip_reason()
+                .map(SkipReason::code),
+            Some("self_initiated")
+        );
+    }
+}
+
+#[test]
+fn lambda_warden_s_function_name_in_another_account_is_evaluated() {
+    // Attack 6: an event for `444455556666:function:lambda-warden-events` in a 111122223333
+    // event was answered own_function.
+    let mut e = load(
+        &fixtures_dir("reference")
+            .join("lambda-AddPermission20150331v2-principal-star-public.json"),
+    );
+    let own = config_with(
+        &[],
+        &["arn:aws:lambda:us-east-1:111122223333:function:lambda-warden-events"],
+    );
+    e["detail"]["requestParameters"]["functionName"] =
+        json!("444455556666:function:lambda-warden-events");
+    let t = trigger::parse(&e).unwrap();
+    assert_eq!(t.account.as_str(), REF);
+    assert_eq!(
+        gate::decide(&t, &own).skip_reason().map(SkipReason::code),
+        Some("foreign_target")
+    );
+    // Recorded in 444455556666 itself (a member account's function of that name): evaluated.
+    let mut member = e.clone();
+    member["account"] = json!("444455556666");
+    member["detail"]["recipientAccountId"] = json!("444455556666");
+    let t = trigger::parse(&member).unwrap();
+    assert_eq!(gate::decide(&t, &own), Gate::Go);
+    // lambda-warden's own function, by bare name in its own account and Region: skipped.
+    e["detail"]["requestParameters"]["functionName"] = json!("lambda-warden-events");
+    let t = trigger::parse(&e).unwrap();
+    assert_eq!(
+        gate::decide(&t, &own).skip_reason().map(SkipReason::code),
+        Some("own_function")
+    );
+}
+
+#[test]
+fn a_target_in_another_partition_is_foreign() {
+    // Attack 12a: an `arn:aws-cn:` target in an `aws` account's event was evaluated.
+    let mut e = load(
+        &fixtures_dir("reference")
+            .join("lambda-AddPermission20150331v2-principal-star-public.json"),
+    );
+    e["detail"]["requestParameters"]["functionName"] =
+        json!("arn:aws-cn:lambda:us-east-1:111122223333:function:orders-api");
+    let t = trigger::parse(&e).unwrap();
+    assert_eq!(t.partition, "aws");
+    match gate::decide(&t, &Config::default()) {
+        Gate::Skip(r @ SkipReason::ForeignTarget { .. }) => {
+            assert_eq!(r.code(), "foreign_target");
+            assert!(r.to_string().contains("arn:aws-cn:lambda:"), "{r}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn tag_changes_of_display_tags_only_are_skipped() {
+    // Attack 4: another deployment's status write re-triggered this one forever.
+    let base =
+        load(&fixtures_dir("reference").join("lambda-TagResource20170331v2-resource-arn.json"));
+    let t = trigger::parse(&base).unwrap();
+    assert_eq!(
+        t.tag_change().unwrap().set.keys().collect::<Vec<_>>(),
+        ["compliance-exempt", "owner"]
+    );
+    assert_eq!(gate::decide(&t, &Config::default()), Gate::Go);
+
+    let tagged = |tags: Value| {
+        let mut e = base.clone();
+        e["detail"]["requestParameters"]["tags"] = tags;
+        trigger::parse(&e).unwrap()
+    };
+    let display = tagged(json!({
+        "lambda-warden:status": "non-compliant",
+        "lambda-warden:findings@live": "LW001",
+    }));
+    assert_eq!(
+        gate::decide(&display, &Config::default()),
+        Gate::Skip(SkipReason::WardenTagsOnly {
+            keys: vec![
+                "lambda-warden:findings@live".into(),
+                "lambda-warden:status".into()
+            ]
+        })
+    );
+    let with_exempt = tagged(json!({
+        "lambda-warden:status": "compliant",
+        "lambda-warden:findings@live": "none",
+        "lambda-warden:exempt": "",
+    }));
+    assert_eq!(gate::decide(&with_exempt, &Config::default()), Gate::Go);
+
+    // UntagResource (the API's tagKeys list): the record built from the TagResource one.
+    let untagged = |keys: Value| {
+        let mut e = base.clone();
+        e["detail"]["eventName"] = json!("UntagResource20170331v2");
+        let request = e["detail"]["requestParameters"].as_object_mut().unwrap();
+        request.remove("tags");
+        request.insert("tagKeys".into(), keys);
+        trigger::parse(&e).unwrap()
+    };
+    assert_eq!(
+        gate::decide(
+            &untagged(json!(["lambda-warden:fingerprint"])),
+            &Config::default()
+        )
+        .skip_reason()
+        .map(SkipReason::code),
+        Some("warden_tags_only")
+    );
+    for keys in [
+        json!(["lambda-warden:fingerprint", "lambda-warden:exempt"]),
+        json!(["lambda-warden:auto-fix"]),
+        json!([]),
+    ] {
+        assert_eq!(
+            gate::decide(&untagged(keys.clone()), &Config::default()),
+            Gate::Go,
+            "{keys}"
+        );
+    }
 }
 
 // ---- property tests ----

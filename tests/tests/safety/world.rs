@@ -102,10 +102,13 @@ pub fn config(demo: &DemoAccount, extra: &[(&str, &str)]) -> Config {
     let mut settings = vec![
         ("WARDEN_MODE".to_owned(), "enforce".to_owned()),
         ("WARDEN_ALERT_TOPIC_ARN".to_owned(), demo.topic_arn.clone()),
-        ("WARDEN_SELF_ROLE_NAMES".to_owned(), WARDEN_ROLE.to_owned()),
         (
-            "WARDEN_SELF_FUNCTION_NAMES".to_owned(),
-            WARDEN_FUNCTION.to_owned(),
+            "WARDEN_SELF_ROLE_ARNS".to_owned(),
+            demo.warden_role_arn.clone(),
+        ),
+        (
+            "WARDEN_SELF_FUNCTION_ARNS".to_owned(),
+            demo.function_arn(WARDEN_FUNCTION),
         ),
     ];
     for (k, v) in extra {
