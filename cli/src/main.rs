@@ -8,6 +8,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use lambda_warden::{run, Cli, Context, Exit};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -23,10 +25,15 @@ fn main() -> ExitCode {
         .unwrap_or_else(|| {
             EnvFilter::new(format!("{level},aws_config=warn,aws_smithy_runtime=warn"))
         });
+    // The AWS SDK's own log targets stay capped whatever RUST_LOG says: at debug and trace they
+    // print requests, responses and operation inputs and outputs (an AssumeRole ExternalId,
+    // environment variable values, signatures).
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
+        .finish()
+        .with(warden_aws::runtime::sdk_log_cap())
         .init();
 
     let now = SystemTime::now()
