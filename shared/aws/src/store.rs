@@ -169,7 +169,11 @@ impl StateStore {
         for item in &items {
             match get_s(item, "sk") {
                 Some(sk) if sk == state_sk => {
-                    stored.state = Some(doc("Query", item, &pk)?);
+                    // An item made by `begin_audit` before any state was stored holds only
+                    // the pointer.
+                    if item.contains_key("doc") {
+                        stored.state = Some(doc("Query", item, &pk)?);
+                    }
                     stored.pending_audit = get_s(item, "pending_audit").map(str::to_owned);
                 }
                 Some("EXEMPTION") => stored.exemption = Some(doc("Query", item, &pk)?),
@@ -218,7 +222,7 @@ impl StateStore {
             .item("sk", s(sk))
             .item("doc", s(body))
             .item("read_at_ms", n(state.read_at_ms))
-            .condition_expression("attribute_not_exists(pk) OR read_at_ms <= :mine")
+            .condition_expression("attribute_not_exists(read_at_ms) OR read_at_ms <= :mine")
             .expression_attribute_values(":mine", n(state.read_at_ms))
             .send()
             .await;
