@@ -33,7 +33,10 @@ async fn world() -> World {
         ("WARDEN_MODE", "enforce".to_owned()),
         ("WARDEN_ALERT_TOPIC_ARN", demo.topic_arn.clone()),
         ("WARDEN_SELF_ROLE_ARNS", demo.warden_role_arn.clone()),
-        ("WARDEN_SELF_FUNCTION_ARNS", demo.function_arn(WARDEN_FUNCTION)),
+        (
+            "WARDEN_SELF_FUNCTION_ARNS",
+            demo.function_arn(WARDEN_FUNCTION),
+        ),
     ];
     let config = Config::from_lookup(|k| {
         settings
@@ -257,6 +260,192 @@ async fn own_change_is_skipped_without_calling_aws() {
     assert_eq!(w.deps.aws.calls().reads(), reads);
     assert_eq!(w.deps.aws.calls().writes(), writes);
     assert_eq!(w.demo.state(ORDERS_API).await.expect("state"), before);
+}
+
+/// `event` as made by the session `session` of the role `role` (issuer ARN and session ARN
+/// as CloudTrail records an assumed role).
+fn made_by(mut event: Value, account: &str, role: &str, session: &str) -> Value {
+    event["detail"]["userIdentity"] = json!({
+        "type": "AssumedRole",
+        "principalId": format!("AROAEXAMPLEATTACK0001:{session}"),
+        "arn": format!("arn:aws:sts::{account}:assumed-role/{role}/{session}"),
+        "accountId": account,
+        "sessionContext": {"sessionIssuer": {
+            "type": "Role",
+            "principalId": "AROAEXAMPLEATTACK0001",
+            "arn": format!("arn:aws:iam::{account}:role/{role}"),
+            "accountId": account,
+            "userName": role,
+        }},
+    });
+    event
+}
+
+#[tokio::test]
+async fn a_function_given_lambda_warden_s_role_is_not_lambda_warden() {
+    // Attack 7: a developer who may pass lambda-warden's role gives it to a function of their
+    // own; its calls run as `assumed-role/lambda-warden-events-role/attacker-fn`.
+    let w = world().await;
+    w.demo
+        .lambda()
+        .create_function()
+        .function_name("attacker-fn")
+        .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+        .handler("bootstrap")
+        .role(&w.demo.warden_role_arn)
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(EMPTY_ZIP.to_vec()))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateFunction attacker-fn with lambda-warden's role");
+    let by_attacker = made_by(
+        event("add-permission-public-orders-api.json"),
+        &w.demo.account_id,
+        WARDEN_ROLE,
+        "attacker-fn",
+    );
+
+    let decision = deliver(&w, by_attacker).await;
+
+    assert_eq!(outcome(&decision), "non_compliant", "{decision}");
+    assert!(findings(&decision).contains(&"LW001"), "{decision}");
+    assert_eq!(w.demo.read_alerts().await.expect("alerts").len(), 1);
+    // lambda-warden's own session of the same role is still skipped.
+    let reads = w.deps.aws.calls().reads();
+    let own = made_by(
+        event("add-permission-public-orders-api.json"),
+        &w.demo.account_id,
+        WARDEN_ROLE,
+        WARDEN_FUNCTION,
+    );
+    let decision = deliver(&w, own).await;
+    assert_eq!(outcome(&decision), "skipped", "{decision}");
+    assert_eq!(w.deps.aws.calls().reads(), reads);
+}
+
+#[tokio::test]
+async fn a_function_named_like_lambda_warden_elsewhere_is_evaluated() {
+    // Attack 6: own-function matched a bare name in any account or Region. A function of
+    // lambda-warden's name in another Region of the account is somebody else's.
+    let w = world().await;
+    let sdk = w._moto.sdk_config();
+    let lambda_eu = aws_sdk_lambda::Client::from_conf(
+        aws_sdk_lambda::config::Builder::from(&sdk)
+            .region(aws_config::Region::new("eu-west-1"))
+            .build(),
+    );
+    lambda_eu
+        .create_function()
+        .function_name(WARDEN_FUNCTION)
+        .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+        .handler("bootstrap")
+        .role(&w.demo.demo_role_arn)
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(EMPTY_ZIP.to_vec()))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateFunction in eu-west-1");
+    lambda_eu
+        .add_permission()
+        .function_name(WARDEN_FUNCTION)
+        .statement_id("backdoor")
+        .action("lambda:InvokeFunction")
+        .principal("*")
+        .send()
+        .await
+        .expect("AddPermission");
+    let mut e = retarget(
+        &event("add-permission-public-orders-api.json"),
+        ORDERS_API,
+        WARDEN_FUNCTION,
+    );
+    e["region"] = json!("eu-west-1");
+    e["detail"]["awsRegion"] = json!("eu-west-1");
+
+    let decision = deliver(&w, e).await;
+
+    assert_eq!(outcome(&decision), "non_compliant", "{decision}");
+    assert_eq!(
+        decision["function_arn"],
+        format!(
+            "arn:aws:lambda:eu-west-1:{}:function:{WARDEN_FUNCTION}",
+            w.demo.account_id
+        )
+    );
+    // The same name in another account's ARN, in this account's event: not this account's
+    // function, never own_function; nothing is read.
+    let reads = w.deps.aws.calls().reads();
+    let mut e = event("add-permission-public-orders-api.json");
+    e["detail"]["requestParameters"]["functionName"] =
+        json!(format!("444455556666:function:{WARDEN_FUNCTION}"));
+    let decision = deliver(&w, e).await;
+    assert_eq!(outcome(&decision), "skipped", "{decision}");
+    assert!(
+        decision["skip_reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("foreign_target")),
+        "{decision}"
+    );
+    assert_eq!(w.deps.aws.calls().reads(), reads);
+}
+
+#[tokio::test]
+async fn another_deployment_s_status_tags_do_not_re_trigger_this_one() {
+    // Attack 4: two deployments with different settings each evaluated the other's
+    // TagResource as a human change, forever.
+    let w = world().await;
+    let other = |tags: Value| {
+        let mut e = made_by(
+            event("tag-resource-opt-in-orders-api.json"),
+            &w.demo.account_id,
+            "other-stack-events-role",
+            "other-stack-events",
+        );
+        e["detail"]["requestParameters"]["tags"] = tags;
+        e
+    };
+    let (reads, writes) = (w.deps.aws.calls().reads(), w.deps.aws.calls().writes());
+    let status_write = other(json!({
+        "lambda-warden:status": "non-compliant",
+        "lambda-warden:findings": "LW001 LW017",
+        "lambda-warden:fingerprint": "0123456789abcdef",
+    }));
+    let decision = deliver(&w, status_write).await;
+    assert_eq!(outcome(&decision), "skipped", "{decision}");
+    assert!(
+        decision["skip_reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("warden_tags_only")),
+        "{decision}"
+    );
+    let mut untag = event("tag-resource-opt-in-orders-api.json");
+    untag["detail"]["eventName"] = json!("UntagResource20170331v2");
+    let request = untag["detail"]["requestParameters"]
+        .as_object_mut()
+        .unwrap();
+    request.remove("tags");
+    request.insert("tagKeys".into(), json!(["lambda-warden:fingerprint"]));
+    let decision = deliver(&w, untag).await;
+    assert_eq!(outcome(&decision), "skipped", "{decision}");
+    assert_eq!(
+        (w.deps.aws.calls().reads(), w.deps.aws.calls().writes()),
+        (reads, writes),
+        "no call for a display-tag change"
+    );
+    // A tag change that also sets an exemption is evaluated.
+    let with_exempt = other(json!({
+        "lambda-warden:status": "compliant",
+        "lambda-warden:exempt": "",
+    }));
+    let decision = deliver(&w, with_exempt).await;
+    assert_ne!(outcome(&decision), "skipped", "{decision}");
+    assert!(w.deps.aws.calls().reads() > reads);
 }
 
 #[tokio::test]

@@ -248,3 +248,44 @@ async fn a_chain_stops_at_the_continuation_limit() {
         "{summary:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sweep_leaves_out_its_own_functions_by_full_arn_only() {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config();
+    let lambda = seed(&sdk).await;
+    let mut deps = deps(&sdk, 20);
+    // GIVEN lambda-warden's own function sweep-00 (this account and Region), and a function of
+    // the name sweep-05 that is lambda-warden's in another account (attack 6: a bare name
+    // matched in any account)
+    let own = warden_rules::ids::FunctionArn::parse(&format!(
+        "arn:aws:lambda:us-east-1:123456789012:function:{}",
+        name(0)
+    ))
+    .expect("arn");
+    let elsewhere = warden_rules::ids::FunctionArn::parse(&format!(
+        "arn:aws:lambda:us-east-1:444455556666:function:{}",
+        name(5)
+    ))
+    .expect("arn");
+    deps.config.self_identity.function_arns = [own, elsewhere].into();
+    let ample = Deadline {
+        deadline_ms: u64::MAX,
+        margin_ms: 30_000,
+        now_ms: || 0,
+    };
+    // WHEN it sweeps
+    let summary = run_sweep(
+        &scheduled("sched-own"),
+        "req-own",
+        &deps,
+        &ample,
+        EVALUATION_TIME,
+    )
+    .await;
+    // THEN its own function is left out, and the other account's name is evaluated here
+    assert_eq!(status(&lambda, 0).await, None, "own function evaluated");
+    assert_eq!(status(&lambda, 5).await.as_deref(), Some("non-compliant"));
+    let public = summary.open_by_rule.get("LW001").copied().unwrap_or(0);
+    assert_eq!(public, FUNCTIONS / 5 - 1, "{summary:?}");
+}
