@@ -449,3 +449,118 @@ pub fn exemption_alert(exemption: &Exemption) -> Result<Alert, serde_json::Error
         message: serde_json::to_string(&message)?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    const APPROVER: &str = "arn:aws:iam::111122223333:role/security-approver";
+    const DEV: &str = "arn:aws:sts::111122223333:assumed-role/developer/jane";
+    const FUNCTION: &str = "arn:aws:lambda:us-east-1:111122223333:function:f";
+
+    fn set(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn change(pairs: &[(&str, &str)], removed: &[&str], by: &str) -> Option<ExemptionChange> {
+        let removed: Vec<String> = removed.iter().map(|s| (*s).to_owned()).collect();
+        exemption_change(
+            &set(pairs),
+            &removed,
+            &[by],
+            &["arn:aws:iam::111122223333:role/security-*".to_owned()],
+            FUNCTION,
+            "event-1",
+            1_800_000_000,
+        )
+    }
+
+    #[test]
+    fn only_an_approver_s_tag_grants_an_exemption() {
+        assert_eq!(change(&[(tags::AUTO_FIX, "true")], &[], APPROVER), None);
+        assert_eq!(
+            change(&[(tags::EXEMPT, "")], &[], DEV),
+            Some(ExemptionChange::NotApproved {
+                by: Some(DEV.to_owned())
+            })
+        );
+        let Some(ExemptionChange::Grant(e)) = change(&[(tags::EXEMPT, "vendor")], &[], APPROVER)
+        else {
+            panic!("an approver's tag grants");
+        };
+        assert_eq!(
+            (e.reason.as_str(), e.approved_by.as_str(), e.until),
+            ("vendor", APPROVER, None)
+        );
+        assert_eq!(
+            change(&[], &[tags::EXEMPT], APPROVER),
+            Some(ExemptionChange::Revoke {
+                by: APPROVER.to_owned()
+            })
+        );
+        assert!(matches!(
+            change(&[], &[tags::EXEMPT], DEV),
+            Some(ExemptionChange::NotApproved { .. })
+        ));
+        // ARN patterns are case-sensitive, as ArnLike is.
+        let upper = APPROVER.replace("security", "SECURITY");
+        assert!(matches!(
+            change(&[(tags::EXEMPT, "x")], &[], &upper),
+            Some(ExemptionChange::NotApproved { .. })
+        ));
+    }
+
+    #[test]
+    fn an_end_date_must_be_a_future_date() {
+        let Some(ExemptionChange::Grant(e)) = change(
+            &[(tags::EXEMPT, "x"), (EXEMPT_UNTIL, "2027-02-28")],
+            &[],
+            APPROVER,
+        ) else {
+            panic!("grant expected");
+        };
+        assert_eq!(e.until, end_of_day("2027-02-28"));
+        assert!(e.in_force(1_800_000_000));
+        assert!(!e.in_force(e.until.unwrap()));
+        for bad in ["2020-01-01", "2027-02-29", "tomorrow", "2027-13-01"] {
+            assert!(
+                matches!(
+                    change(&[(tags::EXEMPT, "x"), (EXEMPT_UNTIL, bad)], &[], APPROVER),
+                    Some(ExemptionChange::NotApproved { .. })
+                ),
+                "{bad}"
+            );
+        }
+        // 2026-12-31 ends at 2027-01-01T00:00:00Z.
+        assert_eq!(end_of_day("2026-12-31"), Some(1_798_761_600));
+        assert_eq!(end_of_day("2028-02-29").map(|t| t % 86_400), Some(0));
+    }
+
+    #[test]
+    fn audit_ids_sort_by_time_and_are_recognised() {
+        let a = audit_id(1_764_000_000_000, "e", FUNCTION);
+        let b = audit_id(1_764_000_000_001, "e", FUNCTION);
+        assert!(a < b);
+        assert!(is_audit_id(&a));
+        assert_ne!(audit_id(1, "e", FUNCTION), audit_id(1, "e2", FUNCTION));
+        for bad in ["", "1-2", "176400000000-0123456789abcdef", "../etc/passwd"] {
+            assert!(!is_audit_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn chunks_join_back_on_character_boundaries() {
+        let text = "aé😀".repeat(100);
+        for max in [1, 4, 5, 7, 64, 10_000] {
+            let parts = chunks(&text, max);
+            assert_eq!(parts.concat(), text);
+            assert!(parts.iter().all(|p| p.len() <= max.max(4)), "{max}");
+        }
+        assert_eq!(chunks("", 10), [""]);
+    }
+}
