@@ -9,8 +9,6 @@
 //! Every decision in it is a pure function of `warden-rules`; this module only sequences the
 //! AWS calls.
 
-use std::time::Instant;
-
 use serde::Serialize;
 use thiserror::Error;
 use tracing::{info, warn};
@@ -28,7 +26,8 @@ use warden_rules::state::{
 };
 use warden_rules::tags::ComplianceStatus;
 
-use crate::runtime::log_value;
+use crate::deadline::Deadline;
+use crate::runtime::{self, log_value};
 use crate::store::{StateWrite, Stored};
 use crate::{Aws, AwsError, Fetched};
 
@@ -43,19 +42,15 @@ pub struct Cause<'a> {
     /// `UntagResource` of `lambda-warden:exempt` ([`state::exemption_change`]); `None` for
     /// every other event.
     pub exemption: Option<&'a ExemptionChange>,
-    /// No write starts at or after this instant (the invocation's deadline less
-    /// `WARDEN_WRITE_MARGIN_MS`); `None`: no deadline (the CLI).
-    pub write_deadline: Option<Instant>,
 }
 
 impl<'a> Cause<'a> {
-    /// A cause with no exemption change and no deadline.
+    /// A cause with no exemption change.
     pub fn new(event_id: &'a str, event_name: &'a str) -> Self {
         Cause {
             event_id,
             event_name,
             exemption: None,
-            write_deadline: None,
         }
     }
 }
@@ -215,6 +210,8 @@ pub async fn remediate_from(
 ) -> Result<Remediated, RemediateError> {
     let rule_config = RuleConfig::from(config);
     let resource = arn.to_string();
+    // No write starts after this: the invocation's deadline less WARDEN_WRITE_MARGIN_MS.
+    let write_deadline = Deadline::current().write_cutoff();
     let mut history: Vec<ActionResult> = Vec::new();
     let mut replans = 0;
     let mut stale = 0;
@@ -269,9 +266,7 @@ pub async fn remediate_from(
                 audit.as_ref().map(|a| a.id.as_str()),
             )?;
         }
-        let (outcome, stopped) = aws
-            .execute_before(&plan.actions, cause.write_deadline)
-            .await;
+        let (outcome, stopped) = aws.execute_before(&plan.actions, write_deadline).await;
         history.extend(outcome.results.iter().cloned());
         // A replacement whose AddPermission failed after its RemovePermission: put the
         // original back at once, so no caller is left without access while the event waits
@@ -488,7 +483,7 @@ async fn reconcile_pending(
         "an earlier invocation stopped in the middle of its plan; reconciling its record"
     );
     let (completed, _) = aws
-        .execute_before(&reconciliation.complete, cause.write_deadline)
+        .execute_before(&reconciliation.complete, Deadline::current().write_cutoff())
         .await;
     let mut results = reconciliation.results;
     // Each completed AddPermission takes the place of its not-attempted entry.
@@ -567,34 +562,36 @@ async fn begin(
     Ok(record)
 }
 
-/// Logs `record` in lines that each fit a CloudWatch Logs event, each naming its part.
+/// Logs `record` as decision lines ([`runtime::log_decision`]: each within CloudWatch Logs'
+/// event limit, each naming its part), under `outcome` (`in_progress` for the write-ahead
+/// record, `reconciled`, or the resolution) and the record's id in the state table, else the
+/// CloudTrail event id.
 fn log_decision(
-    stage: &str,
+    outcome: &str,
     record: &AuditRecord,
     audit_id: Option<&str>,
 ) -> Result<(), serde_json::Error> {
     let json = serde_json::to_string(record)?;
-    let parts = state::chunks(&json, LOG_RECORD_BYTES);
-    let count = parts.len();
-    for (i, part) in parts.into_iter().enumerate() {
-        info!(
-            stage,
-            function_arn = %record.function_arn,
-            audit_id = %log_value(&audit_id),
-            part = i + 1,
-            parts = count,
-            audit = %part,
-            "decision"
-        );
-    }
+    let layer = record.function_arn.contains(":layer:");
+    let rule_ids = log_value(
+        &record
+            .findings
+            .iter()
+            .map(|f| f.rule_id.as_str())
+            .collect::<Vec<_>>(),
+    );
+    runtime::log_decision(
+        &runtime::DecisionLine {
+            record_id: audit_id.unwrap_or(&record.event_id),
+            outcome,
+            function_arn: (!layer).then_some(record.function_arn.as_str()),
+            layer_version_arn: layer.then_some(record.function_arn.as_str()),
+            rule_ids: &rule_ids,
+        },
+        &json,
+    );
     Ok(())
 }
-
-/// The most bytes of record JSON in one log line: CloudWatch Logs takes events of at most
-/// 256 KB, 26 bytes of overhead included
-/// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html>); the
-/// line's other fields and JSON escaping (at most 6 bytes per character) fit in the rest.
-const LOG_RECORD_BYTES: usize = 40_000;
 
 /// Evaluates layer version `layer` (a layer event): reads its policy, runs the layer rules
 /// (LW018, and LW006 when the policy cannot be read), logs the audit record and alerts. A
@@ -650,13 +647,7 @@ pub async fn remediate_layer(
             ComplianceStatus::NonCompliant => Resolution::NonCompliant,
             ComplianceStatus::Compliant => Resolution::Compliant,
         };
-        info!(
-            outcome = %log_value(&resolution),
-            layer_version_arn = %layer,
-            rule_ids = %log_value(&record.findings.iter().map(|f| f.rule_id.as_str()).collect::<Vec<_>>()),
-            "evaluated"
-        );
-        log_decision("done", &record, None)?;
+        log_decision(&log_value(&resolution), &record, None)?;
         let open: Vec<&Finding> = record.findings.iter().collect();
         if state::alert_due(
             stored.state.as_ref(),
@@ -794,14 +785,7 @@ async fn finish(
         store.save_audit(&plan.function_arn.to_string(), a).await?;
     }
     let audit_id = audit.as_ref().map(|a| a.id.clone());
-    info!(
-        outcome = %log_value(&resolution),
-        function_arn = %plan.function_arn,
-        rule_ids = %log_value(&plan.findings.iter().map(|f| f.rule_id.as_str()).collect::<Vec<_>>()),
-        audit_id = %log_value(&audit_id),
-        "evaluated"
-    );
-    log_decision("done", &record, audit_id.as_deref())?;
+    log_decision(&log_value(&resolution), &record, audit_id.as_deref())?;
     let attempted = attempts.earlier_writes
         || outcome
             .results
