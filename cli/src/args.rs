@@ -13,7 +13,8 @@ use warden_rules::findings::Severity;
 /// `WARDEN_DISABLED_RULES`, ...); flags override them.
 ///
 /// Exit codes: 0 ok; 1 a finding at or above --fail-on is open (check-policy: a statement is
-/// public, cross-account or a confused deputy); 2 usage or input error; 3 an AWS call failed.
+/// public, cross-account or a confused deputy); 2 usage or input error; 3 an AWS call failed;
+/// 4 restore refused the record (nothing was written).
 #[derive(Debug, Parser)]
 #[command(name = "lambda-warden", version)]
 pub struct Cli {
@@ -73,6 +74,13 @@ pub enum Command {
     /// RECORD holds the alert message, the SNS notification that carried it, or the function's
     /// decision log line. Each removed statement is added again with AddPermission; a statement
     /// that was replaced by a tighter one is removed first.
+    ///
+    /// The record is checked first, against itself (every statement's Resource names the
+    /// record's function, a replacement keeps its original's Sid and only adds a pin, no Sid
+    /// twice) and against the live function (it exists, the replacement to remove is live
+    /// exactly as lambda-warden added it, no other statement holds a Sid to re-add); a record
+    /// that fails a check is refused with exit code 4 and nothing is written. --dry-run runs
+    /// the same checks and reads.
     Restore(RestoreArgs),
 }
 
@@ -231,7 +239,7 @@ pub struct ScanArgs {
 pub struct RestoreArgs {
     /// The audit record file, or `-` for standard input.
     pub record: String,
-    /// Print the actions, change nothing.
+    /// Check the record and print the actions, change nothing.
     #[arg(long)]
     pub dry_run: bool,
     /// AWS access.

@@ -31,6 +31,7 @@ use crate::check::{self, CheckError};
 use crate::input::{self, InputError};
 use crate::report::{AccountResult, FailureOut, Report};
 use crate::{asff, render, time};
+use warden_aws::restore::RestoreFailure;
 use warden_rules::restore::{restore_actions, RestoreError};
 
 /// The process exit codes (documented in the README and `--help`).
@@ -45,6 +46,9 @@ pub enum Exit {
     Usage = 2,
     /// An AWS call failed (the report, when there is one, lists what failed).
     Aws = 3,
+    /// `restore` refused the record: it does not hold together, does not match the live
+    /// function, or holds a statement `AddPermission` cannot write. Nothing was written.
+    Refused = 4,
 }
 
 /// A command that could not run.
@@ -70,8 +74,8 @@ pub enum CliError {
     /// The event of `evaluate --event` could not be parsed.
     #[error("the event cannot be evaluated: {0}")]
     Event(#[from] EventError),
-    /// A removed statement cannot be restored.
-    #[error(transparent)]
+    /// `restore` refused the record (nothing was written).
+    #[error("restore refused, nothing was written: {0}")]
     Restore(#[from] RestoreError),
     /// `evaluate --event` without `--dry-run`.
     #[error("evaluate --event only reads: add --dry-run (the deployed function applies plans)")]
@@ -106,12 +110,12 @@ impl CliError {
     pub fn exit(&self) -> Exit {
         match self {
             CliError::Aws(_) | CliError::AssumeRole(_) => Exit::Aws,
+            CliError::Restore(_) => Exit::Refused,
             CliError::Input(_)
             | CliError::Setting(_)
             | CliError::Id { .. }
             | CliError::Check(_)
             | CliError::Event(_)
-            | CliError::Restore(_)
             | CliError::EventNeedsDryRun
             | CliError::RoleNeedsAccounts
             | CliError::NoRegion
@@ -687,14 +691,23 @@ async fn restore(args: RestoreArgs, out: &Out) -> Result<Done, CliError> {
     }
     let value = input::read_json(&args.record)?;
     let record = input::audit_record(&args.record, &value)?;
-    let actions = restore_actions(&record)?;
+    // Checked against itself first, offline: a record that does not hold together is refused
+    // before any AWS call.
+    restore_actions(&record)?;
+    let region = FunctionArn::parse(&record.function_arn)
+        .map(|a| a.region)
+        .ok();
+    let sdk = sdk_config(args.aws.profile.as_deref(), region.as_deref()).await;
+    let aws = Aws::new(&sdk);
+    // Then against the live function (the dry run too): nothing is written unless every
+    // check passes.
+    let actions = aws.restore_plan(&record).await.map_err(|e| match e {
+        RestoreFailure::Refused(e) => CliError::Restore(e),
+        RestoreFailure::Read(e) => CliError::Aws(e),
+    })?;
     let mut results = Vec::new();
     if !args.dry_run && !actions.is_empty() {
-        let region = FunctionArn::parse(&record.function_arn)
-            .map(|a| a.region)
-            .ok();
-        let sdk = sdk_config(args.aws.profile.as_deref(), region.as_deref()).await;
-        results = Aws::new(&sdk).execute(&actions).await.results;
+        results = aws.execute(&actions).await.results;
     }
     let failed = results
         .iter()
@@ -706,7 +719,7 @@ async fn restore(args: RestoreArgs, out: &Out) -> Result<Done, CliError> {
                 record.event_id, record.function_arn
             );
             if actions.is_empty() {
-                text.push_str("  nothing was removed\n");
+                text.push_str("  nothing to put back\n");
             }
             for (i, a) in actions.iter().enumerate() {
                 let status = results

@@ -752,3 +752,72 @@ async fn restore_puts_back_what_a_fix_removed() {
         .expect("policy");
     assert_eq!(after, before);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restore_refuses_a_tampered_record_with_exit_code_4_and_writes_nothing() {
+    use warden_aws::remediate::{remediate, Cause};
+    use warden_aws::Aws;
+    use warden_rules::config::{Config, Mode};
+    use warden_rules::ids::FunctionArn;
+
+    let moto = Moto::start();
+    let sdk = moto.sdk_config();
+    let demo = seed_demo_account(&sdk).await.expect("seed");
+    // GIVEN payments-api's public statement was removed in enforce mode
+    let config = Config {
+        mode: Mode::Enforce,
+        ..Config::default()
+    };
+    let arn = FunctionArn::parse(&demo.function_arn("payments-api")).expect("arn");
+    let done = remediate(
+        &Aws::new(&sdk),
+        &config,
+        &arn,
+        Cause::new("e-1", "AddPermission20150331v2"),
+        // 2026-06-01T00:00:00Z: the evaluation time of the pure rules.
+        1_780_272_000,
+    )
+    .await
+    .expect("remediate");
+    let mut record = done.record.expect("audit record");
+    assert_eq!(record.removed_statements[0].original.sid, "public-invoke");
+    // WHEN the record is altered to put the public statement on another function
+    let other = demo.function_arn("notifier");
+    record.function_arn = other.clone();
+    record.removed_statements[0].function_arn = other.clone();
+    let file = temp_file("record.json", &serde_json::to_string(&record).unwrap());
+    let before = (
+        policy_statements(demo.lambda(), "payments-api", None)
+            .await
+            .expect("policy"),
+        policy_statements(demo.lambda(), "notifier", None)
+            .await
+            .expect("policy"),
+    );
+
+    // THEN restore, dry run or not, refuses with exit code 4, naming the statement and ARNs
+    for args in [
+        &["restore", file.arg(), "--dry-run"][..],
+        &["restore", file.arg()][..],
+    ] {
+        let out = run(&mut cli_for(&moto.endpoint()), args);
+        assert_eq!(code(&out), 4, "{args:?}: {}", stderr(&out));
+        let text = stderr(&out);
+        assert!(
+            text.contains("restore refused")
+                && text.contains("public-invoke")
+                && text.contains(&other),
+            "{text}"
+        );
+    }
+    // ... and neither function's policy changed
+    let after = (
+        policy_statements(demo.lambda(), "payments-api", None)
+            .await
+            .expect("policy"),
+        policy_statements(demo.lambda(), "notifier", None)
+            .await
+            .expect("policy"),
+    );
+    assert_eq!(after, before);
+}
