@@ -586,3 +586,50 @@ async fn two_deployments_converge_on_each_other_s_display_tags() {
         "one alert each for the one real change: {alerts:?}"
     );
 }
+
+/// What the state table costs per event, counted by the adapter's CallLog (the table's
+/// requests are `dynamodb:*`, apart from the account's Lambda, IAM and SNS calls).
+#[tokio::test]
+async fn the_state_table_adds_two_calls_per_evaluation_and_three_per_plan() {
+    let w = world().await;
+    let count = |op: &str| {
+        w.deps
+            .aws
+            .calls()
+            .by_operation()
+            .get(op)
+            .copied()
+            .unwrap_or(0)
+    };
+    // First sighting, nothing to fix (not opted in): one Query, one state PutItem.
+    w.deps.aws.calls().reset();
+    w.deliver(public_event()).await;
+    assert_eq!(
+        (
+            count("dynamodb:Query"),
+            count("dynamodb:PutItem"),
+            count("dynamodb:UpdateItem")
+        ),
+        (1, 1, 0)
+    );
+    // The duplicate delivery: the same two, and no alert.
+    w.deps.aws.calls().reset();
+    w.deliver(public_event()).await;
+    assert_eq!(w.deps.aws.calls().store_calls(), 2);
+    assert_eq!(count("Publish"), 0);
+    // A fix (payments-api is opted in): the write-ahead record (PutItem + UpdateItem of the
+    // pointer) before RemovePermission, the finished record, the state.
+    w.deps.aws.calls().reset();
+    let event = warden_tests::retarget(&public_event(), ORDERS_API, PAYMENTS_API);
+    let decision = w.deliver(event).await;
+    assert_eq!(decision["outcome"], "remediated", "{decision}");
+    assert_eq!(
+        (
+            count("dynamodb:Query"),
+            count("dynamodb:PutItem"),
+            count("dynamodb:UpdateItem")
+        ),
+        (1, 3, 1)
+    );
+    assert_eq!(count("RemovePermission"), 1);
+}
