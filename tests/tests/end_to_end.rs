@@ -5,6 +5,7 @@
 //! Each test starts its own moto, so tests run in parallel without sharing state.
 
 use serde_json::{json, Value};
+use warden_aws::store::StateStore;
 use warden_aws::Aws;
 use warden_rules::config::Config;
 use warden_tests::seed::*;
@@ -22,7 +23,8 @@ struct World {
     deps: Deps,
 }
 
-/// moto, the demo account, and the handler's dependencies in `enforce` mode with alerts on.
+/// moto, the demo account (with its state table), and the handler's dependencies in
+/// `enforce` mode with alerts on and the security team's role as the exemption approver.
 async fn world() -> World {
     let moto = Moto::start();
     let sdk = moto.sdk_config();
@@ -37,6 +39,8 @@ async fn world() -> World {
             "WARDEN_SELF_FUNCTION_ARNS",
             demo.function_arn(WARDEN_FUNCTION),
         ),
+        ("WARDEN_STATE_TABLE", demo.state_table.clone()),
+        ("WARDEN_EXEMPTION_APPROVERS", APPROVER_ROLE_ARN.to_owned()),
     ];
     let config = Config::from_lookup(|k| {
         settings
@@ -46,13 +50,26 @@ async fn world() -> World {
     })
     .expect("valid settings");
     let deps = Deps {
-        aws: Aws::new(&sdk),
+        aws: Aws::configured(&sdk, &config),
         config,
     };
     World {
         _moto: moto,
         demo,
         deps,
+    }
+}
+
+impl World {
+    /// The state table, read with a client of its own (so its calls are not counted in the
+    /// handler's call log).
+    fn store(&self) -> StateStore {
+        StateStore::new(
+            &self._moto.sdk_config(),
+            std::sync::Arc::default(),
+            &self.demo.state_table,
+            None,
+        )
     }
 }
 
@@ -222,7 +239,17 @@ async fn unpinned_sns_statement_of_a_function_not_opted_in_is_only_tagged() {
 
 #[tokio::test]
 async fn exempt_function_is_left_untouched() {
+    // legacy-batch's exemption is recorded in the state table, approved by the security
+    // team's role (and already alerted): that record, not the tag, exempts it.
     let w = world().await;
+    let recorded = w
+        .store()
+        .load(&w.demo.function_arn(LEGACY_BATCH))
+        .await
+        .expect("state table")
+        .exemption
+        .expect("legacy-batch's exemption is recorded");
+    assert_eq!(recorded.approved_by, APPROVER_ROLE_ARN);
     let before = w.demo.state(LEGACY_BATCH).await.expect("state");
     let public = event("add-permission-public-orders-api.json");
     let decision = deliver(&w, retarget(&public, ORDERS_API, LEGACY_BATCH)).await;
@@ -230,8 +257,67 @@ async fn exempt_function_is_left_untouched() {
     assert_eq!(outcome(&decision), "exempt", "{decision}");
     let after = w.demo.state(LEGACY_BATCH).await.expect("state");
     assert_eq!(
-        after, before,
-        "an exempt function is neither tagged nor fixed"
+        (&after.statements, after.url_auth_type.as_deref()),
+        (&before.statements, before.url_auth_type.as_deref()),
+        "an exempt function is not fixed"
+    );
+    // Its only tag change is the display of its recorded state.
+    let mut shown = before.tags.clone();
+    shown.insert(TAG_STATUS.to_owned(), "exempt".to_owned());
+    assert_eq!(after.tags, shown);
+    assert!(
+        w.demo.read_alerts().await.expect("alerts").is_empty(),
+        "an exemption already alerted is not alerted again"
+    );
+    let stored = w
+        .store()
+        .load(&w.demo.function_arn(LEGACY_BATCH))
+        .await
+        .expect("state table");
+    assert_eq!(stored.exemption.as_ref(), Some(&recorded));
+    assert_eq!(
+        stored.state, None,
+        "an exempt function's findings are not recorded"
+    );
+}
+
+#[tokio::test]
+async fn an_exempt_tag_without_a_recorded_exemption_is_a_finding_and_exempts_nothing() {
+    // The same function and tag, with the table's record gone: the tag alone is an
+    // unapproved exemption (LW025), alerted, and the function is evaluated as if untagged.
+    let w = world().await;
+    let arn = w.demo.function_arn(LEGACY_BATCH);
+    assert!(w.store().delete_exemption(&arn).await.expect("DeleteItem"));
+    let public = event("add-permission-public-orders-api.json");
+
+    let decision = deliver(&w, retarget(&public, ORDERS_API, LEGACY_BATCH)).await;
+
+    assert_eq!(outcome(&decision), "non_compliant", "{decision}");
+    let found = findings(&decision);
+    assert!(
+        found.contains(&"LW025") && found.contains(&"LW001"),
+        "{decision}"
+    );
+    let alerts = w.demo.read_alerts().await.expect("alerts");
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(alerts[0].1.contains("LW025"), "{alerts:?}");
+    let after = w.demo.state(LEGACY_BATCH).await.expect("state");
+    assert_eq!(
+        after.tags.get(TAG_STATUS).map(String::as_str),
+        Some("non-compliant")
+    );
+    assert!(
+        statement(&after.statements, "legacy-public").is_some(),
+        "not opted in: the statement stays: {:?}",
+        after.statements
+    );
+    let stored = w.store().load(&arn).await.expect("state table");
+    assert_eq!(stored.exemption, None, "nothing is recorded for the tag");
+    let state = stored.state.expect("the evaluation's state is recorded");
+    let rules: Vec<&str> = state.open.iter().map(|f| f.rule_id.as_str()).collect();
+    assert!(
+        rules.contains(&"LW025") && rules.contains(&"LW001"),
+        "{rules:?}"
     );
 }
 
@@ -240,11 +326,13 @@ async fn failed_call_is_skipped_without_calling_aws() {
     let w = world().await;
     let reads = w.deps.aws.calls().reads();
     let writes = w.deps.aws.calls().writes();
+    let store_calls = w.deps.aws.calls().store_calls();
     let decision = deliver(&w, event("add-permission-failed-access-denied.json")).await;
 
     assert_eq!(outcome(&decision), "skipped", "{decision}");
     assert_eq!(w.deps.aws.calls().reads(), reads);
     assert_eq!(w.deps.aws.calls().writes(), writes);
+    assert_eq!(w.deps.aws.calls().store_calls(), store_calls);
     assert!(w.demo.read_alerts().await.expect("alerts").is_empty());
 }
 
@@ -254,11 +342,13 @@ async fn own_change_is_skipped_without_calling_aws() {
     let before = w.demo.state(ORDERS_API).await.expect("state");
     let reads = w.deps.aws.calls().reads();
     let writes = w.deps.aws.calls().writes();
+    let store_calls = w.deps.aws.calls().store_calls();
     let decision = deliver(&w, event("remove-permission-by-lambda-warden.json")).await;
 
     assert_eq!(outcome(&decision), "skipped", "{decision}");
     assert_eq!(w.deps.aws.calls().reads(), reads);
     assert_eq!(w.deps.aws.calls().writes(), writes);
+    assert_eq!(w.deps.aws.calls().store_calls(), store_calls);
     assert_eq!(w.demo.state(ORDERS_API).await.expect("state"), before);
 }
 
@@ -450,11 +540,29 @@ async fn another_deployment_s_status_tags_do_not_re_trigger_this_one() {
 
 #[tokio::test]
 async fn duplicate_event_writes_nothing_and_alerts_once() {
+    // The second delivery is silenced by the state table's recorded fingerprint, not by the
+    // function's tags (which anyone may write).
     let w = world().await;
     let first = deliver(&w, event("add-permission-public-orders-api.json")).await;
     assert_eq!(outcome(&first), "non_compliant", "{first}");
     assert_eq!(w.demo.read_alerts().await.expect("alerts").len(), 1);
     let state = w.demo.state(ORDERS_API).await.expect("state");
+    let recorded = w
+        .store()
+        .load(&w.demo.function_arn(ORDERS_API))
+        .await
+        .expect("state table")
+        .state
+        .expect("the first evaluation's state is recorded");
+    assert!(
+        recorded.open.iter().any(|f| f.rule_id.as_str() == "LW001"),
+        "{recorded:?}"
+    );
+    assert_eq!(
+        state.tags.get("lambda-warden:fingerprint"),
+        Some(&recorded.fingerprint),
+        "the display tag shows the recorded fingerprint"
+    );
     let writes = w.deps.aws.calls().writes();
 
     let second = deliver(&w, event("add-permission-public-orders-api.json")).await;
@@ -470,6 +578,19 @@ async fn duplicate_event_writes_nothing_and_alerts_once() {
         "no second alert for the same state"
     );
     assert_eq!(w.demo.state(ORDERS_API).await.expect("state"), state);
+    let again = w
+        .store()
+        .load(&w.demo.function_arn(ORDERS_API))
+        .await
+        .expect("state table")
+        .state
+        .expect("state");
+    assert_eq!(
+        (&again.fingerprint, &again.open, again.status),
+        (&recorded.fingerprint, &recorded.open, recorded.status),
+        "the same findings are recorded"
+    );
+    assert!(again.read_at_ms >= recorded.read_at_ms, "{again:?}");
 }
 
 #[tokio::test]
