@@ -241,7 +241,12 @@ pub async fn remediate_from(
         };
         let mut stored = load(aws, &resource).await?;
         if let Some(id) = stored.pending_audit.take() {
-            if reconcile_pending(aws, config, cause, &snapshot, &id, now).await? {
+            // After a re-plan the pointer names this invocation's own write-ahead record:
+            // that plan was not interrupted, it is carried on by this loop (its results are
+            // in `history`). Reconciling it would alert a second time and count a human's
+            // edit between read and write as lambda-warden's own write.
+            let own = audit.as_ref().is_some_and(|a| a.id == id);
+            if !own && reconcile_pending(aws, config, cause, &snapshot, &id, now).await? {
                 // Something was completed: read the function again before judging it.
                 continue;
             }
@@ -779,7 +784,13 @@ async fn finish(
     let mut audit = attempts.audit;
     if let (Some(store), Some(a)) = (aws.store(), audit.as_mut()) {
         a.record = record.clone();
-        a.status = AuditStatus::of(&history);
+        // The last plan's results decide: an attempt refused with
+        // PreconditionFailedException and then re-planned is in the record's actions, but
+        // the re-plan carried the work on. A remediation that succeeded after a re-plan is
+        // `done`; a policy that moved under every attempt, a deadline stop or a failed
+        // action (its rollback included) leaves a failure or a `not_attempted` in the last
+        // plan's results, so `failed`.
+        a.status = AuditStatus::of(&outcome.results);
         a.updated_at = now;
         a.stopped.clone_from(&stopped);
         store.save_audit(&plan.function_arn.to_string(), a).await?;
