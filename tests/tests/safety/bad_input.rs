@@ -23,7 +23,8 @@ use crate::world::*;
 /// An evaluation time for the pure rules (2026-06-01T00:00:00Z).
 const EVALUATION_TIME: i64 = 1_780_272_000;
 
-/// Deps whose AWS endpoint has no listener: any call would fail (and be counted).
+/// Deps whose AWS endpoint has no listener, with a state table configured: any call, the
+/// table's included, would fail (and be counted).
 fn offline() -> Deps {
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -43,9 +44,13 @@ fn offline() -> Deps {
             ),
         ))
         .build();
+    let config = Config {
+        state_table: Some(warden_tests::seed::STATE_TABLE.to_owned()),
+        ..Config::default()
+    };
     Deps {
-        aws: Aws::new(&sdk),
-        config: Config::default(),
+        aws: Aws::configured(&sdk, &config),
+        config,
     }
 }
 
@@ -53,8 +58,9 @@ async fn run(deps: &Deps, event: Value) -> Decision {
     let d = handle(event, deps, NOW)
         .await
         .unwrap_or_else(|e| panic!("bad input must not be an error: {e}"));
+    let calls = deps.aws.calls();
     assert_eq!(
-        deps.aws.calls().reads() + deps.aws.calls().writes(),
+        calls.reads() + calls.writes() + calls.store_calls(),
         0,
         "{d:?}"
     );

@@ -13,6 +13,7 @@ use warden_aws::Aws;
 use warden_rules::outcome::{ActionStatus, FailureKind};
 use warden_rules::plan::Action;
 use warden_rules::rules::RuleId;
+use warden_rules::state::AuditStatus;
 use warden_rules::tags::ComplianceStatus;
 use warden_tests::seed::*;
 use warden_tests::{Fault, Rule};
@@ -105,9 +106,10 @@ async fn a_slow_answer_times_out_and_is_retryable() {
                 .build(),
         )
         .build();
+    let config = config(&w.demo, &[]);
     let deps = Deps {
-        aws: Aws::new(&sdk),
-        config: config(&w.demo, &[]),
+        aws: Aws::configured(&sdk, &config),
+        config,
     };
     let started = Instant::now();
     let err = lambda_events::handle(event(PAYMENTS_EVENT), &deps, NOW)
@@ -131,9 +133,13 @@ async fn connection_refused_is_retryable() {
         .and_then(|l| l.local_addr())
         .expect("probe a port")
         .port();
+    let config = config(&w.demo, &[]);
     let deps = Deps {
-        aws: Aws::new(&sdk_via(&w.moto, &format!("http://127.0.0.1:{closed}"))),
-        config: config(&w.demo, &[]),
+        aws: Aws::configured(
+            &sdk_via(&w.moto, &format!("http://127.0.0.1:{closed}")),
+            &config,
+        ),
+        config,
     };
     let err = lambda_events::handle(event(PAYMENTS_EVENT), &deps, NOW)
         .await
@@ -141,7 +147,7 @@ async fn connection_refused_is_retryable() {
     assert_eq!(err.error_type(), "Retryable", "{err}");
     assert!(err.to_string().contains("dispatch"), "{err}");
     // The five Lambda reads are sent concurrently; each is attempted ATTEMPTS times. The failed
-    // GetFunction ends the evaluation: no IAM read, no write.
+    // GetFunction ends the evaluation: no IAM read, no state table request, no write.
     assert_eq!(
         deps.aws.calls().by_operation(),
         lambda_reads_only(ATTEMPTS as usize)
@@ -169,10 +175,15 @@ async fn access_denied_on_get_policy_is_unverified_and_alerted_never_compliant()
     );
     assert_eq!(decision.findings, [RuleId::LW006]);
     let (reads, writes, by_op) = w.take_counts();
-    // AccessDenied is not retried by the SDK: one GetPolicy. Then the alert and the tags.
+    // AccessDenied is not retried by the SDK: one GetPolicy. Then the alert, the state and
+    // the tags.
     assert_eq!(
         by_op,
-        evaluations_and(1, &[("Publish", 1), ("TagResource", 1)])
+        and_store(
+            evaluations_and(1, &[("Publish", 1), ("TagResource", 1)]),
+            1,
+            0
+        )
     );
     assert_eq!((reads, writes), (EVALUATION_READS, 2), "{by_op:?}");
     let alerts = w.alerts().await;
@@ -194,6 +205,12 @@ async fn access_denied_on_get_policy_is_unverified_and_alerted_never_compliant()
     );
     let tags = w.demo.state(PAYMENTS_API).await.expect("state").tags;
     assert_eq!(tags.get(TAG_STATUS).map(String::as_str), Some("unverified"));
+    // Recorded unverified, never compliant: the next delivery is compared with LW006.
+    let state = w.stored(PAYMENTS_API).await.state.expect("state recorded");
+    assert_eq!(state.status, ComplianceStatus::Unverified);
+    let open: Vec<RuleId> = state.open.iter().map(|f| f.rule_id).collect();
+    assert_eq!(open, [RuleId::LW006]);
+    assert!(w.audits().await.is_empty(), "no plan, no audit record");
 }
 
 #[tokio::test]
@@ -211,12 +228,17 @@ async fn access_denied_on_remove_permission_alerts_naming_the_missing_permission
         "{decision:?}"
     );
     let (reads, writes, by_op) = w.take_counts();
-    // One RemovePermission (AccessDenied is not retried), the alert, the tags.
+    // One RemovePermission (AccessDenied is not retried), the alert, the tags; the
+    // write-ahead record before it, the finished record and the state after.
     assert_eq!(
         by_op,
-        evaluations_and(
+        and_store(
+            evaluations_and(
+                1,
+                &[("RemovePermission", 1), ("Publish", 1), ("TagResource", 1)]
+            ),
             1,
-            &[("RemovePermission", 1), ("Publish", 1), ("TagResource", 1)]
+            1
         )
     );
     assert_eq!((reads, writes), (EVALUATION_READS, 3), "{by_op:?}");
@@ -235,6 +257,19 @@ async fn access_denied_on_remove_permission_alerts_naming_the_missing_permission
     assert!(!record.removed_statements[0].removed);
     let left = statements(&w.demo, PAYMENTS_API).await;
     assert_eq!(sids(&left), ["public-invoke"], "nothing was removed");
+    // The record is stored failed, as alerted; the finding stays recorded open.
+    let audits = w.audits().await;
+    assert_eq!(audits.len(), 1, "{audits:?}");
+    assert_eq!(audits[0].status, AuditStatus::Failed);
+    assert_eq!(&audits[0].record, record);
+    let stored = w.stored(PAYMENTS_API).await;
+    assert_eq!(stored.pending_audit, None);
+    let state = stored.state.expect("state recorded");
+    assert_eq!(state.status, ComplianceStatus::NonCompliant);
+    assert!(
+        state.open.iter().any(|f| f.rule_id == RuleId::LW001),
+        "{state:?}"
+    );
 }
 
 /// image-resizer with a second, public statement: the plan is RemovePermission(public-too),
@@ -267,7 +302,8 @@ async fn a_half_done_plan_is_recorded_exactly_and_the_retry_finishes_it_without_
     assert_eq!(err.error_type(), "Retryable", "{err}");
     let (reads, writes, by_op) = w.take_counts();
     // A full read + GetPolicy for the second edit's RevisionId; RemovePermission 1 + 3
-    // attempts, and the alert. No AddPermission, no tags.
+    // attempts, and the alert. No AddPermission, no tags. The state table: the Query, the
+    // write-ahead record and its pointer, the finished record; no state (retried).
     assert_eq!(
         by_op,
         evaluations_and(
@@ -275,7 +311,10 @@ async fn a_half_done_plan_is_recorded_exactly_and_the_retry_finishes_it_without_
             &[
                 ("GetPolicy", 1),
                 ("RemovePermission", 1 + ATTEMPTS as usize),
-                ("Publish", 1)
+                ("Publish", 1),
+                ("dynamodb:Query", 1),
+                ("dynamodb:PutItem", 2),
+                ("dynamodb:UpdateItem", 1),
             ]
         )
     );
@@ -318,6 +357,16 @@ async fn a_half_done_plan_is_recorded_exactly_and_the_retry_finishes_it_without_
         .map(|r| (r.original.sid.as_str(), r.removed))
         .collect();
     assert_eq!(removed, [("public-too", true), ("s3-invoke", false)]);
+    let audits = w.audits().await;
+    assert_eq!(audits.len(), 1, "{audits:?}");
+    let first_record = audits[0].clone();
+    assert_eq!(first_record.status, AuditStatus::Failed);
+    assert_eq!(&first_record.record, record);
+    assert_eq!(
+        w.stored(IMAGE_RESIZER).await.pending_audit.as_deref(),
+        Some(first_record.id.as_str()),
+        "still pointed to: the retry reads it"
+    );
 
     // EventBridge delivers the event again: only the rest is done.
     let decision = w.deliver_ok(s3_event).await;
@@ -328,18 +377,25 @@ async fn a_half_done_plan_is_recorded_exactly_and_the_retry_finishes_it_without_
     );
     let (reads, writes, by_op) = w.take_counts();
     // A full read + GetPolicy for the AddPermission's RevisionId; the replacement of s3-invoke
-    // only (public-too is gone), the alert, the tags.
+    // only (public-too is gone), the alert, the tags. The state table: the Query, one more
+    // for the pointed-to record (finished: `failed`, so nothing to reconcile), this plan's
+    // records and the state.
     assert_eq!(
         by_op,
-        evaluations_and(
+        and_store(
+            evaluations_and(
+                1,
+                &[
+                    ("GetPolicy", 1),
+                    ("RemovePermission", 1),
+                    ("AddPermission", 1),
+                    ("Publish", 1),
+                    ("TagResource", 1),
+                    ("dynamodb:Query", 1),
+                ]
+            ),
             1,
-            &[
-                ("GetPolicy", 1),
-                ("RemovePermission", 1),
-                ("AddPermission", 1),
-                ("Publish", 1),
-                ("TagResource", 1)
-            ]
+            1
         )
     );
     assert_eq!((reads, writes), (EVALUATION_READS + 1, 4), "{by_op:?}");
@@ -356,6 +412,18 @@ async fn a_half_done_plan_is_recorded_exactly_and_the_retry_finishes_it_without_
         .removed_statements
         .iter()
         .all(|r| r.original.sid == "s3-invoke"));
+    // The first record is kept as it was; the retry's own record is done.
+    let audits = w.audits().await;
+    assert_eq!(audits.len(), 2, "{audits:?}");
+    assert_eq!(audits[0], first_record);
+    assert_eq!(audits[1].status, AuditStatus::Done);
+    assert_eq!(audits[1].record, alerts[0].1);
+    let stored = w.stored(IMAGE_RESIZER).await;
+    assert_eq!(stored.pending_audit, None);
+    assert_eq!(
+        stored.state.map(|s| s.status),
+        Some(ComplianceStatus::Compliant)
+    );
 }
 
 /// A replacement (RemovePermission then AddPermission of the tighter statement, same Sid) whose
@@ -381,7 +449,8 @@ async fn a_replacement_that_fails_after_the_removal_puts_the_original_back() {
     let (reads, writes, by_op) = w.take_counts();
     // A full read + GetPolicy for the AddPermission's RevisionId; RemovePermission, 3 failed
     // AddPermission attempts, the AddPermission that puts the original back, the alert. No
-    // tags.
+    // tags. The state table: the Query, the write-ahead record and its pointer, the finished
+    // record; no state (retried).
     assert_eq!(
         by_op,
         evaluations_and(
@@ -390,7 +459,10 @@ async fn a_replacement_that_fails_after_the_removal_puts_the_original_back() {
                 ("GetPolicy", 1),
                 ("RemovePermission", 1),
                 ("AddPermission", ATTEMPTS as usize + 1),
-                ("Publish", 1)
+                ("Publish", 1),
+                ("dynamodb:Query", 1),
+                ("dynamodb:PutItem", 2),
+                ("dynamodb:UpdateItem", 1),
             ]
         )
     );
@@ -425,6 +497,10 @@ async fn a_replacement_that_fails_after_the_removal_puts_the_original_back() {
     assert!(warden_rules::restore::restore_actions(record)
         .expect("restorable")
         .is_empty());
+    let audits = w.audits().await;
+    assert_eq!(audits.len(), 1, "{audits:?}");
+    assert_eq!(audits[0].status, AuditStatus::Failed);
+    assert_eq!(&audits[0].record, record, "stored as alerted");
 
     w.proxy.clear();
     let decision = w.deliver_ok(s3_event).await;

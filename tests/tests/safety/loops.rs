@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use lambda_events::DecisionOutcome;
 use warden_rules::outcome::ActionStatus;
 use warden_rules::plan::Action;
+use warden_rules::state::AuditStatus;
 use warden_tests::replay::{event_for, Caller};
 use warden_tests::seed::*;
 
@@ -93,7 +94,11 @@ async fn replayed_own_writes_cause_no_call_and_human_replays_cause_no_write() {
             "{decision:?}"
         );
         let (reads, writes, by_op) = w.take_counts();
-        assert_eq!(by_op, evaluations_and(1, requests), "{name}: one alert");
+        assert_eq!(
+            by_op,
+            and_store(evaluations_and(1, requests), 1, 1),
+            "{name}: one alert"
+        );
         let (more_reads, more_writes): (Vec<_>, Vec<_>) =
             requests.iter().partition(|(op, _)| op.starts_with("Get"));
         let count = |ops: Vec<&(&str, usize)>| ops.iter().map(|(_, n)| n).sum::<usize>();
@@ -157,8 +162,8 @@ async fn replayed_own_writes_cause_no_call_and_human_replays_cause_no_write() {
             let (reads, writes, by_op) = w.take_counts();
             assert_eq!(
                 by_op,
-                evaluations_and(1, &[]),
-                "{name}: human {}: one evaluation's reads and nothing else",
+                and_store(evaluations_and(1, &[]), 1, 0),
+                "{name}: human {}: one evaluation's reads and its state, nothing else",
                 action.operation()
             );
             assert_eq!((reads, writes), (EVALUATION_READS, 0), "{name}: {by_op:?}");
@@ -168,6 +173,18 @@ async fn replayed_own_writes_cause_no_call_and_human_replays_cause_no_write() {
             "{name}: no alert from a replay"
         );
         assert_eq!(w.demo.state(name).await.expect("state"), state, "{name}");
+        // The table holds the first evaluation's findings and its one audit record, done.
+        let stored = w.stored(name).await;
+        let recorded = stored.state.expect("state recorded");
+        assert_eq!(
+            state.tags.get("lambda-warden:fingerprint"),
+            Some(&recorded.fingerprint),
+            "{name}: the display shows the recorded fingerprint"
+        );
+        assert_eq!(stored.pending_audit, None, "{name}");
+        let audits = w.audits().await;
+        assert_eq!(audits.len(), 1, "{name}: {audits:?}");
+        assert_eq!(audits[0].status, AuditStatus::Done, "{name}");
     }
 }
 
@@ -197,7 +214,9 @@ async fn every_sample_event_delivered_twice_writes_and_alerts_once() {
         assert!(second.actions.is_empty(), "{file}: {second:?}");
         // A skipped event reads nothing either time; a layer event reads the layer version's
         // policy; a function that does not exist is read by Lambda only; an evaluated one
-        // reads the function and its execution role.
+        // reads the function and its execution role. Whatever is evaluated reads its state
+        // from the table and records it again (the same findings, a later read time); an
+        // exempt function only reads its recorded exemption.
         let want: BTreeMap<&str, usize> = match first.outcome {
             DecisionOutcome::Skipped | DecisionOutcome::IgnoredBadInput => {
                 assert_eq!((reads, first_writes), (0, 0), "{file}");
@@ -209,12 +228,18 @@ async fn every_sample_event_delivered_twice_writes_and_alerts_once() {
                 DecisionOutcome::Gone => {
                     [("GetLayerVersionPolicy", 1), ("GetLayerVersion", 1)].into()
                 }
-                _ => [("GetLayerVersionPolicy", 1)].into(),
+                _ => and_store([("GetLayerVersionPolicy", 1)].into(), 1, 0),
             },
             DecisionOutcome::Gone => lambda_reads_only(1),
-            _ => evaluations_and(1, &[]),
+            DecisionOutcome::Exempt => evaluations_and(1, &[("dynamodb:Query", 1)]),
+            _ => and_store(evaluations_and(1, &[]), 1, 0),
         };
         assert_eq!(by_op, want, "{file}: {:?}", first.outcome);
-        assert_eq!(reads, want.values().sum::<usize>(), "{file}");
+        let store_calls: usize = want
+            .iter()
+            .filter(|(op, _)| op.starts_with("dynamodb:"))
+            .map(|(_, n)| n)
+            .sum();
+        assert_eq!(reads + store_calls, want.values().sum::<usize>(), "{file}");
     }
 }

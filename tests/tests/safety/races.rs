@@ -15,6 +15,8 @@ use lambda_events::DecisionOutcome;
 use serde_json::{json, Value};
 use warden_rules::outcome::{ActionStatus, FailureKind};
 use warden_rules::plan::Action;
+use warden_rules::state::AuditStatus;
+use warden_rules::tags::ComplianceStatus;
 use warden_tests::seed::*;
 use warden_tests::{Fault, Rule};
 
@@ -76,12 +78,23 @@ async fn an_unrelated_edit_between_read_and_write_is_kept_and_the_fix_re_planned
         "{decision:?}"
     );
     let (reads, writes, by_op) = w.take_counts();
-    // Two full reads; a refused and an accepted RemovePermission, the alert, the tags.
+    // Two full reads; a refused and an accepted RemovePermission, the alert, the tags. The
+    // state table: a Query per attempt; before each attempt's RemovePermission the
+    // write-ahead record (PutItem; the re-plan rewrites the same record) and the state item's
+    // pointer to it (UpdateItem); then the finished record and the state (two PutItem). The
+    // re-plan carries on its own record: it is not reconciled as an interrupted one.
     assert_eq!(
         by_op,
         evaluations_and(
             2,
-            &[("RemovePermission", 2), ("Publish", 1), ("TagResource", 1)]
+            &[
+                ("RemovePermission", 2),
+                ("Publish", 1),
+                ("TagResource", 1),
+                ("dynamodb:Query", 2),
+                ("dynamodb:PutItem", 4),
+                ("dynamodb:UpdateItem", 2),
+            ]
         )
     );
     assert_eq!((reads, writes), (2 * EVALUATION_READS, 4), "{by_op:?}");
@@ -99,6 +112,22 @@ async fn an_unrelated_edit_between_read_and_write_is_kept_and_the_fix_re_planned
     assert_eq!(
         remove_attempts(record),
         ["PreconditionFailedException", "done"]
+    );
+    // One audit record, finished, holding what the alert says.
+    let audits = w.audits().await;
+    assert_eq!(audits.len(), 1, "{audits:?}");
+    assert_eq!(audits[0].status, AuditStatus::Done, "{audits:?}");
+    assert_eq!(&audits[0].record, record);
+    let stored = w.stored(PAYMENTS_API).await;
+    assert_eq!(
+        stored.pending_audit, None,
+        "the state write clears the pointer"
+    );
+    let state = stored.state.expect("state recorded");
+    assert_eq!(
+        (state.status, state.open.len()),
+        (ComplianceStatus::Compliant, 0),
+        "{state:?}"
     );
 }
 
@@ -148,17 +177,63 @@ async fn a_statement_changed_between_read_and_write_is_never_removed() {
     assert_eq!(decision.outcome, DecisionOutcome::Compliant, "{decision:?}");
     let (reads, writes, by_op) = w.take_counts();
     // Two full reads; only the refused RemovePermission touched the policy; then the tags.
-    // No AddPermission, and no alert: nothing was changed and nothing is open.
+    // No AddPermission, and no alert: nothing was changed and nothing is open. The state
+    // table: a Query per attempt, the write-ahead record and its pointer before the refused
+    // RemovePermission, the finished record and the state. The second attempt has no plan, so
+    // no record of its own, and does not take the first attempt's record for an interrupted
+    // plan (that would count the human's replacement as lambda-warden's and alert).
     assert_eq!(
         by_op,
-        evaluations_and(2, &[("RemovePermission", 1), ("TagResource", 1)])
+        evaluations_and(
+            2,
+            &[
+                ("RemovePermission", 1),
+                ("TagResource", 1),
+                ("dynamodb:Query", 2),
+                ("dynamodb:PutItem", 3),
+                ("dynamodb:UpdateItem", 1),
+            ]
+        )
     );
     assert_eq!((reads, writes), (2 * EVALUATION_READS, 2), "{by_op:?}");
+    assert!(w.alerts().await.is_empty());
     let after = statements(&w.demo, IMAGE_RESIZER).await;
     assert_eq!(
         after,
         [human_version()],
         "the human's statement is untouched"
+    );
+    // The record says what lambda-warden did: its RemovePermission refused, its AddPermission
+    // never sent, nothing removed. It is `done`: the re-plan found nothing left to do.
+    let audits = w.audits().await;
+    assert_eq!(audits.len(), 1, "{audits:?}");
+    assert_eq!(audits[0].status, AuditStatus::Done, "{audits:?}");
+    assert!(
+        audits[0]
+            .record
+            .removed_statements
+            .iter()
+            .all(|r| !r.removed),
+        "{audits:?}"
+    );
+    assert_eq!(
+        remove_attempts(&audits[0].record),
+        ["PreconditionFailedException"]
+    );
+    assert!(
+        audits[0]
+            .record
+            .actions
+            .iter()
+            .filter(|r| matches!(r.action, Action::AddPermission { .. }))
+            .all(|r| r.status == ActionStatus::NotAttempted),
+        "{audits:?}"
+    );
+    let stored = w.stored(IMAGE_RESIZER).await;
+    assert_eq!(stored.pending_audit, None);
+    assert_eq!(
+        stored.state.map(|s| s.status),
+        Some(ComplianceStatus::Compliant)
     );
 }
 
@@ -187,12 +262,21 @@ async fn a_policy_that_changes_on_every_attempt_gives_a_retryable_error_and_says
 
     let max_replans = w.deps.config.max_replans as usize;
     let (reads, writes, by_op) = w.take_counts();
-    // A full read and a refused RemovePermission per attempt, then the alert; no tags.
+    // A full read and a refused RemovePermission per attempt, then the alert; no tags. The
+    // state table: per attempt a Query, the write-ahead record (PutItem) and its pointer
+    // (UpdateItem); the finished record once; no state (the event is delivered again).
+    let attempts = max_replans + 1;
     assert_eq!(
         by_op,
         evaluations_and(
-            max_replans + 1,
-            &[("RemovePermission", max_replans + 1), ("Publish", 1)]
+            attempts,
+            &[
+                ("RemovePermission", attempts),
+                ("Publish", 1),
+                ("dynamodb:Query", attempts),
+                ("dynamodb:PutItem", attempts + 1),
+                ("dynamodb:UpdateItem", attempts),
+            ]
         )
     );
     assert_eq!(reads, EVALUATION_READS * (max_replans + 1), "{by_op:?}");
@@ -220,6 +304,15 @@ async fn a_policy_that_changes_on_every_attempt_gives_a_retryable_error_and_says
         r.status,
         ActionStatus::Failed { kind, .. } if kind != FailureKind::Conflict
     )));
+    // The record is stored failed and still pointed to; no state is recorded, so the retry
+    // alerts again if it too cannot settle.
+    let audits = w.audits().await;
+    assert_eq!(audits.len(), 1, "{audits:?}");
+    assert_eq!(audits[0].status, AuditStatus::Failed);
+    assert_eq!(&audits[0].record, record);
+    let stored = w.stored(PAYMENTS_API).await;
+    assert_eq!(stored.pending_audit.as_deref(), Some(audits[0].id.as_str()));
+    assert_eq!(stored.state, None);
 }
 
 #[tokio::test]
@@ -259,11 +352,17 @@ async fn a_statement_removed_before_the_read_leaves_nothing_to_do() {
     let (reads, writes, by_op) = w.take_counts();
     assert_eq!(
         by_op,
-        evaluations_and(1, &[("TagResource", 1)]),
-        "only the status tags"
+        and_store(evaluations_and(1, &[("TagResource", 1)]), 1, 0),
+        "only the status tags, and the state"
     );
     assert_eq!((reads, writes), (EVALUATION_READS, 1), "{by_op:?}");
     assert!(w.alerts().await.is_empty());
+    assert!(w.audits().await.is_empty(), "no plan, no audit record");
+    let state = w.stored(PAYMENTS_API).await.state.expect("state recorded");
+    assert_eq!(
+        (state.status, state.open.len()),
+        (ComplianceStatus::Compliant, 0)
+    );
 }
 
 #[tokio::test]

@@ -124,9 +124,10 @@ async fn a_full_run_logs_no_secret_credential_or_environment_map() {
             "test",
         )))
         .build();
+    let config = config(&demo, &[]);
     let deps = Deps {
-        aws: Aws::new(&sdk),
-        config: config(&demo, &[]),
+        aws: Aws::configured(&sdk, &config),
+        config,
     };
     let event = retarget(
         &event("add-permission-public-payments-api.json"),

@@ -12,9 +12,11 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::SdkConfig;
 use serde_json::Value;
+use warden_aws::store::{StateStore, Stored};
 use warden_aws::Aws;
 use warden_rules::config::Config;
 use warden_rules::report::AuditRecord;
+use warden_rules::state::StoredAudit;
 use warden_tests::seed::*;
 use warden_tests::{load_event, seed_demo_account, DemoAccount, FaultProxy, Moto};
 
@@ -74,6 +76,33 @@ pub fn evaluations_and(
     ops
 }
 
+/// The state table's requests of one evaluation that runs to its end: the consistent `Query`
+/// of what is recorded, and the conditional `PutItem` of the evaluation's state. An exempt
+/// function, or an evaluation stopped by a retryable failure, sends only the `Query`.
+pub const STORE_EVALUATION: [(&str, usize); 2] = [("dynamodb:Query", 1), ("dynamodb:PutItem", 1)];
+
+/// The state table's further requests of a plan with writes: the write-ahead audit record
+/// (`PutItem`) and the state item's pointer to it (`UpdateItem`) before the first write, and
+/// the finished record (`PutItem`) after the last.
+pub const STORE_PLAN: [(&str, usize); 2] = [("dynamodb:PutItem", 2), ("dynamodb:UpdateItem", 1)];
+
+/// `ops` with the state table's requests of `evaluations` evaluations ([`STORE_EVALUATION`])
+/// and `plans` plans with writes ([`STORE_PLAN`]) added.
+pub fn and_store(
+    mut ops: BTreeMap<&'static str, usize>,
+    evaluations: usize,
+    plans: usize,
+) -> BTreeMap<&'static str, usize> {
+    for (times, calls) in [(evaluations, STORE_EVALUATION), (plans, STORE_PLAN)] {
+        if times > 0 {
+            for (op, n) in calls {
+                *ops.entry(op).or_insert(0) += n * times;
+            }
+        }
+    }
+    ops
+}
+
 /// The demo role's trust policy with the `aws:SourceAccount` pin AWS recommends
 /// (<https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html>).
 const PINNED_TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"123456789012"}}}]}"#;
@@ -97,7 +126,9 @@ pub struct World {
     pub deps: Deps,
 }
 
-/// The settings of `enforce` mode with alerts on and lambda-warden's own names, plus `extra`.
+/// The settings of `enforce` mode with alerts on, lambda-warden's own names, the demo
+/// account's state table and the security team's role as the exemption approver, plus
+/// `extra`.
 pub fn config(demo: &DemoAccount, extra: &[(&str, &str)]) -> Config {
     let mut settings = vec![
         ("WARDEN_MODE".to_owned(), "enforce".to_owned()),
@@ -109,6 +140,11 @@ pub fn config(demo: &DemoAccount, extra: &[(&str, &str)]) -> Config {
         (
             "WARDEN_SELF_FUNCTION_ARNS".to_owned(),
             demo.function_arn(WARDEN_FUNCTION),
+        ),
+        ("WARDEN_STATE_TABLE".to_owned(), demo.state_table.clone()),
+        (
+            "WARDEN_EXEMPTION_APPROVERS".to_owned(),
+            APPROVER_ROLE_ARN.to_owned(),
         ),
     ];
     for (k, v) in extra {
@@ -153,9 +189,11 @@ pub async fn world_with(extra: &[(&str, &str)]) -> World {
         .expect("seed the demo account");
     pin_demo_role_trust(&moto.sdk_config()).await;
     let proxy = FaultProxy::start(moto.port()).await;
+    let config = config(&demo, extra);
     let deps = Deps {
-        aws: Aws::new(&sdk_via(&moto, &proxy.endpoint())),
-        config: config(&demo, extra),
+        // The state table is reached through the proxy too, like every other call.
+        aws: Aws::configured(&sdk_via(&moto, &proxy.endpoint()), &config),
+        config,
     };
     World {
         moto,
@@ -193,8 +231,57 @@ impl World {
             .collect()
     }
 
+    /// The state table, read straight from moto with a client of its own (not through the
+    /// proxy, not counted).
+    pub fn store(&self) -> StateStore {
+        StateStore::new(
+            &self.moto.sdk_config(),
+            std::sync::Arc::default(),
+            &self.demo.state_table,
+            None,
+        )
+    }
+
+    /// What the state table holds about `name`'s function.
+    pub async fn stored(&self, name: &str) -> Stored {
+        self.store()
+            .load(&self.demo.function_arn(name))
+            .await
+            .expect("read the state table")
+    }
+
+    /// Every audit record in the state table, oldest first: a `Scan` for the records' first
+    /// parts, each record then read back whole with [`StateStore::audit`].
+    pub async fn audits(&self) -> Vec<StoredAudit> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let page = aws_sdk_dynamodb::Client::new(&self.moto.sdk_config())
+            .scan()
+            .table_name(&self.demo.state_table)
+            .filter_expression("begins_with(pk, :audit) AND sk = :first")
+            .expression_attribute_values(":audit", AttributeValue::S("AUDIT#".into()))
+            .expression_attribute_values(":first", AttributeValue::S("PART#0000".into()))
+            .send()
+            .await
+            .expect("Scan the state table");
+        let mut ids: Vec<String> = page
+            .items()
+            .iter()
+            .filter_map(|item| item.get("pk")?.as_s().ok()?.strip_prefix("AUDIT#"))
+            .map(str::to_owned)
+            .collect();
+        ids.sort();
+        let store = self.store();
+        let mut audits = Vec::new();
+        for id in ids {
+            let audit = store.audit(&id).await.expect("read an audit record");
+            audits.push(audit.unwrap_or_else(|| panic!("audit record {id} vanished")));
+        }
+        audits
+    }
+
     /// (reads, writes, requests per operation) sent through the adapter so far, then forgets
-    /// them.
+    /// them. The state table's requests are in the per-operation counts as `dynamodb:*`
+    /// ([`STORE_EVALUATION`], [`STORE_PLAN`]), not in reads or writes.
     pub fn take_counts(&self) -> (usize, usize, BTreeMap<&'static str, usize>) {
         let calls = self.deps.aws.calls();
         let counts = (calls.reads(), calls.writes(), calls.by_operation());
