@@ -92,8 +92,13 @@ async fn world() -> World {
         ("WARDEN_MODE", "tag".to_owned()),
         ("WARDEN_ALERT_TOPIC_ARN", demo.topic_arn.clone()),
         ("WARDEN_SELF_ROLE_ARNS", demo.warden_role_arn.clone()),
-        ("WARDEN_SELF_FUNCTION_ARNS", demo.function_arn(WARDEN_FUNCTION)),
+        (
+            "WARDEN_SELF_FUNCTION_ARNS",
+            demo.function_arn(WARDEN_FUNCTION),
+        ),
         ("WARDEN_REGIONS", format!("us-east-1,{EU}")),
+        ("WARDEN_STATE_TABLE", demo.state_table.clone()),
+        ("WARDEN_EXEMPTION_APPROVERS", APPROVER_ROLE_ARN.to_owned()),
     ];
     let config = Config::from_lookup(|k| {
         settings
@@ -102,8 +107,9 @@ async fn world() -> World {
             .map(|(_, v)| v.clone())
     })
     .expect("valid settings");
+    // The state table (in us-east-1) serves the evaluations of both Regions.
     let deps = Deps {
-        aws: Aws::new(&sdk),
+        aws: Aws::configured(&sdk, &config),
         config,
     };
     World {
@@ -151,6 +157,19 @@ fn evaluated(decision: &Value) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// What the state table holds about `function_arn`, read with a client of its own.
+async fn stored(w: &World, function_arn: &str) -> warden_aws::store::Stored {
+    warden_aws::store::StateStore::new(
+        &w._moto.sdk_config(),
+        std::sync::Arc::default(),
+        &w.demo.state_table,
+        None,
+    )
+    .load(function_arn)
+    .await
+    .expect("read the state table")
 }
 
 fn calls(w: &World, operation: &str) -> usize {
@@ -217,6 +236,17 @@ async fn admin_access_on_a_role_evaluates_its_functions_in_every_region() {
         .expect("tags");
     for tags in [&tags_us, &tags_eu] {
         assert!(tags.contains_key(TAG_STATUS), "{tags:?}");
+    }
+    // Each function's state is recorded in the one table, under its own Region's ARN, and
+    // the display tag shows the recorded fingerprint.
+    for (arn, tags) in w.arns.iter().zip([&tags_us, &tags_eu]) {
+        let state = stored(&w, arn).await.state.expect("state recorded");
+        assert_eq!(&state.resource_arn, arn);
+        assert_eq!(
+            tags.get("lambda-warden:fingerprint"),
+            Some(&state.fingerprint),
+            "{arn}"
+        );
     }
 
     // Once the catalogue has LW019 (AdministratorAccess on the execution role): a finding on
@@ -312,7 +342,16 @@ async fn a_new_policy_version_evaluates_the_functions_of_every_role_it_is_attach
         .iter()
         .find(|(a, _)| a == &w.demo.function_arn(LEGACY_BATCH))
         .expect("legacy-batch");
-    assert_eq!(legacy.1, "exempt");
+    assert_eq!(legacy.1, "exempt", "its exemption is recorded in the table");
+    // Every other function's state is recorded; the exempt one's is not.
+    for (arn, _) in &functions {
+        let state = stored(&w, arn).await.state;
+        assert_eq!(
+            state.is_some(),
+            arn != &w.demo.function_arn(LEGACY_BATCH),
+            "{arn}: {state:?}"
+        );
+    }
     let orders = decision["functions"]
         .as_array()
         .and_then(|fs| {
@@ -351,6 +390,7 @@ async fn lambda_warden_s_own_function_is_left_alone() {
     );
     assert_eq!(calls(&w, "GetFunction"), 0);
     assert_eq!(w.deps.aws.calls().writes(), 0);
+    assert_eq!(w.deps.aws.calls().store_calls(), 0);
 }
 
 #[tokio::test]
@@ -374,6 +414,7 @@ async fn events_that_change_nothing_are_skipped_without_a_call() {
     let decision = deliver(&w, serde_json::json!({"detail-type": "Scheduled Event"})).await;
     assert_eq!(decision["outcome"], "ignored_bad_input", "{decision}");
     assert_eq!(w.deps.aws.calls().reads() + w.deps.aws.calls().writes(), 0);
+    assert_eq!(w.deps.aws.calls().store_calls(), 0);
 }
 
 #[tokio::test]
