@@ -5,10 +5,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::json;
 use sweep::{run_sweep, Deadline, Deps, SweepSettings};
+use warden_aws::store::StateStore;
 use warden_aws::Aws;
 use warden_rules::config::{Config, Mode};
 use warden_rules::rules::RuleId;
-use warden_tests::seed::EMPTY_ZIP;
+use warden_tests::seed::{create_state_table, EMPTY_ZIP, STATE_TABLE};
 use warden_tests::{tags, Moto};
 
 /// The evaluation time of the pure rules (2026-06-01T00:00:00Z).
@@ -38,7 +39,11 @@ impl Clock {
     }
 }
 
+/// Creates the state table and `FUNCTIONS` functions, every fifth with a public statement.
 async fn seed(sdk: &aws_config::SdkConfig) -> aws_sdk_lambda::Client {
+    create_state_table(sdk, STATE_TABLE)
+        .await
+        .expect("CreateTable");
     let iam = aws_sdk_iam::Client::new(sdk);
     let role = iam
         .create_role()
@@ -90,17 +95,30 @@ async fn status(lambda: &aws_sdk_lambda::Client, i: usize) -> Option<String> {
         .cloned()
 }
 
+/// Whether the state table holds an evaluation's state for function `i`.
+async fn recorded(sdk: &aws_config::SdkConfig, i: usize) -> bool {
+    let arn = format!("arn:aws:lambda:us-east-1:123456789012:function:{}", name(i));
+    StateStore::new(sdk, std::sync::Arc::default(), STATE_TABLE, None)
+        .load(&arn)
+        .await
+        .expect("read the state table")
+        .state
+        .is_some()
+}
+
 fn deps(sdk: &aws_config::SdkConfig, max_continuations: u32) -> Deps {
+    let config = Config {
+        mode: Mode::Tag,
+        regions: vec!["us-east-1".to_owned()],
+        // The seeded functions have no tracing and no failure destination: only the planted
+        // public statements are under test here.
+        disabled_rules: [RuleId::LW010, RuleId::LW011].into(),
+        state_table: Some(STATE_TABLE.to_owned()),
+        ..Config::default()
+    };
     Deps {
-        aws: Aws::new(sdk),
-        config: Config {
-            mode: Mode::Tag,
-            regions: vec!["us-east-1".to_owned()],
-            // The seeded functions have no tracing and no failure destination: only the planted
-            // public statements are under test here.
-            disabled_rules: [RuleId::LW010, RuleId::LW011].into(),
-            ..Config::default()
-        },
+        aws: Aws::configured(sdk, &config),
+        config,
         settings: SweepSettings {
             concurrency: 4,
             margin_seconds: 30,
@@ -158,6 +176,12 @@ async fn a_sweep_that_runs_out_of_time_resumes_where_it_stopped() {
         };
         let expected = (i < done).then_some(verdict);
         assert_eq!(status(&lambda, i).await.as_deref(), expected, "{}", name(i));
+        assert_eq!(
+            recorded(&sdk, i).await,
+            i < done,
+            "{} in the table",
+            name(i)
+        );
     }
 
     // WHEN the continuation runs with time to spare
@@ -180,6 +204,7 @@ async fn a_sweep_that_runs_out_of_time_resumes_where_it_stopped() {
             "{} not evaluated",
             name(i)
         );
+        assert!(recorded(&sdk, i).await, "{} not in the table", name(i));
     }
     // AND together the runs found each public statement once
     let public = |s: &sweep::Summary| s.open_by_rule.get("LW001").copied().unwrap_or(0);
@@ -201,7 +226,10 @@ async fn a_sweep_that_runs_out_of_time_resumes_where_it_stopped() {
         EVALUATION_TIME,
     )
     .await;
-    // THEN it starts over, evaluates everything, and writes nothing
+    // THEN it starts over, evaluates everything, and writes nothing to the account; per
+    // function the table is read twice (the Query for a recorded exemption, which decides
+    // whether the function's aliases and versions are looked at, then the evaluation's own
+    // Query of what is recorded) and written once (the state)
     assert_eq!(
         (third.functions, third.resumed_at.clone()),
         (FUNCTIONS, None)
@@ -213,6 +241,13 @@ async fn a_sweep_that_runs_out_of_time_resumes_where_it_stopped() {
         deps.aws.calls().by_operation()
     );
     assert_eq!(third.actions_done, 0);
+    let ops = deps.aws.calls().by_operation();
+    assert_eq!(
+        (ops.get("dynamodb:Query"), ops.get("dynamodb:PutItem")),
+        (Some(&(2 * FUNCTIONS)), Some(&FUNCTIONS)),
+        "{ops:?}"
+    );
+    assert_eq!(deps.aws.calls().store_calls(), 3 * FUNCTIONS, "{ops:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -285,7 +320,9 @@ async fn the_sweep_leaves_out_its_own_functions_by_full_arn_only() {
     .await;
     // THEN its own function is left out, and the other account's name is evaluated here
     assert_eq!(status(&lambda, 0).await, None, "own function evaluated");
+    assert!(!recorded(&sdk, 0).await, "own function recorded");
     assert_eq!(status(&lambda, 5).await.as_deref(), Some("non-compliant"));
+    assert!(recorded(&sdk, 5).await);
     let public = summary.open_by_rule.get("LW001").copied().unwrap_or(0);
     assert_eq!(public, FUNCTIONS / 5 - 1, "{summary:?}");
 }
