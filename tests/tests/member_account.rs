@@ -3,10 +3,11 @@
 
 use lambda_events::{handle_in, Deps};
 use serde_json::Value;
+use warden_aws::store::StateStore;
 use warden_aws::Aws;
 use warden_rules::config::Config;
 use warden_rules::ids::AccountId;
-use warden_tests::seed::EMPTY_ZIP;
+use warden_tests::seed::{create_state_table, EMPTY_ZIP, STATE_TABLE};
 use warden_tests::{load_event, retarget, tags, Moto};
 
 const CENTRAL: &str = "123456789012";
@@ -78,8 +79,16 @@ async fn seed_member(moto: &Moto) -> aws_sdk_lambda::Client {
     lambda
 }
 
-fn deps(moto: &Moto, settings: &[(&str, &str)]) -> Deps {
+/// The central deployment's dependencies: `settings`, its state table (created in the central
+/// account) named by `WARDEN_STATE_TABLE`.
+async fn deps(moto: &Moto, settings: &[(&str, &str)]) -> Deps {
+    create_state_table(&moto.sdk_config(), STATE_TABLE)
+        .await
+        .expect("CreateTable");
     let config = Config::from_lookup(|k| {
+        if k == "WARDEN_STATE_TABLE" {
+            return Some(STATE_TABLE.to_owned());
+        }
         settings
             .iter()
             .find(|(name, _)| *name == k)
@@ -87,7 +96,7 @@ fn deps(moto: &Moto, settings: &[(&str, &str)]) -> Deps {
     })
     .expect("valid settings");
     Deps {
-        aws: Aws::new(&moto.sdk_config()),
+        aws: Aws::configured(&moto.sdk_config(), &config),
         config,
     }
 }
@@ -108,7 +117,8 @@ async fn a_member_accounts_event_is_evaluated_through_the_member_role() {
             ("WARDEN_MEMBER_ROLE_NAME", "lambda-warden-member"),
             ("WARDEN_MEMBER_EXTERNAL_ID", "central-warden"),
         ],
-    );
+    )
+    .await;
     let central = AccountId::parse(CENTRAL).expect("account");
 
     let decision = handle_in(member_event(), &deps, 0, Some(&central))
@@ -133,6 +143,22 @@ async fn a_member_accounts_event_is_evaluated_through_the_member_role() {
         t.get("lambda-warden:findings").map(String::as_str),
         Some("LW001")
     );
+    // The state is recorded in the central deployment's table (the member account has none),
+    // not through the member role.
+    let state = StateStore::new(
+        &moto.sdk_config(),
+        std::sync::Arc::default(),
+        STATE_TABLE,
+        None,
+    )
+    .load(&format!(
+        "arn:aws:lambda:us-east-1:{MEMBER}:function:orders-api"
+    ))
+    .await
+    .expect("read the central table")
+    .state
+    .expect("state recorded");
+    assert_eq!(t.get("lambda-warden:fingerprint"), Some(&state.fingerprint));
     // The member role's own calls are lambda-warden's: it joined the self identity.
     assert_eq!(
         deps.config.self_identity.member_role.as_deref(),
@@ -144,7 +170,7 @@ async fn a_member_accounts_event_is_evaluated_through_the_member_role() {
 async fn without_a_member_role_other_accounts_are_skipped() {
     let moto = Moto::start();
     let member = seed_member(&moto).await;
-    let deps = deps(&moto, &[("WARDEN_MODE", "tag")]);
+    let deps = deps(&moto, &[("WARDEN_MODE", "tag")]).await;
     let central = AccountId::parse(CENTRAL).expect("account");
 
     let decision = handle_in(member_event(), &deps, 0, Some(&central))
@@ -160,6 +186,7 @@ async fn without_a_member_role_other_accounts_are_skipped() {
         .as_deref()
         .is_some_and(|r| r.starts_with("other_account")));
     assert_eq!(deps.aws.calls().reads() + deps.aws.calls().writes(), 0);
+    assert_eq!(deps.aws.calls().store_calls(), 0);
     let t = tags(
         &member,
         &format!("arn:aws:lambda:us-east-1:{MEMBER}:function:orders-api"),
