@@ -2,6 +2,7 @@
 //! against moto started with AWS managed policies loaded.
 
 use serde_json::Value;
+use warden_aws::store::StateStore;
 use warden_aws::Aws;
 use warden_rules::config::Config;
 use warden_tests::seed::*;
@@ -17,7 +18,12 @@ fn deps(sdk: &aws_config::SdkConfig, demo: &DemoAccount) -> Deps {
         ("WARDEN_MODE", "enforce".to_owned()),
         ("WARDEN_ALERT_TOPIC_ARN", demo.topic_arn.clone()),
         ("WARDEN_SELF_ROLE_ARNS", demo.warden_role_arn.clone()),
-        ("WARDEN_SELF_FUNCTION_ARNS", demo.function_arn(WARDEN_FUNCTION)),
+        (
+            "WARDEN_SELF_FUNCTION_ARNS",
+            demo.function_arn(WARDEN_FUNCTION),
+        ),
+        ("WARDEN_STATE_TABLE", demo.state_table.clone()),
+        ("WARDEN_EXEMPTION_APPROVERS", APPROVER_ROLE_ARN.to_owned()),
     ];
     let config = Config::from_lookup(|k| {
         settings
@@ -27,10 +33,17 @@ fn deps(sdk: &aws_config::SdkConfig, demo: &DemoAccount) -> Deps {
     })
     .expect("valid settings");
     Deps {
-        aws: Aws::new(sdk),
+        aws: Aws::configured(sdk, &config),
         config,
     }
 }
+
+/// The state table, read with a client of its own.
+fn store(sdk: &aws_config::SdkConfig, demo: &DemoAccount) -> StateStore {
+    StateStore::new(sdk, std::sync::Arc::default(), &demo.state_table, None)
+}
+
+const LAYER_VERSION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:layer:shared-deps:1";
 
 async fn deliver(deps: &Deps, event: Value) -> Value {
     let decision = handle(event, deps, NOW)
@@ -90,6 +103,21 @@ async fn administrator_access_on_the_execution_role_is_a_critical_finding_tag_an
         .await
         .expect("ListAttachedRolePolicies");
     assert_eq!(attached.attached_policies().len(), 1);
+    // The finding is recorded in the state table, as the tags show it.
+    let recorded = store(&sdk, &demo)
+        .load(&demo.function_arn(ORDERS_API))
+        .await
+        .expect("read the state table")
+        .state
+        .expect("state recorded");
+    assert!(
+        recorded.open.iter().any(|f| f.rule_id.as_str() == "LW019"),
+        "{recorded:?}"
+    );
+    assert_eq!(
+        state.tags.get("lambda-warden:fingerprint"),
+        Some(&recorded.fingerprint)
+    );
 }
 
 #[tokio::test]
@@ -110,10 +138,7 @@ async fn a_layer_version_shared_with_everyone_is_alerted_and_nothing_is_written(
     .await;
 
     assert_eq!(decision["outcome"], "non_compliant", "{decision}");
-    assert_eq!(
-        decision["layer_version_arn"],
-        "arn:aws:lambda:us-east-1:123456789012:layer:shared-deps:1"
-    );
+    assert_eq!(decision["layer_version_arn"], LAYER_VERSION_ARN);
     assert_eq!(decision["findings"], serde_json::json!(["LW018"]));
     let alerts = demo.read_alerts().await.expect("alerts");
     assert_eq!(alerts.len(), 1, "{alerts:?}");
@@ -124,6 +149,26 @@ async fn a_layer_version_shared_with_everyone_is_alerted_and_nothing_is_written(
         deps.aws.calls().by_operation().get("GetLayerVersionPolicy"),
         Some(&1)
     );
+    // The layer version's state is recorded in the table under its ARN.
+    let state = store(&sdk, &demo)
+        .load(LAYER_VERSION_ARN)
+        .await
+        .expect("read the state table")
+        .state
+        .expect("layer state recorded");
+    assert_eq!(state.resource_arn, LAYER_VERSION_ARN);
+    let open: Vec<&str> = state.open.iter().map(|f| f.rule_id.as_str()).collect();
+    assert_eq!(open, ["LW018"]);
+
+    // The same event again: evaluated, and de-duplicated by the recorded state.
+    let again = deliver(
+        &deps,
+        load_event("add-layer-version-permission-public-shared-deps.json").expect("event"),
+    )
+    .await;
+    assert_eq!(again["outcome"], "non_compliant", "{again}");
+    assert!(demo.read_alerts().await.expect("alerts").is_empty());
+    assert_eq!(deps.aws.calls().writes(), writes + 1, "no second alert");
 }
 
 #[tokio::test]
@@ -146,4 +191,11 @@ async fn a_layer_version_that_no_longer_exists_is_gone_and_alerts_nobody() {
     assert_eq!(decision["findings"], serde_json::json!([]));
     assert!(demo.read_alerts().await.expect("alerts").is_empty());
     assert_eq!(deps.aws.calls().writes(), 0);
+    // Nothing to record either.
+    assert_eq!(deps.aws.calls().store_calls(), 0);
+    let stored = store(&sdk, &demo)
+        .load(LAYER_VERSION_ARN)
+        .await
+        .expect("read the state table");
+    assert_eq!(stored.state, None);
 }
