@@ -2,7 +2,8 @@
 //! runs end to end against moto (environment variables set on the function, an
 //! `UpdateFunctionConfiguration` event delivered), and the planted values are absent from
 //! every log line (captured from the tracing subscriber at `debug` level, the SDK's included),
-//! every tag on the function, every alert drained from the alert queue, and the decision.
+//! every tag on the function, every alert drained from the alert queue, every item of the
+//! state table, and the decision.
 //! The finding itself must be there, named by variable and detector, so the test cannot pass
 //! by reporting nothing.
 
@@ -85,11 +86,24 @@ async fn a_planted_secret_appears_in_no_log_line_tag_alert_or_decision() {
         .send()
         .await
         .expect("UpdateFunctionConfiguration");
+    // Opted in, so its public statement (`backdoor`) is removed and the audit record, with
+    // every finding and its evidence, is stored in the state table.
+    demo.lambda()
+        .tag_resource()
+        .resource(demo.function_arn(ORDERS_API))
+        .tags(TAG_AUTO_FIX, "true")
+        .send()
+        .await
+        .expect("TagResource");
     let settings = [
         ("WARDEN_MODE", "enforce".to_owned()),
         ("WARDEN_ALERT_TOPIC_ARN", demo.topic_arn.clone()),
         ("WARDEN_SELF_ROLE_ARNS", demo.warden_role_arn.clone()),
-        ("WARDEN_SELF_FUNCTION_ARNS", demo.function_arn(WARDEN_FUNCTION)),
+        (
+            "WARDEN_SELF_FUNCTION_ARNS",
+            demo.function_arn(WARDEN_FUNCTION),
+        ),
+        ("WARDEN_STATE_TABLE", demo.state_table.clone()),
     ];
     let config = Config::from_lookup(|k| {
         settings
@@ -99,7 +113,7 @@ async fn a_planted_secret_appears_in_no_log_line_tag_alert_or_decision() {
     })
     .expect("valid settings");
     let deps = Deps {
-        aws: Aws::new(&sdk),
+        aws: Aws::configured(&sdk, &config),
         config,
     };
 
@@ -142,6 +156,17 @@ async fn a_planted_secret_appears_in_no_log_line_tag_alert_or_decision() {
 
     // AND no planted value appears anywhere lambda-warden wrote
     let tags_text = format!("{:?}", state.tags);
+    let table = aws_sdk_dynamodb::Client::new(&sdk)
+        .scan()
+        .table_name(&demo.state_table)
+        .send()
+        .await
+        .expect("Scan the state table");
+    let table_text = format!("{:?}", table.items());
+    assert!(
+        table_text.contains("LW007") && table_text.contains("AUDIT#"),
+        "the finding and the audit record are stored: {table_text}"
+    );
     for secret in &planted {
         assert!(
             !log_text.contains(secret.as_str()),
@@ -154,6 +179,10 @@ async fn a_planted_secret_appears_in_no_log_line_tag_alert_or_decision() {
         assert!(
             !tags_text.contains(secret.as_str()),
             "a tag shows a planted secret"
+        );
+        assert!(
+            !table_text.contains(secret.as_str()),
+            "the state table holds a planted secret"
         );
         assert!(
             !decision.contains(secret.as_str()),
