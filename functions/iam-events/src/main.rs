@@ -16,7 +16,8 @@ async fn main() -> Result<(), Error> {
     let margin_ms = config.write_margin_ms;
     let deps = Deps { aws, config };
     run(service_fn(|event: LambdaEvent<Value>| {
-        let limit = Deadline::new(event.context.deadline, margin_ms);
+        let limit =
+            Deadline::for_invocation(event.context.deadline, margin_ms, deadline::now_epoch_ms());
         // Boxed: the handler's future is deep, and the scope and the runtime nest it further.
         deadline::scope(
             limit,

@@ -18,7 +18,8 @@ async fn main() -> Result<(), Error> {
     let deps = Deps { aws, config };
     run(service_fn(|event: LambdaEvent<Value>| {
         let now = now_unix_seconds();
-        let limit = Deadline::new(event.context.deadline, margin_ms);
+        let limit =
+            Deadline::for_invocation(event.context.deadline, margin_ms, deadline::now_epoch_ms());
         // The function's own account, from its ARN: events of other accounts go through the
         // member role.
         let own = FunctionArn::parse(&event.context.invoked_function_arn)

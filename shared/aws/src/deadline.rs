@@ -58,6 +58,25 @@ impl Deadline {
         }
     }
 
+    /// The deadline of an invocation handed over with `deadline_epoch_ms` (Lambda's
+    /// `Context::deadline`) and begun at `now_epoch_ms`: [`Deadline::new`], or
+    /// [`Deadline::none`] (with a warning) when that time had already passed as the invocation
+    /// began. Lambda hands an invocation over before its timeout, so such a value is not a
+    /// deadline: local Runtime API emulators send a fixed one (`cargo lambda watch` sends
+    /// `600000`, ten minutes after the epoch), and taking it at its word would refuse every
+    /// write. The call timeouts still bound every AWS call.
+    pub fn for_invocation(deadline_epoch_ms: u64, margin_ms: u64, now_epoch_ms: u64) -> Self {
+        if deadline_epoch_ms <= now_epoch_ms {
+            tracing::warn!(
+                deadline_epoch_ms,
+                now_epoch_ms,
+                "the invocation's deadline had passed before it began: not a Lambda deadline, writes are not limited by it"
+            );
+            return Deadline::none();
+        }
+        Deadline::new(deadline_epoch_ms, margin_ms)
+    }
+
     /// No deadline: the CLI and tests. Never short, [`Deadline::remaining`] is `None`.
     pub fn none() -> Self {
         Deadline {
@@ -245,6 +264,22 @@ mod tests {
             "already too late"
         );
         assert_eq!(Deadline::none().write_cutoff_at(END, now), None);
+    }
+
+    #[test]
+    fn a_deadline_past_before_the_invocation_began_is_no_deadline() {
+        // `cargo lambda watch` sends Lambda-Runtime-Deadline-Ms: 600000.
+        assert_eq!(
+            Deadline::for_invocation(600_000, 20_000, END - 60_000),
+            Deadline::none()
+        );
+        assert_eq!(Deadline::for_invocation(END, 20_000, END), Deadline::none());
+        let d = Deadline::for_invocation(END, 20_000, END - 60_000);
+        assert_eq!(d, Deadline::new(END, 20_000));
+        assert!(
+            !d.allows_write_at(END - 10_000),
+            "a real deadline still stops writes"
+        );
     }
 
     #[test]
