@@ -16,7 +16,7 @@ use aws_sdk_lambda::primitives::Blob;
 use serde_json::Value;
 
 use crate::moto::{Moto, ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY};
-use crate::seed::{DemoAccount, WARDEN_FUNCTION};
+use crate::seed::{DemoAccount, APPROVER_ROLE_ARN, WARDEN_FUNCTION};
 use crate::HarnessError;
 
 /// The `aws.lambda` events function: its package, binary and, under `cargo lambda watch`,
@@ -210,7 +210,9 @@ impl LocalLambda {
 }
 
 /// The function's settings for the demo and the local-runtime test: moto's endpoint and test credentials, `enforce` mode, the alert
-/// topic, and lambda-warden's own role and function ARNs (so its own events are skipped).
+/// topic, lambda-warden's own role and function ARNs (so its own events are skipped), the
+/// demo account's state table (`WARDEN_STATE_TABLE`) and the security team's role as the only
+/// exemption approver (`WARDEN_EXEMPTION_APPROVERS`).
 pub fn demo_function_env(moto: &Moto, demo: &DemoAccount) -> Vec<(&'static str, String)> {
     vec![
         ("AWS_ENDPOINT_URL", moto.endpoint()),
@@ -223,7 +225,12 @@ pub fn demo_function_env(moto: &Moto, demo: &DemoAccount) -> Vec<(&'static str, 
         ("WARDEN_MODE", "enforce".into()),
         ("WARDEN_ALERT_TOPIC_ARN", demo.topic_arn.clone()),
         ("WARDEN_SELF_ROLE_ARNS", demo.warden_role_arn.clone()),
-        ("WARDEN_SELF_FUNCTION_ARNS", demo.function_arn(WARDEN_FUNCTION)),
+        (
+            "WARDEN_SELF_FUNCTION_ARNS",
+            demo.function_arn(WARDEN_FUNCTION),
+        ),
+        ("WARDEN_STATE_TABLE", demo.state_table.clone()),
+        ("WARDEN_EXEMPTION_APPROVERS", APPROVER_ROLE_ARN.into()),
     ]
 }
 

@@ -168,6 +168,27 @@ async fn every_sample_event_through_the_function_binaries() {
         Some("non-compliant")
     );
     assert_eq!(orders.statements.len(), 1, "left alone: {orders:?}");
+    // The function binary recorded the finding in the state table (WARDEN_STATE_TABLE), and
+    // the display tag shows the recorded fingerprint.
+    let recorded = warden_aws::store::StateStore::new(
+        &sdk,
+        std::sync::Arc::default(),
+        &demo.state_table,
+        None,
+    )
+    .load(&demo.function_arn(ORDERS_API))
+    .await
+    .expect("read the state table")
+    .state
+    .expect("state recorded");
+    assert!(
+        recorded.open.iter().any(|f| f.rule_id.as_str() == "LW001"),
+        "{recorded:?}"
+    );
+    assert_eq!(
+        orders.tags.get("lambda-warden:fingerprint"),
+        Some(&recorded.fingerprint)
+    );
     run.deliver(
         "add-permission-public-payments-api.json",
         expect("remediated", &["LW001"], &[]),
@@ -373,7 +394,7 @@ async fn every_sample_event_through_the_function_binaries() {
     );
     assert!(
         outcomes.contains(&(LEGACY_BATCH.to_owned(), "exempt".to_owned())),
-        "{attached}"
+        "exempt by its recorded exemption: {attached}"
     );
     iam.detach_role_policy()
         .role_name(DEMO_ROLE)
