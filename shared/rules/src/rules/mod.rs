@@ -696,8 +696,9 @@ pub fn catalogue_markdown() -> String {
          | safe | never | never | applied | applied only with `WARDEN_AUTO_FIX_SCOPE=all-non-exempt` |\n\
          | unsafe | never | never | applied | never |\n\
          | manual | never | never | never | never |\n\n\
-         A function opts in with the tag `lambda-warden:auto-fix=true`; a function tagged \
-         `lambda-warden:exempt` is never evaluated.\n\n\
+         A function opts in with the tag `lambda-warden:auto-fix=true`; a function with an \
+         exemption recorded in the state table (granted by an approver) is not evaluated. The \
+         `lambda-warden:exempt` tag alone exempts nothing: it is LW025.\n\n\
          | id | slug | title | severity | default | fix safety | since |\n\
          |---|---|---|---|---|---|---|\n",
     );
