@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use aws_config::timeout::TimeoutConfig;
 use lambda_events::{DecisionOutcome, Deps};
 use serde_json::json;
+use warden_aws::store::Stored;
 use warden_aws::Aws;
 use warden_rules::outcome::{ActionStatus, FailureKind};
 use warden_rules::plan::Action;
@@ -513,5 +514,70 @@ async fn a_replacement_that_fails_after_the_removal_puts_the_original_back() {
     assert_eq!(
         after[0]["Condition"]["StringEquals"]["AWS:SourceAccount"],
         json!("123456789012")
+    );
+}
+
+/// The state table refusing the write-ahead record (`PutItem` answers 500 on every SDK
+/// attempt): the plan is not started, nothing is alerted, and the event is retried; the retry
+/// with the table back fixes the function once.
+#[tokio::test]
+async fn a_write_ahead_record_that_cannot_be_stored_stops_the_plan_before_any_write() {
+    let w = world().await;
+    let before = w.demo.state(PAYMENTS_API).await.expect("state");
+    w.proxy.add(Rule::always(
+        "PutItem",
+        Fault::error(500, "InternalServerError"),
+    ));
+
+    let err = w
+        .deliver(event(PAYMENTS_EVENT))
+        .await
+        .expect_err("an unstored write-ahead record must make EventBridge retry");
+    assert_eq!(err.error_type(), "Retryable", "{err}");
+    let (_, writes, by_op) = w.take_counts();
+    // One evaluation, the Query of what is recorded, the refused write-ahead record; no
+    // RemovePermission, no alert, no tags.
+    assert_eq!(
+        by_op,
+        evaluations_and(
+            1,
+            &[
+                ("dynamodb:Query", 1),
+                ("dynamodb:PutItem", ATTEMPTS as usize)
+            ]
+        )
+    );
+    assert_eq!(writes, 0, "{by_op:?}");
+    assert!(w.alerts().await.is_empty());
+    assert_eq!(w.demo.state(PAYMENTS_API).await.expect("state"), before);
+    assert!(w.audits().await.is_empty());
+    assert_eq!(w.stored(PAYMENTS_API).await, Stored::default());
+
+    w.proxy.clear();
+    let decision = w.deliver_ok(event(PAYMENTS_EVENT)).await;
+    assert_eq!(
+        decision.outcome,
+        DecisionOutcome::Remediated,
+        "{decision:?}"
+    );
+    assert!(statements(&w.demo, PAYMENTS_API).await.is_empty());
+    assert_eq!(w.alerts().await.len(), 1);
+    let audits = w.audits().await;
+    assert_eq!(audits.len(), 1, "{audits:?}");
+    assert_eq!(audits[0].status, AuditStatus::Done);
+}
+
+/// The state table unreadable (`Query` throttled on every SDK attempt): never taken as
+/// "nothing recorded". No plan, no alert, no write; the event is retried.
+#[tokio::test]
+async fn an_unreadable_state_table_is_retryable_and_never_taken_as_no_state() {
+    let (_w, by_op) = retryable_read_fault(Rule::always(
+        "Query",
+        Fault::error(400, "ThrottlingException"),
+    ))
+    .await;
+    assert_eq!(
+        by_op,
+        evaluations_and(1, &[("dynamodb:Query", ATTEMPTS as usize)])
     );
 }
