@@ -442,7 +442,11 @@ fn every_function_knows_the_roles_of_the_functions_deployed_with_it() {
     let template = transformed_template();
     let functions = of_type(&template, "AWS::Lambda::Function");
     let roles: Vec<String> = functions.iter().filter_map(|(_, f)| role_of(f)).collect();
-    assert_eq!(roles.len(), functions.len(), "every function has its own role");
+    assert_eq!(
+        roles.len(),
+        functions.len(),
+        "every function has its own role"
+    );
     for (id, f) in &functions {
         let value = &f["Properties"]["Environment"]["Variables"]["WARDEN_SELF_ROLE_ARNS"];
         // `!Sub` of role ARNs, or an `!If` (the IAM function's role exists in us-east-1 only)
@@ -462,7 +466,10 @@ fn every_function_knows_the_roles_of_the_functions_deployed_with_it() {
                     .strip_prefix("${")
                     .and_then(|r| r.strip_suffix(".Arn}"))
                     .unwrap_or_else(|| panic!("{id}: {item} is not ${{ROLE.Arn}}"));
-                assert!(roles.iter().any(|r| r == role), "{id}: {role} is no function's role");
+                assert!(
+                    roles.iter().any(|r| r == role),
+                    "{id}: {role} is no function's role"
+                );
             }
             // Its own role is always listed.
             let own = role_of(f).expect("role");
