@@ -98,7 +98,14 @@ impl Stack {
             "AWS::NoValue" => Value::Null,
             _ => {
                 if let Some(p) = self.template["Parameters"].get(name) {
-                    return p.get("Default").cloned().unwrap_or(json!(""));
+                    let default = p.get("Default").cloned().unwrap_or(json!(""));
+                    // A list parameter's Ref is the list of its comma-separated values.
+                    return match (p["Type"].as_str(), default.as_str()) {
+                        (Some("CommaDelimitedList"), Some(d)) => {
+                            json!(d.split(',').collect::<Vec<_>>())
+                        }
+                        _ => default,
+                    };
                 }
                 let r = self
                     .resources()
@@ -109,7 +116,9 @@ impl Stack {
                     // Ref returns the name for these, the ARN or URL for the others
                     // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#aws-resource-lambda-function-return-values).
                     "AWS::Lambda::Function" => self.function_name(name),
-                    "AWS::IAM::Role" | "AWS::Logs::LogGroup" => json!(self.physical_name(name)),
+                    "AWS::IAM::Role" | "AWS::Logs::LogGroup" | "AWS::DynamoDB::Table" => {
+                        json!(self.physical_name(name))
+                    }
                     "AWS::SNS::Topic" | "AWS::Events::EventBus" => self.get_att(name, "Arn"),
                     "AWS::SQS::Queue" => json!(format!(
                         "https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{}",
@@ -130,11 +139,18 @@ impl Stack {
 
     fn physical_name(&self, id: &str) -> String {
         let props = &self.resources()[id]["Properties"];
-        ["RoleName", "LogGroupName", "QueueName", "TopicName", "Name"]
-            .iter()
-            .find_map(|k| props.get(*k))
-            .map(|n| self.resolve(n).as_str().expect("a name").to_owned())
-            .unwrap_or_else(|| Self::generated_name(id))
+        [
+            "RoleName",
+            "LogGroupName",
+            "QueueName",
+            "TopicName",
+            "TableName",
+            "Name",
+        ]
+        .iter()
+        .find_map(|k| props.get(*k))
+        .map(|n| self.resolve(n).as_str().expect("a name").to_owned())
+        .unwrap_or_else(|| Self::generated_name(id))
     }
 
     fn get_att(&self, id: &str, attribute: &str) -> Value {

@@ -258,7 +258,14 @@ const EVALUATE: &[&str] = &[
     "lambda:RemovePermission",
     "lambda:UpdateFunctionUrlConfig",
     "lambda:TagResource",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
 ];
+
+/// The state table operations only `lambda-warden` (the CLI: `unexempt`, `exemptions`) calls,
+/// with the operator's own credentials: no function role may.
+const CLI_ONLY: &[&str] = &["dynamodb:DeleteItem", "dynamodb:Scan"];
 
 /// What each function calls besides [`EVALUATE`] and `sns:Publish`, by binary.
 const EXTRA: &[(&str, &[&str])] = &[
@@ -286,7 +293,7 @@ fn iam_action(operation: &str) -> String {
     match operation {
         "Publish" => "sns:Publish".to_owned(),
         "Invoke" => "lambda:InvokeFunction".to_owned(),
-        op if op.starts_with("iam:") => op.to_owned(),
+        op if op.starts_with("iam:") || op.starts_with("dynamodb:") => op.to_owned(),
         op => format!("lambda:{op}"),
     }
 }
@@ -311,7 +318,7 @@ fn every_role_allows_each_action_its_function_calls() {
         .map(|a| (*a).to_owned())
         .chain(["sns:Publish".to_owned()])
         .collect();
-    for op in OPERATIONS {
+    for op in OPERATIONS.iter().filter(|op| !CLI_ONLY.contains(op)) {
         assert!(
             needed.contains(&iam_action(op)),
             "the adapter calls {op}: add it to the actions of the functions that call it"

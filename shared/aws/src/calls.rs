@@ -42,7 +42,6 @@ pub const OPERATIONS: &[&str] = &[
     "ListFunctions",
     "iam:ListEntitiesForPolicy",
     "Invoke",
-    "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
@@ -65,7 +64,7 @@ struct Counts {
 ///
 /// A *read* is an operation whose name starts with `Get` or `List` (`GetFunction`, `GetPolicy`,
 /// `GetFunctionUrlConfig`); every other operation is a *write*. Each attempt counts, so SDK
-/// retries are included. The state table's requests (`dynamodb:GetItem`, ...) are lambda-warden's
+/// retries are included. The state table's requests (`dynamodb:Query`, ...) are lambda-warden's
 /// own bookkeeping, not calls about the account's functions: they are counted per operation and
 /// in [`CallLog::store_calls`], not in [`CallLog::reads`] or [`CallLog::writes`].
 #[derive(Debug, Default)]
