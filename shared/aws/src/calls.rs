@@ -186,7 +186,7 @@ mod tests {
         log.record("ListTags");
         log.record("DeleteFunction");
         log.record("iam:GetPolicy");
-        log.record("dynamodb:GetItem");
+        log.record("dynamodb:Query");
         log.record("dynamodb:PutItem");
         assert_eq!(log.reads(), 5);
         assert_eq!(log.writes(), 3);
