@@ -163,7 +163,8 @@ struct Plant {
     version_public: bool,
     /// `lambda-warden:auto-fix=true`.
     opted_in: bool,
-    /// `lambda-warden:exempt=vendor-managed`.
+    /// `lambda-warden:exempt=vendor-managed`, with no exemption recorded (the scan has no
+    /// state table): LW025, and evaluated as if untagged.
     exempt: bool,
 }
 
@@ -195,9 +196,6 @@ fn expected(n: usize) -> (BTreeSet<String>, BTreeSet<String>) {
     let mut fixable = BTreeSet::new();
     for i in 0..n {
         let p = plant(i);
-        if p.exempt {
-            continue;
-        }
         let base = arn(HOME, &name(i));
         let mut add = |arn: &str, rule: &str, sid: &str, fixed: bool| {
             let key = format!("{arn} {rule} {sid}");
@@ -206,6 +204,9 @@ fn expected(n: usize) -> (BTreeSet<String>, BTreeSet<String>) {
             }
             all.insert(key);
         };
+        if p.exempt {
+            add(&base, "LW025", "-", false);
+        }
         if p.public {
             add(&base, "LW001", "open", p.opted_in);
         }
@@ -358,9 +359,9 @@ async fn scan_finds_exactly_the_planted_problems_in_300_functions_with_and_witho
     seed_300(&seeder, N).await;
     let endpoint = moto.endpoint();
     let (want, fixable) = expected(N);
-    // 8 public (10 less 2 exempt), 10 SNS, 10 partner, 6 URLs with 2 findings each, 5 aliases,
-    // 3 versions; 8 of them public on an opted-in function, alias or version.
-    assert_eq!((want.len(), fixable.len()), (48, 8));
+    // 10 public, 10 SNS, 10 partner, 6 URLs with 2 findings each, 5 aliases, 3 versions, 2
+    // unapproved exemption tags; 8 of them public on an opted-in function, alias or version.
+    assert_eq!((want.len(), fixable.len()), (52, 8));
 
     // WHEN the account is scanned without --fix
     let report = scan(&endpoint, &[]);
@@ -390,7 +391,10 @@ async fn scan_finds_exactly_the_planted_problems_in_300_functions_with_and_witho
         .filter(|t| t["resolution"] == "exempt")
         .filter_map(|t| t["function"].as_str())
         .collect();
-    assert_eq!(exempt, ["fn-090", "fn-270"]);
+    assert!(
+        exempt.is_empty(),
+        "the exempt tag alone exempts nothing: {exempt:?}"
+    );
     let untouched = tags(&seeder.lambda, &arn(HOME, "fn-000"))
         .await
         .expect("tags");
@@ -442,7 +446,11 @@ async fn scan_finds_exactly_the_planted_problems_in_300_functions_with_and_witho
     assert!(sids("fn-075", Some("live")).await.is_empty());
     assert!(sids("fn-145", Some("1")).await.is_empty());
     assert_eq!(sids("fn-030", None).await, ["open"], "not opted in");
-    assert_eq!(sids("fn-090", None).await, ["open"], "exempt");
+    assert_eq!(
+        sids("fn-090", None).await,
+        ["open"],
+        "not opted in (and not exempt)"
+    );
     assert_eq!(
         sids("fn-015", Some("live")).await,
         ["alias-open"],
@@ -470,9 +478,10 @@ async fn scan_finds_exactly_the_planted_problems_in_300_functions_with_and_witho
     let t = tags(&seeder.lambda, &arn(HOME, "fn-090"))
         .await
         .expect("tags");
-    assert!(
-        !t.contains_key("lambda-warden:status"),
-        "exempt functions are not tagged"
+    assert_eq!(
+        t.get("lambda-warden:findings").map(String::as_str),
+        Some("LW001 LW025"),
+        "an unapproved exemption is evaluated and tagged"
     );
 
     // WHEN it is scanned again without --fix, what was fixed is no longer found
