@@ -315,6 +315,8 @@ fn operation_of(request: &Request) -> String {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let lambda = match (method, segments.as_slice()) {
         ("GET", [_, "functions", _]) => Some("GetFunction"),
+        ("GET", [_, "functions", _, "configuration"]) => Some("GetFunctionConfiguration"),
+        ("GET", [_, "functions", _, "concurrency"]) => Some("GetFunctionConcurrency"),
         ("GET", [_, "functions", _, "policy"]) => Some("GetPolicy"),
         ("POST", [_, "functions", _, "policy"]) => Some("AddPermission"),
         ("DELETE", [_, "functions", _, "policy", _]) => Some("RemovePermission"),
@@ -409,6 +411,17 @@ mod tests {
             ("GET /2021-10-31/functions/f/url HTTP/1.1\r\n\r\n", "", "GetFunctionUrlConfig"),
             ("PUT /2021-10-31/functions/f/url HTTP/1.1\r\n\r\n", "{}", "UpdateFunctionUrlConfig"),
             ("POST /2017-03-31/tags/arn HTTP/1.1\r\n\r\n", "{}", "TagResource"),
+            ("GET /2017-03-31/tags/arn HTTP/1.1\r\n\r\n", "", "ListTags"),
+            (
+                "GET /2015-03-31/functions/f/configuration?Qualifier=live HTTP/1.1\r\n\r\n",
+                "",
+                "GetFunctionConfiguration",
+            ),
+            (
+                "GET /2019-09-30/functions/f/concurrency HTTP/1.1\r\n\r\n",
+                "",
+                "GetFunctionConcurrency",
+            ),
             ("POST / HTTP/1.1\r\n\r\n", "Action=Publish&Version=2010-03-31", "Publish"),
             (
                 "POST / HTTP/1.1\r\nX-Amz-Target: AmazonSQS.ReceiveMessage\r\n\r\n",

@@ -217,9 +217,9 @@ async fn admin_access_on_a_role_evaluates_its_functions_in_every_region() {
             "{arn}: {outcome}"
         );
     }
-    // One listing per Region, one evaluation (GetFunction) per function, no policy lookup.
+    // One listing per Region, one evaluation (GetFunctionConfiguration) per function, no policy lookup.
     assert_eq!(calls(&w, "ListFunctions"), 2);
-    assert_eq!(calls(&w, "GetFunction"), 2);
+    assert_eq!(calls(&w, "GetFunctionConfiguration"), 2);
     assert_eq!(calls(&w, "iam:ListEntitiesForPolicy"), 0);
     assert_eq!(
         calls(&w, OTHER_OPERATION),
@@ -376,7 +376,10 @@ async fn a_new_policy_version_evaluates_the_functions_of_every_role_it_is_attach
         2,
         "each Region listed once for both roles"
     );
-    assert_eq!(calls(&w, "GetFunction"), DEMO_FUNCTIONS.len() + 2);
+    assert_eq!(
+        calls(&w, "GetFunctionConfiguration"),
+        DEMO_FUNCTIONS.len() + 2
+    );
 }
 
 #[tokio::test]
@@ -388,7 +391,7 @@ async fn lambda_warden_s_own_function_is_left_alone() {
         [(w.demo.function_arn(WARDEN_FUNCTION), "skipped".to_owned())],
         "{decision}"
     );
-    assert_eq!(calls(&w, "GetFunction"), 0);
+    assert_eq!(calls(&w, "GetFunctionConfiguration"), 0);
     assert_eq!(w.deps.aws.calls().writes(), 0);
     assert_eq!(w.deps.aws.calls().store_calls(), 0);
 }
@@ -424,5 +427,5 @@ async fn a_role_no_function_uses_ends_with_no_functions() {
     assert_eq!(decision["outcome"], "no_functions", "{decision}");
     assert_eq!(evaluated(&decision), []);
     assert_eq!(calls(&w, "ListFunctions"), 2);
-    assert_eq!(calls(&w, "GetFunction"), 0);
+    assert_eq!(calls(&w, "GetFunctionConfiguration"), 0);
 }

@@ -335,3 +335,264 @@ fn the_iam_rule_lists_every_iam_event_name_and_exists_only_in_us_east_1() {
         "IsIamHomeRegion"
     );
 }
+
+/// The state table's properties: the parts that make it durable (kept when the stack is
+/// deleted or the table replaced, point-in-time recovery), encrypted with the stack's key,
+/// expiring records by `expires_at`, and written only by lambda-warden's roles and the
+/// approvers.
+#[test]
+fn the_state_table_is_durable_encrypted_and_written_only_by_lambda_warden() {
+    use serde_json::json;
+    let template = transformed_template();
+    let table = &template["Resources"]["StateTable"];
+    assert_eq!(table["Type"], "AWS::DynamoDB::Table");
+    assert_eq!(table["DeletionPolicy"], "Retain");
+    assert_eq!(table["UpdateReplacePolicy"], "Retain");
+    let p = &table["Properties"];
+    assert_eq!(p["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(
+        p["KeySchema"],
+        json!([
+            { "AttributeName": "pk", "KeyType": "HASH" },
+            { "AttributeName": "sk", "KeyType": "RANGE" },
+        ])
+    );
+    assert_eq!(
+        p["AttributeDefinitions"],
+        json!([
+            { "AttributeName": "pk", "AttributeType": "S" },
+            { "AttributeName": "sk", "AttributeType": "S" },
+        ])
+    );
+    assert_eq!(
+        p["PointInTimeRecoverySpecification"],
+        json!({ "PointInTimeRecoveryEnabled": true })
+    );
+    assert_eq!(
+        p["SSESpecification"],
+        json!({
+            "SSEEnabled": true,
+            "SSEType": "KMS",
+            "KMSMasterKeyId": { "Fn::GetAtt": ["DataKey", "Arn"] },
+        })
+    );
+    assert_eq!(
+        p["TimeToLiveSpecification"],
+        json!({ "AttributeName": "expires_at", "Enabled": true })
+    );
+    assert_eq!(
+        template["Outputs"]["StateTableName"]["Value"],
+        json!({ "Ref": "StateTable" })
+    );
+
+    // The key lets DynamoDB use it for this table only: its requests name the table in their
+    // encryption context (https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html).
+    let key_policy = &template["Resources"]["DataKey"]["Properties"]["KeyPolicy"]["Statement"];
+    let dynamodb = key_policy
+        .as_array()
+        .expect("key policy statements")
+        .iter()
+        .find(|s| s["Sid"] == "DynamoDBUsesTheKeyForTheStateTable")
+        .expect("a key policy statement for DynamoDB");
+    assert_eq!(
+        dynamodb["Condition"]["StringEquals"]["kms:EncryptionContext:aws:dynamodb:tableName"],
+        json!({ "Fn::Sub": "${AWS::StackName}-state" })
+    );
+    assert_eq!(
+        dynamodb["Condition"]["StringEquals"]["kms:ViaService"],
+        json!({ "Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com" })
+    );
+
+    // Every data-plane write is denied to every principal but the listed ones.
+    let statements = p["ResourcePolicy"]["PolicyDocument"]["Statement"]
+        .as_array()
+        .expect("resource policy statements");
+    assert_eq!(statements.len(), 1, "{statements:?}");
+    let deny = &statements[0];
+    assert_eq!(deny["Effect"], "Deny");
+    assert_eq!(deny["Principal"], "*");
+    assert_eq!(
+        deny["Resource"],
+        json!({ "Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${AWS::StackName}-state" })
+    );
+    let actions: Vec<&str> = deny["Action"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    // The write actions of DynamoDB's items (TransactWriteItems is authorized per item as
+    // PutItem, UpdateItem and DeleteItem:
+    // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
+    for write in [
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:PartiQLInsert",
+        "dynamodb:PartiQLUpdate",
+        "dynamodb:PartiQLDelete",
+    ] {
+        assert!(
+            actions.contains(&write),
+            "{write} is not denied: {actions:?}"
+        );
+    }
+    let condition = deny["Condition"].as_object().expect("a condition");
+    assert_eq!(
+        condition.keys().collect::<Vec<_>>(),
+        ["ArnNotLike"],
+        "{condition:?}"
+    );
+    let exempt = &condition["ArnNotLike"]["aws:PrincipalArn"];
+
+    // Rendered for a us-east-1 stack and another Region, without approvers (the parameter's
+    // default, a list of one empty string) and with two.
+    for (region, home) in [("us-east-1", true), ("eu-west-1", false)] {
+        for approvers in [
+            vec![""],
+            vec![
+                "arn:aws:iam::111122223333:role/Admin*",
+                "arn:aws:iam::111122223333:role/SecOps",
+            ],
+        ] {
+            let rendered = render(&template, exempt, home, &approvers);
+            let mut want = vec![
+                "arn:aws:iam::123456789012:role/EventsFunctionRole".to_owned(),
+                "arn:aws:iam::123456789012:role/SweepFunctionRole".to_owned(),
+            ];
+            if home {
+                want.push("arn:aws:iam::123456789012:role/IamEventsFunctionRole".to_owned());
+            }
+            want.extend(
+                approvers
+                    .iter()
+                    .filter(|a| !a.is_empty())
+                    .map(|a| (*a).to_owned()),
+            );
+            let mut got = rendered.clone();
+            got.sort();
+            got.dedup();
+            want.sort();
+            assert_eq!(got, want, "{region}, approvers {approvers:?}: {rendered:?}");
+            // No empty pattern (which would match no principal and is not an ARN).
+            assert!(rendered.iter().all(|a| !a.is_empty()), "{rendered:?}");
+        }
+    }
+}
+
+/// The list of strings `v` (an intrinsic of the template) evaluates to, with conditions
+/// `IsIamHomeRegion` = `home` and `HasApprovers` from `approvers` (the `ExemptionApprovers`
+/// value), and each role's `Arn` as `arn:aws:iam::123456789012:role/ID`. Only the intrinsics
+/// the resource policy uses are known: anything else fails the test.
+fn render(
+    template: &serde_json::Value,
+    v: &serde_json::Value,
+    home: bool,
+    approvers: &[&str],
+) -> Vec<String> {
+    fn one(
+        template: &serde_json::Value,
+        v: &serde_json::Value,
+        home: bool,
+        approvers: &[&str],
+    ) -> Vec<String> {
+        if let Some(s) = v.as_str() {
+            return vec![s.to_owned()];
+        }
+        if let Some(items) = v.as_array() {
+            return items
+                .iter()
+                .flat_map(|i| one(template, i, home, approvers))
+                .collect();
+        }
+        let (f, args) = v
+            .as_object()
+            .and_then(|o| o.iter().next())
+            .unwrap_or_else(|| panic!("not an intrinsic: {v}"));
+        match f.as_str() {
+            "Ref" if args == "ExemptionApprovers" => {
+                approvers.iter().map(|a| (*a).to_owned()).collect()
+            }
+            "Fn::GetAtt" => {
+                let id = args[0].as_str().expect("logical id");
+                assert_eq!(args[1], "Arn", "{v}");
+                assert_eq!(
+                    template["Resources"][id]["Type"], "AWS::IAM::Role",
+                    "{id} is no role"
+                );
+                vec![format!("arn:aws:iam::123456789012:role/{id}")]
+            }
+            "Fn::Join" => {
+                let sep = args[0].as_str().expect("separator");
+                vec![one(template, &args[1], home, approvers).join(sep)]
+            }
+            "Fn::Split" => {
+                let sep = args[0].as_str().expect("separator");
+                one(template, &args[1], home, approvers)
+                    .iter()
+                    .flat_map(|s| s.split(sep).map(str::to_owned).collect::<Vec<_>>())
+                    .collect()
+            }
+            "Fn::If" => {
+                let truth = match args[0].as_str() {
+                    Some("IsIamHomeRegion") => home,
+                    Some("HasApprovers") => {
+                        // The condition as the template defines it: the joined list is not "".
+                        assert_eq!(
+                            template["Conditions"]["HasApprovers"],
+                            serde_json::json!({ "Fn::Not": [{ "Fn::Equals": [
+                                { "Fn::Join": ["", { "Ref": "ExemptionApprovers" }] }, ""
+                            ] }] })
+                        );
+                        approvers.concat() != ""
+                    }
+                    other => panic!("unknown condition {other:?}"),
+                };
+                one(template, &args[if truth { 1 } else { 2 }], home, approvers)
+            }
+            other => panic!("intrinsic {other} is not rendered by this test: {v}"),
+        }
+    }
+    one(template, v, home, approvers)
+}
+
+#[test]
+fn every_function_reaches_the_state_table_and_knows_the_approvers() {
+    use serde_json::json;
+    let template = transformed_template();
+    let functions: Vec<(&String, &serde_json::Value)> = template["Resources"]
+        .as_object()
+        .expect("Resources")
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Lambda::Function")
+        .collect();
+    assert!(functions.len() >= 3);
+    for (id, f) in functions {
+        let vars = &f["Properties"]["Environment"]["Variables"];
+        assert_eq!(
+            vars["WARDEN_STATE_TABLE"],
+            json!({ "Ref": "StateTable" }),
+            "{id}"
+        );
+        assert_eq!(
+            vars["WARDEN_EXEMPTION_APPROVERS"],
+            json!({ "Fn::Join": [",", { "Ref": "ExemptionApprovers" }] }),
+            "{id}"
+        );
+        // Empty when 0 (keep every record): the setting parser ignores an empty value.
+        assert_eq!(
+            vars["WARDEN_AUDIT_RETENTION_DAYS"],
+            json!({ "Fn::If": ["HasAuditRetention", { "Ref": "AuditRetentionDays" }, ""] }),
+            "{id}"
+        );
+    }
+    let parameters = &template["Parameters"];
+    assert_eq!(
+        parameters["ExemptionApprovers"]["Type"],
+        "CommaDelimitedList"
+    );
+    assert_eq!(parameters["ExemptionApprovers"]["Default"], "");
+    assert_eq!(parameters["AuditRetentionDays"]["Type"], "Number");
+    assert_eq!(parameters["AuditRetentionDays"]["Default"], 0);
+}

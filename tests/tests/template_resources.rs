@@ -3,8 +3,12 @@
 //! active tracing, reserved concurrency, JSON logs in a log group with a retention, and an
 //! on-failure destination; every EventBridge rule target with a retry policy and an SQS
 //! dead-letter queue; every execution role allowed each action its function calls, and every
-//! role that may edit functions denied those edits on lambda-warden's own functions; the
-//! member role of `template-member.yaml` allowed what the central functions call through it.
+//! role that may edit functions denied those edits on lambda-warden's own functions (by their
+//! ARNs, no name pattern); the member role of `template-member.yaml` allowed what the central
+//! functions call through it. And least privilege: no role may download code
+//! (`lambda:GetFunction`), change a URL's auth type to anything but `AWS_IAM`, assume the
+//! member role outside the organization (when one is set), or do on the state table more than
+//! its function does.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -251,9 +255,12 @@ fn statement_ids_are_unique_in_each_role() {
 }
 
 /// What evaluating and remediating one function calls (`warden_aws::Aws::fetch_snapshot`, the
-/// fixes, the tags and the alert), as IAM actions.
+/// fixes, the tags, the state table and the alert), as IAM actions. No `lambda:GetFunction`:
+/// its answer links to the function's code.
 const EVALUATE: &[&str] = &[
-    "lambda:GetFunction",
+    "lambda:GetFunctionConfiguration",
+    "lambda:ListTags",
+    "lambda:GetFunctionConcurrency",
     "lambda:GetPolicy",
     "lambda:GetFunctionUrlConfig",
     "lambda:GetFunctionEventInvokeConfig",
@@ -273,15 +280,22 @@ const EVALUATE: &[&str] = &[
     "dynamodb:UpdateItem",
 ];
 
-/// The state table operations only `lambda-warden` (the CLI: `unexempt`, `exemptions`) calls,
-/// with the operator's own credentials: no function role may.
-const CLI_ONLY: &[&str] = &["dynamodb:DeleteItem", "dynamodb:Scan"];
+/// The state table operations only `lambda-warden` (the CLI: `exemptions`) calls, with the
+/// operator's own credentials: no function role may. (`unexempt` deletes an exemption with
+/// `DeleteItem`, as the events function does when an approver removes the exempt tag.)
+const CLI_ONLY: &[&str] = &["dynamodb:Scan"];
 
 /// What each function calls besides [`EVALUATE`] and `sns:Publish`, by binary.
 const EXTRA: &[(&str, &[&str])] = &[
     (
         "lambda-events",
-        &["lambda:GetLayerVersionPolicy", "lambda:GetLayerVersion"],
+        &[
+            "lambda:GetLayerVersionPolicy",
+            "lambda:GetLayerVersion",
+            // An approver's UntagResource of the exempt tag revokes the recorded exemption
+            // (`warden_aws::store::StateStore::delete_exemption`).
+            "dynamodb:DeleteItem",
+        ],
     ),
     (
         "iam-events",
@@ -495,6 +509,281 @@ fn every_function_knows_the_roles_of_the_functions_deployed_with_it() {
             assert!(
                 listed.contains(&format!("${{{own}.Arn}}").as_str()),
                 "{id}: {sub} lacks its own role {own}"
+            );
+        }
+    }
+}
+
+/// The roles of both templates: the central stack's (after the SAM transform) and the member
+/// role, with the template each is in.
+fn every_role() -> Vec<(String, Value)> {
+    let central = transformed_template();
+    let member = template_as_json("template-member.yaml");
+    let mut roles: Vec<(String, Value)> = of_type(&central, "AWS::IAM::Role")
+        .into_iter()
+        .map(|(id, r)| (id.to_owned(), r.clone()))
+        .collect();
+    roles.extend(
+        of_type(&member, "AWS::IAM::Role")
+            .into_iter()
+            .map(|(id, r)| (format!("template-member.yaml {id}"), r.clone())),
+    );
+    roles
+}
+
+/// Whether IAM action pattern `pattern` (`*` and `?` wildcards, case-insensitive, as IAM
+/// matches actions) covers `action`.
+fn action_matches(pattern: &str, action: &str) -> bool {
+    fn go(p: &[u8], a: &[u8]) -> bool {
+        match (p.first(), a.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&p[1..], a) || (!a.is_empty() && go(p, &a[1..])),
+            (Some(b'?'), Some(_)) => go(&p[1..], &a[1..]),
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(y) => go(&p[1..], &a[1..]),
+            _ => false,
+        }
+    }
+    go(pattern.as_bytes(), action.as_bytes())
+}
+
+#[test]
+fn no_role_may_download_function_code() {
+    // GetFunction answers with a presigned link to the deployment package
+    // (https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html): the roles read
+    // the configuration, tags and concurrency with the operations that do not.
+    for (id, role) in every_role() {
+        for s in statements(&role).iter().filter(|s| s["Effect"] == "Allow") {
+            for a in as_list(&s["Action"]) {
+                let a = a.as_str().unwrap_or_default();
+                assert!(
+                    !action_matches(a, "lambda:GetFunction"),
+                    "{id}: {a} allows lambda:GetFunction"
+                );
+            }
+            assert!(
+                s.get("NotAction").is_none(),
+                "{id}: an Allow with NotAction: {s}"
+            );
+        }
+    }
+}
+
+#[test]
+fn url_auth_changes_are_allowed_only_to_aws_iam() {
+    // UpdateFunctionUrlConfig could otherwise set AuthType NONE; the condition key
+    // lambda:FunctionUrlAuthType applies to it
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html).
+    let mut checked = 0;
+    for (id, role) in every_role() {
+        for s in statements(&role).iter().filter(|s| s["Effect"] == "Allow") {
+            let actions: Vec<String> = as_list(&s["Action"])
+                .iter()
+                .filter_map(|a| a.as_str().map(str::to_owned))
+                .collect();
+            if !actions
+                .iter()
+                .any(|a| action_matches(a, "lambda:UpdateFunctionUrlConfig"))
+            {
+                continue;
+            }
+            assert_eq!(
+                actions,
+                ["lambda:UpdateFunctionUrlConfig"],
+                "{id}: the URL statement grants other actions under its condition"
+            );
+            assert_eq!(
+                s["Condition"],
+                json!({ "StringEquals": { "lambda:FunctionUrlAuthType": "AWS_IAM" } }),
+                "{id}: UpdateFunctionUrlConfig without the AWS_IAM condition"
+            );
+            checked += 1;
+        }
+    }
+    // The three central roles and the member role.
+    assert_eq!(checked, 4, "URL statements checked");
+}
+
+#[test]
+fn the_member_role_is_assumed_only_in_the_organization_when_it_is_set() {
+    let template = transformed_template();
+    assert_eq!(
+        template["Conditions"]["HasOrganizationId"],
+        json!({ "Fn::Not": [{ "Fn::Equals": [{ "Ref": "OrganizationId" }, ""] }] })
+    );
+    let mut checked = 0;
+    for (id, role) in of_type(&template, "AWS::IAM::Role") {
+        for s in statements(role) {
+            if !as_list(&s["Action"])
+                .iter()
+                .any(|a| action_matches(a.as_str().unwrap_or_default(), "sts:AssumeRole"))
+            {
+                continue;
+            }
+            assert_eq!(
+                s["Resource"],
+                json!({ "Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}" }),
+                "{id}"
+            );
+            // aws:ResourceOrgID is the organization of the account that owns the role
+            // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgid).
+            assert_eq!(
+                s["Condition"],
+                json!({ "Fn::If": [
+                    "HasOrganizationId",
+                    { "StringEquals": { "aws:ResourceOrgID": { "Ref": "OrganizationId" } } },
+                    { "Ref": "AWS::NoValue" },
+                ] }),
+                "{id}: AssumeRole not limited to the organization"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 1, "only the events role assumes the member role");
+}
+
+#[test]
+fn the_self_edit_deny_names_each_own_function_and_no_name_pattern() {
+    let template = transformed_template();
+    // Each function's own ARN, from its explicit FunctionName.
+    let names: BTreeSet<String> = of_type(&template, "AWS::Lambda::Function")
+        .iter()
+        .map(|(id, f)| {
+            f["Properties"]["FunctionName"]["Fn::Sub"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{id}: FunctionName is not a !Sub"))
+                .to_owned()
+        })
+        .collect();
+    let prefix = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:";
+    let mut expected = BTreeSet::new();
+    for name in &names {
+        expected.insert(format!("{prefix}{name}"));
+        expected.insert(format!("{prefix}{name}:*"));
+    }
+    let mut checked = 0;
+    for (id, role) in of_type(&template, "AWS::IAM::Role") {
+        for s in statements(role).iter().filter(|s| s["Effect"] == "Deny") {
+            let resources: BTreeSet<String> = as_list(&s["Resource"])
+                .iter()
+                .map(|r| {
+                    r["Fn::Sub"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{id}: Deny resource {r} is not a !Sub"))
+                        .to_owned()
+                })
+                .collect();
+            for r in &resources {
+                let name = r
+                    .strip_prefix(prefix)
+                    .unwrap_or_else(|| panic!("{id}: {r} is not a function of this stack"));
+                let name = name.strip_suffix(":*").unwrap_or(name);
+                assert!(
+                    !name.contains('*') && !name.contains('?'),
+                    "{id}: {r} is a name pattern other functions may match"
+                );
+            }
+            assert_eq!(
+                resources, expected,
+                "{id}: the Deny names other than lambda-warden's functions"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(
+        checked, 3,
+        "the three function roles deny editing their own functions"
+    );
+}
+
+/// The state table's ARN as the roles name it (built from its `TableName`: a `!GetAtt` of the
+/// table would be a circular reference, the table's resource-based policy naming the roles).
+const STATE_TABLE_ARN: &str =
+    "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${AWS::StackName}-state";
+
+/// The state table operations a function's role must allow, and no other: those of
+/// [`EVALUATE`] and of its [`EXTRA`] that are DynamoDB's.
+fn state_actions(binary: &str) -> BTreeSet<String> {
+    let extra = EXTRA
+        .iter()
+        .find(|(b, _)| *b == binary)
+        .map(|(_, a)| *a)
+        .unwrap_or_default();
+    EVALUATE
+        .iter()
+        .chain(extra)
+        .filter(|a| a.starts_with("dynamodb:"))
+        .map(|a| (*a).to_owned())
+        .collect()
+}
+
+#[test]
+fn each_role_may_do_exactly_what_its_function_does_on_the_state_table() {
+    let template = transformed_template();
+    assert_eq!(
+        template["Resources"]["StateTable"]["Properties"]["TableName"],
+        json!({ "Fn::Sub": "${AWS::StackName}-state" })
+    );
+    // Every DynamoDB operation the adapter calls is either a function's or the CLI's.
+    for op in OPERATIONS.iter().filter(|op| op.starts_with("dynamodb:")) {
+        assert!(
+            CLI_ONLY.contains(op) || EXTRA.iter().any(|(b, _)| state_actions(b).contains(*op)),
+            "the adapter calls {op}: which function does?"
+        );
+    }
+    for (id, f) in of_type(&template, "AWS::Lambda::Function") {
+        let binary = f["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or_default();
+        let role_id = target(&f["Properties"]["Role"]).expect("the template's role");
+        let statements = statements(&template["Resources"][role_id]);
+        let dynamodb: Vec<&Value> = statements
+            .iter()
+            .filter(|s| {
+                as_list(&s["Action"])
+                    .iter()
+                    .any(|a| a.as_str().unwrap_or_default().starts_with("dynamodb:"))
+            })
+            .collect();
+        assert_eq!(dynamodb.len(), 1, "{role_id}: one state table statement");
+        let s = dynamodb[0];
+        assert_eq!(s["Effect"], "Allow", "{role_id}");
+        assert_eq!(
+            s["Resource"],
+            json!({ "Fn::Sub": STATE_TABLE_ARN }),
+            "{role_id}: the state table only"
+        );
+        let allowed: BTreeSet<String> = as_list(&s["Action"])
+            .iter()
+            .filter_map(|a| a.as_str().map(str::to_owned))
+            .collect();
+        assert_eq!(allowed, state_actions(binary), "{role_id} ({id})");
+        // The key, only through DynamoDB and only for the state table.
+        let kms: Vec<&Value> = statements
+            .iter()
+            .filter(|s| s["Sid"] == "StateEncryption")
+            .collect();
+        assert_eq!(kms.len(), 1, "{role_id}: no StateEncryption statement");
+        assert_eq!(
+            kms[0]["Resource"],
+            json!({ "Fn::GetAtt": ["DataKey", "Arn"] })
+        );
+        assert_eq!(
+            kms[0]["Condition"]["StringEquals"],
+            json!({
+                "kms:ViaService": { "Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com" },
+                "kms:EncryptionContext:aws:dynamodb:tableName": { "Fn::Sub": "${AWS::StackName}-state" },
+            }),
+            "{role_id}"
+        );
+    }
+    // The table is central: the member role has nothing on it.
+    let member = template_as_json("template-member.yaml");
+    for s in statements(&member["Resources"]["MemberRole"]) {
+        for a in as_list(&s["Action"]) {
+            let a = a.as_str().unwrap_or_default();
+            assert!(
+                !a.starts_with("dynamodb:") && !a.starts_with("kms:"),
+                "MemberRole: {a}"
             );
         }
     }

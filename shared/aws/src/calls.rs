@@ -19,7 +19,9 @@ use aws_smithy_types::config_bag::ConfigBag;
 /// and Lambda both have a `GetPolicy`). [`CallLog::by_operation`] keys are taken from this
 /// list; any other operation is counted under [`OTHER_OPERATION`].
 pub const OPERATIONS: &[&str] = &[
-    "GetFunction",
+    "GetFunctionConfiguration",
+    "ListTags",
+    "GetFunctionConcurrency",
     "GetPolicy",
     "GetFunctionUrlConfig",
     "GetFunctionEventInvokeConfig",
@@ -62,11 +64,12 @@ struct Counts {
 
 /// How many requests were sent to AWS, per operation.
 ///
-/// A *read* is an operation whose name starts with `Get` or `List` (`GetFunction`, `GetPolicy`,
-/// `GetFunctionUrlConfig`); every other operation is a *write*. Each attempt counts, so SDK
-/// retries are included. The state table's requests (`dynamodb:Query`, ...) are lambda-warden's
-/// own bookkeeping, not calls about the account's functions: they are counted per operation and
-/// in [`CallLog::store_calls`], not in [`CallLog::reads`] or [`CallLog::writes`].
+/// A *read* is an operation whose name starts with `Get` or `List` (`GetFunctionConfiguration`,
+/// `GetPolicy`, `GetFunctionUrlConfig`); every other operation is a *write*. Each attempt
+/// counts, so SDK retries are included. The state table's requests (`dynamodb:Query`, ...) are
+/// lambda-warden's own bookkeeping, not calls about the account's functions: they are counted
+/// per operation and in [`CallLog::store_calls`], not in [`CallLog::reads`] or
+/// [`CallLog::writes`].
 #[derive(Debug, Default)]
 pub struct CallLog {
     counts: Mutex<Counts>,
@@ -175,7 +178,7 @@ mod tests {
     fn reads_and_writes_are_told_apart_by_operation_name() {
         let log = CallLog::default();
         for op in [
-            "GetFunction",
+            "GetFunctionConfiguration",
             "GetPolicy",
             "GetPolicy",
             "AddPermission",
@@ -193,9 +196,11 @@ mod tests {
         assert_eq!(log.store_calls(), 2);
         let by_op = log.by_operation();
         assert_eq!(by_op.get("GetPolicy"), Some(&2));
-        assert_eq!(by_op.get("GetFunction"), Some(&1));
+        assert_eq!(by_op.get("GetFunctionConfiguration"), Some(&1));
+        assert_eq!(by_op.get("ListTags"), Some(&1));
         assert_eq!(by_op.get("iam:GetPolicy"), Some(&1));
-        assert_eq!(by_op.get(OTHER_OPERATION), Some(&2));
+        // DeleteFunction alone: ListTags is an operation the adapter calls.
+        assert_eq!(by_op.get(OTHER_OPERATION), Some(&1));
         assert_eq!(by_op.get("TagResource"), None);
         log.reset();
         assert_eq!((log.reads(), log.writes()), (0, 0));

@@ -16,8 +16,10 @@ use std::future::Future;
 
 use warden_rules::ids::{FunctionArn, Qualifier};
 use warden_rules::outcome::FailureKind;
+use warden_rules::snapshot::FunctionConfiguration;
 
 use crate::error::AwsError;
+use crate::snapshot::{config_parts, configuration_of};
 use crate::Aws;
 
 /// `MaxItems` sent with every list request. `ListFunctions` returns at most 50 items per
@@ -91,6 +93,16 @@ where
     Err(stop(TOO_MANY_PAGES))
 }
 
+/// A function as `ListFunctions` listed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedFunction {
+    /// The unqualified function ARN.
+    pub arn: FunctionArn,
+    /// Its configuration as listed (`reserved_concurrent_executions` is `None`: `ListFunctions`
+    /// does not return it). Environment values are [`Redacted`](warden_rules::snapshot::Redacted).
+    pub configuration: FunctionConfiguration,
+}
+
 fn malformed(operation: &'static str, resource: &str) -> AwsError {
     AwsError {
         operation,
@@ -105,9 +117,28 @@ impl Aws {
     /// unqualified ARNs, sorted by name so a sweep can resume after a given name.
     ///
     /// # Errors
+    /// As [`Aws::list_function_configurations`].
+    pub async fn list_functions(&self) -> Result<Vec<FunctionArn>, AwsError> {
+        Ok(self
+            .list_function_configurations()
+            .await?
+            .into_iter()
+            .map(|f| f.arn)
+            .collect())
+    }
+
+    /// Every function of the client's Region with the configuration `ListFunctions` answered
+    /// for it (`$LATEST` only, every page), sorted by name so a sweep can resume after a given
+    /// name; a function listed twice (an emulator that ignores the marker) is kept once.
+    /// `ListFunctions` returns each function's `FunctionConfiguration`
+    /// (<https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html>), so a sweep
+    /// needs no `GetFunctionConfiguration` for the functions it lists
+    /// ([`Aws::fetch_listed_snapshot`]).
+    ///
+    /// # Errors
     /// An [`AwsError`] with operation `ListFunctions` and the Region as `resource_arn`: the
     /// first failed page, or a `FunctionArn` that does not parse (code [`MALFORMED_ITEM`]).
-    pub async fn list_functions(&self) -> Result<Vec<FunctionArn>, AwsError> {
+    pub async fn list_function_configurations(&self) -> Result<Vec<ListedFunction>, AwsError> {
         const OP: &str = "ListFunctions";
         let region = self.region().unwrap_or_default().to_owned();
         let mut functions = collect_pages(OP, &region, |marker| {
@@ -126,12 +157,17 @@ impl Aws {
                     .functions()
                     .iter()
                     .map(|f| {
-                        f.function_arn()
+                        let arn = f
+                            .function_arn()
                             .and_then(|a| FunctionArn::parse(a).ok())
                             .map(|a| a.unqualified())
-                            .ok_or_else(|| malformed(OP, &region))
+                            .ok_or_else(|| malformed(OP, &region))?;
+                        Ok(ListedFunction {
+                            arn,
+                            configuration: configuration_of(config_parts!(f), OP),
+                        })
                     })
-                    .collect::<Result<Vec<_>, _>>()?;
+                    .collect::<Result<Vec<_>, AwsError>>()?;
                 Ok(Page {
                     items,
                     next_marker: out.next_marker().map(str::to_owned),
@@ -139,8 +175,8 @@ impl Aws {
             }
         })
         .await?;
-        functions.sort_by(|a, b| a.name.cmp(&b.name));
-        functions.dedup();
+        functions.sort_by(|a, b| a.arn.name.cmp(&b.arn.name));
+        functions.dedup_by(|a, b| a.arn == b.arn);
         Ok(functions)
     }
 

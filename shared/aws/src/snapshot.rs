@@ -1,4 +1,11 @@
 //! Reading a function's live state into a [`FunctionSnapshot`].
+//!
+//! No read downloads code: the configuration comes from `GetFunctionConfiguration` (or from
+//! `ListFunctions`, for a sweep that has just listed it), never from `GetFunction`, whose answer
+//! carries a presigned link to the deployment package and whose permission lets the caller
+//! download every function's code
+//! (<https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html>,
+//! <https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionConfiguration.html>).
 
 use std::collections::BTreeMap;
 
@@ -11,7 +18,45 @@ use warden_rules::snapshot::{
 };
 
 use crate::error::AwsError;
+use crate::inventory::ListedFunction;
 use crate::Aws;
+
+/// The fields of a function's configuration the rules read, borrowed from either of the SDK's
+/// two shapes of it (`GetFunctionConfiguration`'s output and `ListFunctions`' items carry the
+/// same fields: <https://docs.aws.amazon.com/lambda/latest/api/API_FunctionConfiguration.html>).
+pub(crate) struct ConfigParts<'a> {
+    pub(crate) runtime: Option<&'a aws_sdk_lambda::types::Runtime>,
+    pub(crate) package_type: Option<&'a aws_sdk_lambda::types::PackageType>,
+    pub(crate) role: Option<&'a str>,
+    pub(crate) kms_key_arn: Option<&'a str>,
+    pub(crate) environment: Option<&'a aws_sdk_lambda::types::EnvironmentResponse>,
+    pub(crate) tracing_config: Option<&'a aws_sdk_lambda::types::TracingConfigResponse>,
+    pub(crate) dead_letter_config: Option<&'a aws_sdk_lambda::types::DeadLetterConfig>,
+    pub(crate) vpc_config: Option<&'a aws_sdk_lambda::types::VpcConfigResponse>,
+    pub(crate) layers: &'a [aws_sdk_lambda::types::Layer],
+    pub(crate) architectures: &'a [aws_sdk_lambda::types::Architecture],
+}
+
+/// [`ConfigParts`] of a `GetFunctionConfigurationOutput` or a `types::FunctionConfiguration`
+/// (their accessors have the same names and types).
+macro_rules! config_parts {
+    ($c:expr) => {{
+        let c = &$c;
+        $crate::snapshot::ConfigParts {
+            runtime: c.runtime(),
+            package_type: c.package_type(),
+            role: c.role(),
+            kms_key_arn: c.kms_key_arn(),
+            environment: c.environment(),
+            tracing_config: c.tracing_config(),
+            dead_letter_config: c.dead_letter_config(),
+            vpc_config: c.vpc_config(),
+            layers: c.layers(),
+            architectures: c.architectures(),
+        }
+    }};
+}
+pub(crate) use config_parts;
 
 /// What [`Aws::fetch_snapshot`] found.
 // The snapshot is built once per event and moved straight to the caller; boxing it would only
@@ -21,20 +66,45 @@ use crate::Aws;
 pub enum Fetched {
     /// The function (or its alias or version) exists; its state as read.
     Found(FunctionSnapshot),
-    /// `GetFunction` answered `ResourceNotFoundException`: the function, or the alias or
-    /// version the ARN names, was deleted between the event and the read. Nothing to evaluate.
+    /// `GetFunctionConfiguration`, `ListTags` or `GetFunctionConcurrency` answered
+    /// `ResourceNotFoundException`: the function, or the alias or version the ARN names, was
+    /// deleted between the event and the read. Nothing to evaluate.
     Gone,
 }
 
+/// The Lambda reads [`Aws::fetch_snapshot`] sends for every function, alias or version, in
+/// the order their results are checked: the configuration, the tags, the reserved
+/// concurrency, the policy, the URL, the event invoke configuration and the code signing
+/// configuration. [`Aws::fetch_listed_snapshot`] sends all but the first.
+pub const SNAPSHOT_READS: [&str; 7] = [
+    "GetFunctionConfiguration",
+    "ListTags",
+    "GetFunctionConcurrency",
+    "GetPolicy",
+    "GetFunctionUrlConfig",
+    "GetFunctionEventInvokeConfig",
+    "GetFunctionCodeSigningConfig",
+];
+
 impl Aws {
-    /// Reads the live state of `arn`: five Lambda reads sent concurrently, then the execution
-    /// role's IAM reads ([`Aws::fetch_execution_role`]).
+    /// Reads the live state of `arn`: seven Lambda reads sent concurrently
+    /// ([`SNAPSHOT_READS`]), then the execution role's IAM reads
+    /// ([`Aws::fetch_execution_role`]).
     ///
-    /// - `GetFunction` (`FunctionName` = the unqualified ARN, `Qualifier` = the ARN's qualifier
-    ///   when it has one) for existence, `Tags`, `Configuration` and `Concurrency`
-    ///   (<https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html>).
+    /// - `GetFunctionConfiguration` (`FunctionName` = the unqualified ARN, `Qualifier` = the
+    ///   ARN's qualifier when it has one) for existence and the configuration
+    ///   (<https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionConfiguration.html>;
+    ///   unlike `GetFunction` it returns no link to download the code).
     ///   `ResourceNotFoundException` gives [`Fetched::Gone`]. An `Environment.Error` (variables
     ///   Lambda could not decrypt) makes the variables `Unreadable`.
+    /// - `ListTags` (`Resource` = the unqualified function ARN: tags belong to the function,
+    ///   not to its aliases or versions) for the tags
+    ///   (<https://docs.aws.amazon.com/lambda/latest/api/API_ListTags.html>).
+    /// - `GetFunctionConcurrency` (`FunctionName` = the unqualified ARN: reserved concurrency
+    ///   is the function's) for `ReservedConcurrentExecutions`
+    ///   (<https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionConcurrency.html>).
+    ///   Access denied makes the configuration `Unreadable` (its reserved concurrency is part
+    ///   of it): the configuration is unverified, never taken as "no reserved concurrency".
     /// - `GetPolicy` (same `FunctionName` and `Qualifier`) for the resource-based policy and its
     ///   `RevisionId` (<https://docs.aws.amazon.com/lambda/latest/api/API_GetPolicy.html>).
     ///   `ResourceNotFoundException` means the function has no policy: `Read { value: None }`.
@@ -47,30 +117,68 @@ impl Aws {
     /// - `GetFunctionCodeSigningConfig` (`FunctionName` only: code signing is per function)
     ///   (<https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionCodeSigningConfig.html>).
     ///   An empty `CodeSigningConfigArn` means none.
-    /// - the execution role named by `Configuration.Role`, from IAM.
+    /// - the execution role named by the configuration's `Role`, from IAM.
     ///
-    /// An access-denied answer to any read but `GetFunction` gives `Readable::Unreadable` with
-    /// the operation and the AWS error code: the part is unverified, never taken as "no policy"
-    /// or "no URL" (fail closed).
+    /// An access-denied answer to any read but `GetFunctionConfiguration` and `ListTags` gives
+    /// `Readable::Unreadable` with the operation and the AWS error code: the part is
+    /// unverified, never taken as "no policy" or "no URL" (fail closed).
     ///
     /// The snapshot's `arn` is `arn` as given (qualified when it was).
     ///
     /// # Errors
-    /// An [`AwsError`] when `GetFunction` fails other than with `ResourceNotFoundException`
-    /// (including `AccessDeniedException`: the caller decides), when `GetFunction` answers with a
-    /// `TagsError` (the tags could not be read: kind `AccessDenied`, code the `TagsError`'s
-    /// `ErrorCode`), or when another read fails with anything but not-found or access-denied
-    /// (throttling, 5xx, no response).
+    /// An [`AwsError`] when `GetFunctionConfiguration` or `ListTags` fails other than with
+    /// `ResourceNotFoundException` (including `AccessDeniedException`, whose error names the
+    /// refused operation: the caller decides, e.g. with an all-unverified snapshot), or when
+    /// another read fails with anything but not-found or access-denied (throttling, 5xx, no
+    /// response).
     pub async fn fetch_snapshot(&self, arn: &FunctionArn) -> Result<Fetched, AwsError> {
+        // On the heap: seven joined SDK futures are large, and a handler's future holds this
+        // one across several awaits.
+        Box::pin(self.fetch(arn, None)).await
+    }
+
+    /// As [`Aws::fetch_snapshot`] for a function `ListFunctions` has just listed, with the
+    /// configuration it listed (the same `FunctionConfiguration` shape,
+    /// <https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html>): six reads, no
+    /// `GetFunctionConfiguration`. `ListTags` answering `ResourceNotFoundException` (the
+    /// function was deleted since the listing) gives [`Fetched::Gone`].
+    ///
+    /// # Errors
+    /// As [`Aws::fetch_snapshot`].
+    pub async fn fetch_listed_snapshot(
+        &self,
+        listed: &ListedFunction,
+    ) -> Result<Fetched, AwsError> {
+        Box::pin(self.fetch(&listed.arn, Some(&listed.configuration))).await
+    }
+
+    async fn fetch(
+        &self,
+        arn: &FunctionArn,
+        listed: Option<&FunctionConfiguration>,
+    ) -> Result<Fetched, AwsError> {
         let function_name = arn.unqualified().to_string();
         let qualifier = arn.qualifier.as_ref().map(|q| q.as_str().to_owned());
         let resource_arn = arn.to_string();
 
-        let get_function = self
+        let get_configuration = async {
+            match listed {
+                Some(_) => None,
+                None => Some(
+                    self.lambda
+                        .get_function_configuration()
+                        .function_name(&function_name)
+                        .set_qualifier(qualifier.clone())
+                        .send()
+                        .await,
+                ),
+            }
+        };
+        let list_tags = self.lambda.list_tags().resource(&function_name).send();
+        let get_concurrency = self
             .lambda
-            .get_function()
+            .get_function_concurrency()
             .function_name(&function_name)
-            .set_qualifier(qualifier.clone())
             .send();
         let get_policy = self
             .lambda
@@ -88,46 +196,68 @@ impl Aws {
             .lambda
             .get_function_event_invoke_config()
             .function_name(&function_name)
-            .set_qualifier(qualifier)
+            .set_qualifier(qualifier.clone())
             .send();
         let get_signing = self
             .lambda
             .get_function_code_signing_config()
             .function_name(&function_name)
             .send();
-        let (function, policy, url, invoke, signing) =
-            tokio::join!(get_function, get_policy, get_url, get_invoke, get_signing);
+        let (configuration, tags, concurrency, policy, url, invoke, signing) = tokio::join!(
+            get_configuration,
+            list_tags,
+            get_concurrency,
+            get_policy,
+            get_url,
+            get_invoke,
+            get_signing
+        );
 
-        let (tags, configuration) = match function {
-            Ok(out) => {
-                if let Some(tags_error) = out.tags_error() {
-                    tracing::warn!(
-                        function_arn = %resource_arn,
-                        code = tags_error.error_code(),
-                        "GetFunction could not read the function's tags"
-                    );
-                    return Err(AwsError {
-                        operation: "GetFunction",
-                        resource_arn,
-                        kind: FailureKind::AccessDenied,
-                        code: tags_error.error_code().to_owned(),
-                    });
-                }
-                let tags = out
-                    .tags()
-                    .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                    .unwrap_or_else(BTreeMap::new);
-                let reserved = out
-                    .concurrency()
-                    .and_then(|c| c.reserved_concurrent_executions());
-                (tags, configuration(out.configuration(), reserved))
+        let mut configuration = match (listed, configuration) {
+            (Some(listed), _) => listed.clone(),
+            (None, Some(Ok(out))) => {
+                configuration_of(config_parts!(out), "GetFunctionConfiguration")
             }
-            Err(err) => {
-                let err = AwsError::from_sdk("GetFunction", resource_arn, &err);
+            (None, Some(Err(err))) => {
+                let err = AwsError::from_sdk("GetFunctionConfiguration", &resource_arn, &err);
                 return match err.kind {
                     FailureKind::NotFound => Ok(Fetched::Gone),
                     _ => Err(err),
                 };
+            }
+            // Only a listed configuration skips the read.
+            (None, None) => FunctionConfiguration::default(),
+        };
+
+        let tags: BTreeMap<String, String> = match tags {
+            Ok(out) => out
+                .tags()
+                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+            Err(err) => {
+                let err = AwsError::from_sdk("ListTags", &resource_arn, &err);
+                return match err.kind {
+                    FailureKind::NotFound => Ok(Fetched::Gone),
+                    _ => Err(err),
+                };
+            }
+        };
+
+        let concurrency_refused = match concurrency {
+            Ok(out) => {
+                configuration.reserved_concurrent_executions = out.reserved_concurrent_executions();
+                None
+            }
+            Err(err) => {
+                let err = AwsError::from_sdk("GetFunctionConcurrency", &resource_arn, &err);
+                match err.kind {
+                    FailureKind::NotFound => return Ok(Fetched::Gone),
+                    FailureKind::AccessDenied => Some(Readable::Unreadable {
+                        operation: err.operation.to_owned(),
+                        error_code: err.code,
+                    }),
+                    _ => return Err(err),
+                }
             }
         };
 
@@ -201,7 +331,7 @@ impl Aws {
             tags,
             policy,
             url,
-            configuration: Readable::read(configuration),
+            configuration: concurrency_refused.unwrap_or(Readable::read(configuration)),
             event_invoke_config,
             code_signing_config_arn,
             execution_role,
@@ -290,22 +420,15 @@ impl Aws {
     }
 }
 
-/// The rules' view of `GetFunction`'s `Configuration` and `Concurrency`. Environment values
-/// are wrapped in [`Redacted`] at once, so no log or debug output of the snapshot shows them.
-fn configuration(
-    c: Option<&aws_sdk_lambda::types::FunctionConfiguration>,
-    reserved: Option<i32>,
-) -> FunctionConfiguration {
-    let Some(c) = c else {
-        return FunctionConfiguration {
-            reserved_concurrent_executions: reserved,
-            ..FunctionConfiguration::default()
-        };
-    };
-    let environment = match c.environment() {
+/// The rules' view of a function's configuration, as `operation` (`GetFunctionConfiguration`
+/// or `ListFunctions`) answered it; `reserved_concurrent_executions` is left `None` (it comes
+/// from `GetFunctionConcurrency`). Environment values are wrapped in [`Redacted`] at once, so
+/// no log or debug output of the snapshot shows them.
+pub(crate) fn configuration_of(c: ConfigParts<'_>, operation: &str) -> FunctionConfiguration {
+    let environment = match c.environment {
         Some(env) => match env.error() {
             Some(e) => Readable::Unreadable {
-                operation: "GetFunction".to_owned(),
+                operation: operation.to_owned(),
                 error_code: e.error_code().unwrap_or("EnvironmentError").to_owned(),
             },
             None => Readable::read(
@@ -321,7 +444,7 @@ fn configuration(
         None => Readable::read(BTreeMap::new()),
     };
     let vpc = c
-        .vpc_config()
+        .vpc_config
         .filter(|v| !v.subnet_ids().is_empty())
         .map(|v| VpcConfig {
             subnet_ids: v.subnet_ids().to_vec(),
@@ -329,33 +452,31 @@ fn configuration(
             vpc_id: v.vpc_id().filter(|id| !id.is_empty()).map(str::to_owned),
         });
     FunctionConfiguration {
-        runtime: c.runtime().map(|r| r.as_str().to_owned()),
-        package_type: PackageType::parse(c.package_type().map(|p| p.as_str())),
-        role: c.role().map(str::to_owned),
-        kms_key_arn: c.kms_key_arn().filter(|k| !k.is_empty()).map(str::to_owned),
+        runtime: c.runtime.map(|r| r.as_str().to_owned()),
+        package_type: PackageType::parse(c.package_type.map(|p| p.as_str())),
+        role: c.role.map(str::to_owned),
+        kms_key_arn: c.kms_key_arn.filter(|k| !k.is_empty()).map(str::to_owned),
         environment,
         tracing_mode: TracingMode::parse(
-            c.tracing_config()
-                .and_then(|t| t.mode())
-                .map(|m| m.as_str()),
+            c.tracing_config.and_then(|t| t.mode()).map(|m| m.as_str()),
         ),
         dead_letter_target_arn: c
-            .dead_letter_config()
+            .dead_letter_config
             .and_then(|d| d.target_arn())
             .filter(|t| !t.is_empty())
             .map(str::to_owned),
         vpc,
         layers: c
-            .layers()
+            .layers
             .iter()
             .filter_map(|l| l.arn().map(str::to_owned))
             .collect(),
         architectures: c
-            .architectures()
+            .architectures
             .iter()
             .map(|a| a.as_str().to_owned())
             .collect(),
-        reserved_concurrent_executions: reserved,
+        reserved_concurrent_executions: None,
     }
 }
 

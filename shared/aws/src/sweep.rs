@@ -30,6 +30,7 @@ use warden_rules::rules::{self, RuleConfig};
 use warden_rules::snapshot::{FunctionSnapshot, Readable};
 use warden_rules::tags::ComplianceStatus;
 
+use crate::inventory::ListedFunction;
 use crate::remediate::{self, remediate_from, Cause, RemediateError, Resolution};
 use crate::{Aws, AwsError, Fetched};
 
@@ -236,7 +237,8 @@ pub async fn sweep(
             });
             return report;
         }
-        let mut functions = match aws.list_functions().await {
+        // The listing's configurations spare each function its GetFunctionConfiguration.
+        let mut functions = match aws.list_function_configurations().await {
             Ok(f) => f,
             Err(e) => {
                 warn!(region = %region, code = %e.code, "functions could not be listed");
@@ -246,7 +248,7 @@ pub async fn sweep(
             }
         };
         if let Some(after) = after.take() {
-            functions.retain(|f| f.name.as_str() > after.as_str());
+            functions.retain(|f| f.arn.name.as_str() > after.as_str());
         }
         progress.listed(&region, functions.len());
         let total = functions.len();
@@ -292,8 +294,9 @@ async fn sweep_function(
     aws: &Aws,
     options: &SweepOptions<'_>,
     region: &str,
-    function: FunctionArn,
+    listed: ListedFunction,
 ) -> FunctionResult {
+    let function = listed.arn.clone();
     let mut result = FunctionResult {
         function: function.clone(),
         own: false,
@@ -304,7 +307,7 @@ async fn sweep_function(
         result.own = true;
         return result;
     }
-    let base = match read(aws, &function).await {
+    let base = match read_listed(aws, &listed).await {
         Ok(Some(s)) => s,
         Ok(None) => {
             result.evaluations.push(gone(function));
@@ -346,7 +349,8 @@ async fn sweep_function(
     }
     let unreadable_base = matches!(
         &base.policy,
-        Readable::Unreadable { operation, .. } if operation == "GetFunction"
+        Readable::Unreadable { operation, .. }
+            if operation == "GetFunctionConfiguration" || operation == "ListTags"
     );
     match evaluate(aws, options, base).await {
         Ok(e) => result.evaluations.push(e),
@@ -355,7 +359,7 @@ async fn sweep_function(
             .push(Failure::of_remediate(region, &function, &e)),
     }
     if unreadable_base {
-        // GetFunction itself was refused: the aliases cannot be read either.
+        // The function's configuration or tags were refused: so would its aliases' be.
         return result;
     }
     let qualified = match aws.qualified_arns(&function).await {
@@ -391,13 +395,28 @@ async fn sweep_function(
     result
 }
 
-/// Reads `arn`'s state: `None` when it is gone; an all-unverified snapshot when `GetFunction`
-/// is refused (never taken as compliant).
+/// Reads `arn`'s state: `None` when it is gone; an all-unverified snapshot when
+/// `GetFunctionConfiguration` or `ListTags` is refused (never taken as compliant).
 async fn read(aws: &Aws, arn: &FunctionArn) -> Result<Option<FunctionSnapshot>, AwsError> {
     match aws.fetch_snapshot(arn).await {
         Ok(Fetched::Found(s)) => Ok(Some(s)),
         Ok(Fetched::Gone) => Ok(None),
         Err(e) if e.kind == FailureKind::AccessDenied => Ok(Some(remediate::unreadable(arn, &e))),
+        Err(e) => Err(e),
+    }
+}
+
+/// As [`read`], for a function as `ListFunctions` listed it ([`Aws::fetch_listed_snapshot`]).
+async fn read_listed(
+    aws: &Aws,
+    listed: &ListedFunction,
+) -> Result<Option<FunctionSnapshot>, AwsError> {
+    match aws.fetch_listed_snapshot(listed).await {
+        Ok(Fetched::Found(s)) => Ok(Some(s)),
+        Ok(Fetched::Gone) => Ok(None),
+        Err(e) if e.kind == FailureKind::AccessDenied => {
+            Ok(Some(remediate::unreadable(&listed.arn, &e)))
+        }
         Err(e) => Err(e),
     }
 }

@@ -194,7 +194,10 @@ async fn a_function_of_another_region_is_read_through_that_region_s_client() {
         other => panic!("{other:?}"),
     }
     // Both adapters count into the same log.
-    assert_eq!(aws.calls().by_operation().get("GetFunction"), Some(&2));
+    assert_eq!(
+        aws.calls().by_operation().get("GetFunctionConfiguration"),
+        Some(&2)
+    );
     assert_eq!(aws.in_region("us-east-1").region(), Some("us-east-1"));
 }
 

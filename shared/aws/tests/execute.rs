@@ -425,9 +425,9 @@ async fn a_public_url_is_switched_to_iam_auth() {
     };
     let url = snapshot.url.value().and_then(Option::as_ref).expect("URL");
     assert_eq!(url.auth_type, FunctionUrlAuthType::AwsIam);
-    // Five Lambda reads, then GetRole, ListAttachedRolePolicies and ListRolePolicies for a
+    // Seven Lambda reads, then GetRole, ListAttachedRolePolicies and ListRolePolicies for a
     // role with no policies.
-    assert_eq!((aws.calls().reads(), aws.calls().writes()), (8, 1));
+    assert_eq!((aws.calls().reads(), aws.calls().writes()), (10, 1));
 }
 
 #[tokio::test]

@@ -70,18 +70,20 @@ async fn reads_tags_policy_and_revision_id_with_one_request_per_read() {
     assert_eq!(policy.revision_id, expected_revision);
     assert_eq!(snapshot.url, Readable::read(None));
 
-    // AND exactly one request per read operation was sent: five Lambda reads, and the role
+    // AND exactly one request per read operation was sent: seven Lambda reads, and the role
     // (which has no policies) with its two lists
-    assert_eq!(aws.calls().reads(), 8);
+    assert_eq!(aws.calls().reads(), 10);
     assert_eq!(aws.calls().writes(), 0);
     assert_eq!(
         aws.calls().by_operation(),
         BTreeMap::from([
-            ("GetFunction", 1),
             ("GetFunctionCodeSigningConfig", 1),
+            ("GetFunctionConcurrency", 1),
+            ("GetFunctionConfiguration", 1),
             ("GetFunctionEventInvokeConfig", 1),
             ("GetFunctionUrlConfig", 1),
             ("GetPolicy", 1),
+            ("ListTags", 1),
             ("iam:GetRole", 1),
             ("iam:ListAttachedRolePolicies", 1),
             ("iam:ListRolePolicies", 1),
@@ -102,7 +104,7 @@ async fn a_function_without_policy_or_url_reads_as_none() {
     assert!(snapshot.tags.is_empty());
     assert_eq!(snapshot.event_invoke_config, Readable::read(None));
     assert_eq!(snapshot.code_signing_config_arn, Readable::read(None));
-    assert_eq!(aws.calls().reads(), 8);
+    assert_eq!(aws.calls().reads(), 10);
 }
 
 #[tokio::test]
@@ -239,7 +241,7 @@ async fn configuration_invoke_config_and_the_role_with_managed_and_inline_polici
     ] {
         assert_eq!(by_op.get(op), Some(&1), "{op}: {by_op:?}");
     }
-    assert_eq!(aws.calls().reads(), 11);
+    assert_eq!(aws.calls().reads(), 13);
 
     // AND the rules see the role: LW019 names the managed policy's statement
     let findings =
@@ -451,7 +453,7 @@ async fn a_qualified_arn_reads_the_alias_policy() {
     let unqualified = found(aws.fetch_snapshot(&arn).await.expect("fetch_snapshot"));
     assert_eq!(unqualified.policy, Readable::read(None));
 
-    // AND an alias that does not exist is gone: `GetFunction` carried the qualifier
+    // AND an alias that does not exist is gone: `GetFunctionConfiguration` carried the qualifier
     let missing_alias = FunctionArn {
         qualifier: Some(Qualifier::parse("canary").expect("qualifier")),
         ..arn
@@ -485,19 +487,21 @@ async fn no_response_is_transient_and_every_retry_is_counted() {
     // THEN the failure is transient, coded `dispatch`, and all 3 attempts of each read counted
     assert_eq!(err.kind, FailureKind::Transient);
     assert_eq!(err.code, "dispatch");
-    assert_eq!(err.operation, "GetFunction");
+    assert_eq!(err.operation, "GetFunctionConfiguration");
     assert_eq!(err.resource_arn, arn.to_string());
     assert_eq!(
         aws.calls().by_operation(),
         BTreeMap::from([
-            ("GetFunction", 3),
             ("GetFunctionCodeSigningConfig", 3),
+            ("GetFunctionConcurrency", 3),
+            ("GetFunctionConfiguration", 3),
             ("GetFunctionEventInvokeConfig", 3),
             ("GetFunctionUrlConfig", 3),
-            ("GetPolicy", 3)
+            ("GetPolicy", 3),
+            ("ListTags", 3),
         ])
     );
-    assert_eq!(aws.calls().reads(), 15);
+    assert_eq!(aws.calls().reads(), 21);
 }
 
 #[tokio::test]

@@ -59,14 +59,18 @@ pub struct UrlAuthChange {
 /// suffix
 /// (<https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html>,
 /// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html>).
-/// `GetFunction` also needs `lambda:ListTags` for the tags it returns; a `TagsError` in its
-/// answer names that one.
+/// The function's state is read with `GetFunctionConfiguration`, `ListTags` and
+/// `GetFunctionConcurrency`, never `GetFunction` (whose permission also lets the caller
+/// download the function's code), so `GetFunction` has no action here.
 pub fn iam_action(operation: &str) -> Option<&'static str> {
     Some(match operation {
-        "GetFunction" => "lambda:GetFunction",
+        "GetFunctionConfiguration" => "lambda:GetFunctionConfiguration",
+        "ListTags" => "lambda:ListTags",
+        "GetFunctionConcurrency" => "lambda:GetFunctionConcurrency",
         "GetPolicy" => "lambda:GetPolicy",
         "GetFunctionUrlConfig" => "lambda:GetFunctionUrlConfig",
-        "ListTags" => "lambda:ListTags",
+        "GetFunctionEventInvokeConfig" => "lambda:GetFunctionEventInvokeConfig",
+        "GetFunctionCodeSigningConfig" => "lambda:GetFunctionCodeSigningConfig",
         "RemovePermission" => "lambda:RemovePermission",
         "AddPermission" => "lambda:AddPermission",
         "UpdateFunctionUrlConfig" => "lambda:UpdateFunctionUrlConfig",
@@ -453,7 +457,9 @@ mod tests {
         assert_eq!(iam_action("Publish"), Some("sns:Publish"));
         assert_eq!(iam_action("GetPolicy"), Some("lambda:GetPolicy"));
         for op in [
-            "GetFunction",
+            "GetFunctionConfiguration",
+            "ListTags",
+            "GetFunctionConcurrency",
             "GetFunctionUrlConfig",
             "AddPermission",
             "UpdateFunctionUrlConfig",
@@ -462,6 +468,8 @@ mod tests {
             assert_eq!(iam_action(op), Some(format!("lambda:{op}").as_str()));
         }
         assert_eq!(iam_action("DeleteFunction"), None);
+        // Reading never needs the permission that downloads code.
+        assert_eq!(iam_action("GetFunction"), None);
     }
 
     #[test]

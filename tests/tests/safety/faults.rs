@@ -64,13 +64,13 @@ async fn throttled_get_policy_is_retried_by_the_sdk_then_retryable() {
 }
 
 #[tokio::test]
-async fn server_errors_on_get_function_are_retryable() {
+async fn server_errors_on_get_function_configuration_are_retryable() {
     let (_w, by_op) = retryable_read_fault(Rule::always(
-        "GetFunction",
+        "GetFunctionConfiguration",
         Fault::error(500, "ServiceException"),
     ))
     .await;
-    assert_eq!(by_op, reads_with_retried("GetFunction"));
+    assert_eq!(by_op, reads_with_retried("GetFunctionConfiguration"));
 }
 
 #[tokio::test]
@@ -88,8 +88,9 @@ async fn a_bare_503_on_get_function_url_config_is_retryable() {
 
 #[tokio::test]
 async fn a_dropped_connection_is_retryable() {
-    let (_w, by_op) = retryable_read_fault(Rule::always("GetFunction", Fault::Drop)).await;
-    assert_eq!(by_op, reads_with_retried("GetFunction"));
+    let (_w, by_op) =
+        retryable_read_fault(Rule::always("GetFunctionConfiguration", Fault::Drop)).await;
+    assert_eq!(by_op, reads_with_retried("GetFunctionConfiguration"));
 }
 
 #[tokio::test]
@@ -147,8 +148,8 @@ async fn connection_refused_is_retryable() {
         .expect_err("an unreachable endpoint must make EventBridge retry");
     assert_eq!(err.error_type(), "Retryable", "{err}");
     assert!(err.to_string().contains("dispatch"), "{err}");
-    // The five Lambda reads are sent concurrently; each is attempted ATTEMPTS times. The failed
-    // GetFunction ends the evaluation: no IAM read, no state table request, no write.
+    // The seven Lambda reads are sent concurrently; each is attempted ATTEMPTS times. The failed
+    // GetFunctionConfiguration ends the evaluation: no IAM read, no state table request, no write.
     assert_eq!(
         deps.aws.calls().by_operation(),
         lambda_reads_only(ATTEMPTS as usize)

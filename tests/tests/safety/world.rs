@@ -29,10 +29,13 @@ pub const NOW: i64 = 1_779_926_400;
 /// backoff so retried faults do not slow the suite.
 pub const ATTEMPTS: u32 = 3;
 
-/// The five Lambda reads of every evaluation, sent concurrently
-/// (`warden_aws::Aws::fetch_snapshot`).
-pub const LAMBDA_READS: [&str; 5] = [
-    "GetFunction",
+/// The seven Lambda reads of every evaluation, sent concurrently
+/// (`warden_aws::Aws::fetch_snapshot`): no `GetFunction`, whose permission would let
+/// lambda-warden download code.
+pub const LAMBDA_READS: [&str; 7] = [
+    "GetFunctionConfiguration",
+    "ListTags",
+    "GetFunctionConcurrency",
     "GetPolicy",
     "GetFunctionUrlConfig",
     "GetFunctionEventInvokeConfig",
@@ -51,9 +54,9 @@ pub const DEMO_ROLE_READS: [&str; 3] = [
 /// The reads of one evaluation of a demo function: [`LAMBDA_READS`] and [`DEMO_ROLE_READS`].
 pub const EVALUATION_READS: usize = LAMBDA_READS.len() + DEMO_ROLE_READS.len();
 
-/// The per-operation counts of `times` sends of the five Lambda reads alone: a function that
-/// is gone (`GetFunction` answers `ResourceNotFoundException`) or whose `GetFunction` fails is
-/// not read further.
+/// The per-operation counts of `times` sends of the seven Lambda reads alone: a function that
+/// is gone (`GetFunctionConfiguration` answers `ResourceNotFoundException`) or whose
+/// `GetFunctionConfiguration` fails is not read further.
 pub fn lambda_reads_only(times: usize) -> BTreeMap<&'static str, usize> {
     LAMBDA_READS.into_iter().map(|op| (op, times)).collect()
 }

@@ -156,11 +156,13 @@ pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {
     };
     let s = cx.snapshot;
     if let Some((op, code)) = s.configuration.failure() {
+        // The configuration's own read, or the reserved-concurrency read that is part of it.
+        let action = crate::report::iam_action(op).unwrap_or("lambda:GetFunctionConfiguration");
         out.push(refused(
             "configuration",
             op,
             code,
-            "lambda:GetFunction on the function",
+            &format!("{action} on the function"),
         ));
     }
     if let Some((op, code)) = s
