@@ -13,8 +13,8 @@ use warden_rules::findings::Severity;
 /// `WARDEN_DISABLED_RULES`, ...); flags override them.
 ///
 /// Exit codes: 0 ok; 1 a finding at or above --fail-on is open (check-policy: a statement is
-/// public, cross-account or a confused deputy); 2 usage or input error; 3 an AWS call failed;
-/// 4 restore refused the record (nothing was written).
+/// public, cross-account or a confused deputy; unexempt: no exemption was recorded); 2 usage
+/// or input error; 3 an AWS call failed; 4 restore refused the record (nothing was written).
 #[derive(Debug, Parser)]
 #[command(name = "lambda-warden", version)]
 pub struct Cli {
@@ -35,6 +35,14 @@ pub struct Cli {
     /// Log more to standard error (-v: info, -vv: debug); RUST_LOG also works.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// The deployment's state table (DynamoDB table name or ARN; default: the environment
+    /// variable WARDEN_STATE_TABLE), where exemptions and audit records are kept. exempt,
+    /// unexempt, exemptions and restore --id need it; scan and evaluate --event honour the
+    /// exemptions it records (without it no exemption is honoured), and scan --fix records
+    /// state and audit records there as the functions do. It is reached in the Region of its
+    /// ARN, else the configured Region (AWS_REGION, the profile's).
+    #[arg(long, global = true, value_name = "TABLE")]
+    pub state_table: Option<String>,
 }
 
 /// The subcommands.
@@ -66,14 +74,18 @@ pub enum Command {
     /// Evaluate every function, alias and version of one or more Regions and accounts (live).
     ///
     /// Without --fix nothing is written. With --fix the same plan the functions would run is
-    /// applied (respecting the mode, the opt-in tag lambda-warden:auto-fix=true and the exempt
-    /// tag), status tags are written and alerts sent as the functions do.
+    /// applied (respecting the mode, the opt-in tag lambda-warden:auto-fix=true and the
+    /// exemptions recorded in the state table), status tags are written and alerts sent as the
+    /// functions do. An exempt tag without a recorded exemption exempts nothing (LW025).
     Scan(ScanArgs),
     /// Put back the statements an audit record says lambda-warden removed (live).
     ///
     /// RECORD holds the alert message, the SNS notification that carried it, or the function's
     /// decision log line. Each removed statement is added again with AddPermission; a statement
     /// that was replaced by a tighter one is removed first.
+    ///
+    /// With --id RECORD_ID the record is read from the state table instead (its id is the
+    /// record_id of the functions' decision log lines); the same checks apply.
     ///
     /// The record is checked first, against itself (every statement's Resource names the
     /// record's function, a replacement keeps its original's Sid and only adds a pin, no Sid
@@ -82,6 +94,22 @@ pub enum Command {
     /// that fails a check is refused with exit code 4 and nothing is written. --dry-run runs
     /// the same checks and reads.
     Restore(RestoreArgs),
+    /// Record an exemption for a function in the state table (live).
+    ///
+    /// The function (its aliases and versions too) is then left alone by lambda-warden: not
+    /// evaluated, fixed or alerted, except for one alert saying the exemption is honoured.
+    /// The approver recorded is the caller (STS GetCallerIdentity). Replaces the function's
+    /// earlier exemption. Needs the state table.
+    Exempt(ExemptArgs),
+    /// Delete a function's exemption from the state table (live).
+    ///
+    /// Exits 0 when an exemption was deleted, 1 when none was recorded. Needs the state table.
+    Unexempt(UnexemptArgs),
+    /// List the exemptions recorded in the state table (live).
+    ///
+    /// Each with its reason, approver, approval time, last day and source (a CloudTrail event
+    /// id, or cli). Needs the state table.
+    Exemptions(ExemptionsArgs),
 }
 
 /// Output formats.
@@ -238,10 +266,50 @@ pub struct ScanArgs {
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
     /// The audit record file, or `-` for standard input.
-    pub record: String,
+    #[arg(required_unless_present = "id", conflicts_with = "id")]
+    pub record: Option<String>,
+    /// Read the audit record from the state table instead: its id, the record_id of the
+    /// functions' decision log lines (e.g. 1764000000000-0123456789abcdef).
+    #[arg(long, value_name = "RECORD_ID")]
+    pub id: Option<String>,
     /// Check the record and print the actions, change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// AWS access.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// `exempt`.
+#[derive(Debug, Args)]
+pub struct ExemptArgs {
+    /// The function's unqualified ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME).
+    pub arn: String,
+    /// Why (at most 256 characters, as a tag value).
+    #[arg(long)]
+    pub reason: String,
+    /// The last day the exemption holds (YYYY-MM-DD, UTC; today or later); default: until
+    /// `unexempt`.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub until: Option<String>,
+    /// AWS access.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// `unexempt`.
+#[derive(Debug, Args)]
+pub struct UnexemptArgs {
+    /// The function's unqualified ARN.
+    pub arn: String,
+    /// AWS access.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// `exemptions`.
+#[derive(Debug, Args)]
+pub struct ExemptionsArgs {
     /// AWS access.
     #[command(flatten)]
     pub aws: AwsArgs,

@@ -8,6 +8,8 @@
 //! - `scan`: every function, alias and version of some Regions and accounts, through the
 //!   adapter's sweep (`warden_aws::sweep`), read only or (`--fix`) applying the plan;
 //! - `restore`: the statements an audit record says were removed, added back ([`restore`]).
+//! - `exempt`, `unexempt`, `exemptions`: the exemptions recorded in the state table, and
+//!   `restore --id`'s read of an audit record from it ([`table`]).
 //!
 //! Output is a table, the JSON report ([`report`]) or AWS Security Finding Format ([`asff`]).
 
@@ -20,6 +22,7 @@ pub mod input;
 pub mod render;
 pub mod report;
 pub mod run;
+pub mod table;
 pub mod time;
 
 pub use args::Cli;

@@ -5,6 +5,7 @@ use anstyle::{AnsiColor, Effects, Style};
 use warden_rules::findings::Severity;
 use warden_rules::outcome::{ActionResult, ActionStatus};
 use warden_rules::plan::{Action, FixDecision, Withheld};
+use warden_rules::state::Exemption;
 
 use crate::check::PolicyReport;
 use crate::report::{FindingOut, Report, Target};
@@ -349,6 +350,66 @@ pub fn status_text(result: &ActionResult) -> String {
         ActionStatus::Failed { code, .. } => format!("failed with {code}"),
         ActionStatus::NotAttempted => "not attempted".to_owned(),
     }
+}
+
+/// The last day an exemption holds, `YYYY-MM-DD` (UTC): the day before its exclusive end
+/// `until` (seconds since the Unix epoch), as `--until` and `lambda-warden:exempt-until`
+/// name it.
+pub fn last_day(until: i64) -> String {
+    crate::time::rfc3339(until.saturating_sub(1))
+        .chars()
+        .take(10)
+        .collect()
+}
+
+/// The `exemptions` table: one row per recorded exemption, and a count of those in force at
+/// `now` (seconds since the Unix epoch). An exemption that has ended is shown dimmed.
+pub fn exemptions_table(
+    exemptions: &[Exemption],
+    table_name: &str,
+    now: i64,
+    color: bool,
+) -> String {
+    let dim = Style::new().effects(Effects::DIMMED);
+    let rows = exemptions
+        .iter()
+        .map(|e| {
+            let (until, style) = match e.until {
+                None => ("-".to_owned(), None),
+                Some(u) if e.in_force(now) => (last_day(u), None),
+                Some(u) => (format!("{} (ended)", last_day(u)), Some(dim)),
+            };
+            vec![
+                Cell {
+                    text: e.resource_arn.clone(),
+                    style,
+                },
+                cell(clip(&e.reason, MAX_MESSAGE / 2)),
+                cell(e.approved_by.clone()),
+                cell(crate::time::rfc3339(e.approved_at)),
+                Cell { text: until, style },
+                cell(e.source.clone()),
+            ]
+        })
+        .collect();
+    let mut out = table(
+        &[
+            "FUNCTION",
+            "REASON",
+            "APPROVED BY",
+            "APPROVED AT",
+            "LAST DAY",
+            "SOURCE",
+        ],
+        rows,
+        color,
+    );
+    let in_force = exemptions.iter().filter(|e| e.in_force(now)).count();
+    out.push_str(&format!(
+        "\n{} exemption(s) recorded in {table_name}, {in_force} in force.\n",
+        exemptions.len()
+    ));
+    out
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ use crate::args::{
 use crate::check::{self, CheckError};
 use crate::input::{self, InputError};
 use crate::report::{AccountResult, FailureOut, Report};
+use crate::table::{self, TableSetting};
 use crate::{asff, render, time};
 use warden_aws::restore::RestoreFailure;
 use warden_rules::restore::{restore_actions, RestoreError};
@@ -40,7 +41,8 @@ pub enum Exit {
     /// Nothing at or above `--fail-on` (check-policy: no public, cross-account or
     /// confused-deputy statement).
     Ok = 0,
-    /// An open finding at or above `--fail-on` (check-policy: a failing statement).
+    /// An open finding at or above `--fail-on` (check-policy: a failing statement;
+    /// `unexempt`: no exemption was recorded).
     Findings = 1,
     /// The command line or an input file could not be used.
     Usage = 2,
@@ -94,6 +96,59 @@ pub enum CliError {
         /// The format.
         format: &'static str,
     },
+    /// A command that reads or writes the state table without one.
+    #[error("{command} needs the state table: pass --state-table TABLE or set WARDEN_STATE_TABLE")]
+    NoStateTable {
+        /// The command.
+        command: &'static str,
+    },
+    /// Neither the table's ARN nor the AWS configuration names a Region for the state table.
+    #[error("no Region for the state table: set AWS_REGION, configure the profile's region, or give the table's ARN")]
+    NoTableRegion,
+    /// An ARN argument that is not a full Lambda function ARN.
+    #[error("ARN {value:?} is not a Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME): {source}")]
+    FunctionArn {
+        /// The argument.
+        value: String,
+        /// What is wrong.
+        source: IdError,
+    },
+    /// An exemption asked for an alias or version.
+    #[error("{arn} is an alias or version: an exemption covers a whole function with its aliases and versions; give {function}")]
+    QualifiedExemption {
+        /// The qualified ARN given.
+        arn: String,
+        /// The function's unqualified ARN.
+        function: String,
+    },
+    /// `--reason` empty, too long or with control characters.
+    #[error(
+        "--reason: 1-{} characters of text without control characters",
+        table::MAX_REASON_CHARS
+    )]
+    Reason,
+    /// `--until` not a date, or a day that has ended.
+    #[error("--until {value:?}: {reason}")]
+    Until {
+        /// The value given.
+        value: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// `restore --id` with something that is not a record id.
+    #[error("--id {id:?} is not an audit record id (13 digits, '-', 16 hex digits, e.g. 1764000000000-0123456789abcdef)")]
+    AuditId {
+        /// The value given.
+        id: String,
+    },
+    /// `restore --id` of a record the table does not hold.
+    #[error("no audit record {id} in state table {table} (expired by WARDEN_AUDIT_RETENTION_DAYS, or another table)")]
+    AuditNotFound {
+        /// The record id.
+        id: String,
+        /// The table.
+        table: String,
+    },
     /// An AWS call failed before there was anything to report.
     #[error(transparent)]
     Aws(#[from] AwsError),
@@ -120,6 +175,14 @@ impl CliError {
             | CliError::RoleNeedsAccounts
             | CliError::NoRegion
             | CliError::FormatNotAvailable { .. }
+            | CliError::NoStateTable { .. }
+            | CliError::NoTableRegion
+            | CliError::FunctionArn { .. }
+            | CliError::QualifiedExemption { .. }
+            | CliError::Reason
+            | CliError::Until { .. }
+            | CliError::AuditId { .. }
+            | CliError::AuditNotFound { .. }
             | CliError::Output(_) => Exit::Usage,
         }
     }
@@ -172,25 +235,32 @@ pub async fn run(cli: Cli, cx: &Context) -> Result<Done, CliError> {
         fail_on: cli.fail_on,
         now: time::rfc3339(cx.now),
     };
+    let state_table = cli.state_table.as_deref();
     match cli.command {
         Command::CheckPolicy(args) => check_policy(args, &out),
-        Command::Evaluate(args) if args.event.is_some() => dry_run(args, cx, &out).await,
+        Command::Evaluate(args) if args.event.is_some() => {
+            dry_run(args, cx, &out, state_table).await
+        }
         Command::Evaluate(args) => evaluate(args, cx, &out),
-        Command::Scan(args) => scan(args, cx, &out).await,
-        Command::Restore(args) => restore(args, &out).await,
+        Command::Scan(args) => scan(args, cx, &out, state_table).await,
+        Command::Restore(args) => restore(args, cx, &out, state_table).await,
+        Command::Exempt(args) => table::exempt(args, cx, &out, state_table).await,
+        Command::Unexempt(args) => table::unexempt(args, cx, &out, state_table).await,
+        Command::Exemptions(args) => table::exemptions(args, cx, &out, state_table).await,
     }
 }
 
 /// Output settings.
-struct Out {
-    format: Format,
-    color: bool,
-    fail_on: Option<Severity>,
-    now: String,
+pub(crate) struct Out {
+    pub(crate) format: Format,
+    pub(crate) color: bool,
+    pub(crate) fail_on: Option<Severity>,
+    /// When the command started, RFC 3339.
+    pub(crate) now: String,
 }
 
 impl Out {
-    fn json(&self, value: &impl Serialize) -> Result<String, CliError> {
+    pub(crate) fn json(&self, value: &impl Serialize) -> Result<String, CliError> {
         let mut text = serde_json::to_string_pretty(value)?;
         text.push('\n');
         Ok(text)
@@ -222,10 +292,11 @@ impl Out {
 
 /// The settings: `WARDEN_*` from the environment, overridden by flags (joined as the variables
 /// would be, so one validation applies to both). `default_mode` applies when neither the flag
-/// nor `WARDEN_MODE` sets one.
+/// nor `WARDEN_MODE` sets one; `state_table` (`--state-table`) replaces `WARDEN_STATE_TABLE`.
 fn settings(
     env: &(dyn Fn(&str) -> Option<String> + Send + Sync),
     rules: &RuleArgs,
+    state_table: Option<&str>,
     default_mode: Mode,
 ) -> Result<Config, CliError> {
     let trusted = rules.trust.trusted_accounts.join(",");
@@ -243,6 +314,7 @@ fn settings(
             }
             "WARDEN_DISABLED_RULES" if !disabled.is_empty() => Some(disabled.clone()),
             "WARDEN_MODE" if mode.is_some() => mode.map(str::to_owned),
+            "WARDEN_STATE_TABLE" if state_table.is_some() => state_table.map(str::to_owned),
             // The CLI is not a function: its own name is not lambda-warden's.
             "AWS_LAMBDA_FUNCTION_NAME" => None,
             other => env(other),
@@ -310,7 +382,7 @@ fn check_policy(args: CheckPolicyArgs, out: &Out) -> Result<Done, CliError> {
 
 fn evaluate(args: EvaluateArgs, cx: &Context, out: &Out) -> Result<Done, CliError> {
     let path = args.file.unwrap_or_else(|| "-".to_owned());
-    let config = settings(&cx.env, &args.rules, Mode::Tag)?;
+    let config = settings(&cx.env, &args.rules, None, Mode::Tag)?;
     let value = input::read_json(&path)?;
     let snapshot = input::snapshot_from_get_function(&path, &value)?;
     let evaluation = sweep::evaluate_read_only(&snapshot, &config, cx.now);
@@ -340,7 +412,7 @@ fn evaluate(args: EvaluateArgs, cx: &Context, out: &Out) -> Result<Done, CliErro
 /// the endpoint from `AWS_ENDPOINT_URL` when set, and adaptive retries (client-side rate
 /// limiting that slows down after throttling;
 /// <https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html>).
-async fn sdk_config(profile: Option<&str>, region: Option<&str>) -> SdkConfig {
+pub(crate) async fn sdk_config(profile: Option<&str>, region: Option<&str>) -> SdkConfig {
     let mut loader =
         aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::adaptive());
     if let Some(p) = profile {
@@ -395,12 +467,17 @@ struct DryRun<'a> {
     api_calls: ApiCalls,
 }
 
-async fn dry_run(args: EvaluateArgs, cx: &Context, out: &Out) -> Result<Done, CliError> {
+async fn dry_run(
+    args: EvaluateArgs,
+    cx: &Context,
+    out: &Out,
+    state_table: Option<&str>,
+) -> Result<Done, CliError> {
     if !args.dry_run {
         return Err(CliError::EventNeedsDryRun);
     }
     let path = args.event.clone().unwrap_or_else(|| "-".to_owned());
-    let config = settings(&cx.env, &args.rules, Mode::Tag)?;
+    let config = settings(&cx.env, &args.rules, state_table, Mode::Tag)?;
     let event: Value = input::read_json(&path)?;
     let trigger = trigger::parse(&event)?;
     let gate = gate::decide(&trigger, &config);
@@ -410,11 +487,15 @@ async fn dry_run(args: EvaluateArgs, cx: &Context, out: &Out) -> Result<Done, Cl
         .unwrap_or_else(|| trigger.region.clone());
     let sdk = sdk_config(args.aws.profile.as_deref(), Some(&region)).await;
     let aws = Aws::new(&sdk);
+    let aws = match TableSetting::of(&config) {
+        Some(t) => table::with_table(aws, args.aws.profile.as_deref(), &t).await,
+        None => aws,
+    };
 
     let mut report = None;
     let mut tag_update = None;
     if let (Gate::Go, Some(arn)) = (&gate, trigger.function_arn()) {
-        let (evaluation, snapshot) = match aws.fetch_snapshot(&arn).await {
+        let (mut evaluation, snapshot) = match aws.fetch_snapshot(&arn).await {
             Ok(Fetched::Found(s)) => (sweep::evaluate_read_only(&s, &config, cx.now), Some(s)),
             Ok(Fetched::Gone) => (gone(&arn), None),
             Err(e) if e.kind == FailureKind::AccessDenied => {
@@ -423,9 +504,26 @@ async fn dry_run(args: EvaluateArgs, cx: &Context, out: &Out) -> Result<Done, Cl
             }
             Err(e) => return Err(e.into()),
         };
-        if let (Some(s), false) = (&snapshot, evaluation.resolution == Resolution::Exempt) {
-            let plan = plan::plan(evaluation.findings.clone(), s, &config);
-            tag_update = plan.tag_update(s, &Outcome::default(), &config);
+        // Only an exemption recorded in the state table exempts (never the tag alone), as in
+        // the function: nothing else is evaluated, and only the status tag shows it.
+        if snapshot.is_some() {
+            if let Some(e) = remediate::recorded_exemption(&aws, &arn, cx.now).await? {
+                evaluation = sweep::Evaluation {
+                    resolution: Resolution::Exempt,
+                    exempt_reason: Some(e.reason),
+                    ..gone(&arn)
+                };
+            }
+        }
+        match (&snapshot, evaluation.resolution == Resolution::Exempt) {
+            (Some(s), false) => {
+                let plan = plan::plan(evaluation.findings.clone(), s, &config);
+                tag_update = plan.tag_update(s, &Outcome::default(), &config);
+            }
+            (Some(s), true) if config.mode != Mode::Report => {
+                tag_update = plan::exempt_tag_update(s);
+            }
+            _ => {}
         }
         report = Some(Report::new(
             "evaluate --dry-run",
@@ -533,12 +631,17 @@ impl Progress for Bar {
     }
 }
 
-async fn scan(args: ScanArgs, cx: &Context, out: &Out) -> Result<Done, CliError> {
+async fn scan(
+    args: ScanArgs,
+    cx: &Context,
+    out: &Out,
+    state_table: Option<&str>,
+) -> Result<Done, CliError> {
     if args.role_name.is_some() && args.accounts.is_none() && !args.organization {
         return Err(CliError::RoleNeedsAccounts);
     }
     let default_mode = if args.fix { Mode::Enforce } else { Mode::Tag };
-    let config = settings(&cx.env, &args.rules, default_mode)?;
+    let config = settings(&cx.env, &args.rules, state_table, default_mode)?;
     let accounts_file = match &args.accounts {
         Some(path) => {
             let path = path.to_string_lossy().into_owned();
@@ -564,6 +667,11 @@ async fn scan(args: ScanArgs, cx: &Context, out: &Out) -> Result<Done, CliError>
         return Err(CliError::NoRegion);
     };
     let base = Aws::new(&sdk).in_region(&first_region);
+    // The state table stays the deployment's in every Region and account scanned.
+    let base = match TableSetting::of(&config) {
+        Some(t) => table::with_table(base, args.aws.profile.as_deref(), &t).await,
+        None => base,
+    };
 
     let bar = (cx.stderr_terminal && !args.no_progress).then(|| {
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
@@ -682,15 +790,28 @@ struct RestoreReport<'a> {
     results: &'a [ActionResult],
 }
 
-async fn restore(args: RestoreArgs, out: &Out) -> Result<Done, CliError> {
+async fn restore(
+    args: RestoreArgs,
+    cx: &Context,
+    out: &Out,
+    state_table: Option<&str>,
+) -> Result<Done, CliError> {
     if out.format == Format::Asff {
         return Err(CliError::FormatNotAvailable {
             command: "restore",
             format: "asff",
         });
     }
-    let value = input::read_json(&args.record)?;
-    let record = input::audit_record(&args.record, &value)?;
+    let record = match (&args.id, &args.record) {
+        (Some(id), _) => {
+            table::stored_record(id, cx, args.aws.profile.as_deref(), state_table).await?
+        }
+        (None, path) => {
+            let path = path.as_deref().unwrap_or("-");
+            let value = input::read_json(path)?;
+            input::audit_record(path, &value)?
+        }
+    };
     // Checked against itself first, offline: a record that does not hold together is refused
     // before any AWS call.
     restore_actions(&record)?;
@@ -699,6 +820,10 @@ async fn restore(args: RestoreArgs, out: &Out) -> Result<Done, CliError> {
         .ok();
     let sdk = sdk_config(args.aws.profile.as_deref(), region.as_deref()).await;
     let aws = Aws::new(&sdk);
+    let aws = match table::table_setting(&cx.env, state_table)? {
+        Some(t) => table::with_table(aws, args.aws.profile.as_deref(), &t).await,
+        None => aws,
+    };
     // Then against the live function (the dry run too): nothing is written unless every
     // check passes.
     let actions = aws.restore_plan(&record).await.map_err(|e| match e {

@@ -15,7 +15,7 @@ use aws_sdk_lambda::types::{
     Cors, DestinationConfig, FunctionCode, FunctionUrlAuthType, OnFailure, Runtime, TracingConfig,
     TracingMode,
 };
-use common::{cli_for, code, json, run, stderr, temp_file};
+use common::{cli_for, code, json, run, stderr, stdout, temp_file};
 use futures::stream::{self, StreamExt};
 use serde_json::Value;
 use warden_tests::seed::EMPTY_ZIP;
@@ -24,6 +24,8 @@ use warden_tests::{load_event, policy_statements, seed_demo_account, tags, Moto}
 const HOME: &str = "123456789012";
 const MEMBER: &str = "111111111111";
 const ROLE_NAME: &str = "lambda-warden-member";
+/// The state table the 300-function scan uses.
+const SCAN_TABLE: &str = "lambda-warden-state";
 
 /// A trust policy letting Lambda assume a role for functions of `account` only (no LW024).
 fn pinned_trust(account: &str) -> String {
@@ -163,8 +165,8 @@ struct Plant {
     version_public: bool,
     /// `lambda-warden:auto-fix=true`.
     opted_in: bool,
-    /// `lambda-warden:exempt=vendor-managed`, with no exemption recorded (the scan has no
-    /// state table): LW025, and evaluated as if untagged.
+    /// `lambda-warden:exempt=vendor-managed`, and the exemption recorded in the state table
+    /// (`lambda-warden exempt`): the tag alone exempts nothing.
     exempt: bool,
 }
 
@@ -196,6 +198,9 @@ fn expected(n: usize) -> (BTreeSet<String>, BTreeSet<String>) {
     let mut fixable = BTreeSet::new();
     for i in 0..n {
         let p = plant(i);
+        if p.exempt {
+            continue;
+        }
         let base = arn(HOME, &name(i));
         let mut add = |arn: &str, rule: &str, sid: &str, fixed: bool| {
             let key = format!("{arn} {rule} {sid}");
@@ -204,9 +209,6 @@ fn expected(n: usize) -> (BTreeSet<String>, BTreeSet<String>) {
             }
             all.insert(key);
         };
-        if p.exempt {
-            add(&base, "LW025", "-", false);
-        }
         if p.public {
             add(&base, "LW001", "open", p.opted_in);
         }
@@ -296,28 +298,33 @@ fn findings(report: &Value) -> (BTreeSet<String>, BTreeSet<String>) {
 }
 
 /// The requests `evaluations` evaluations send when the execution role has `attached`
-/// managed and `inline` inline policies: the five Lambda reads (`GetFunction`, `GetPolicy`,
-/// `GetFunctionUrlConfig`, `GetFunctionEventInvokeConfig`, `GetFunctionCodeSigningConfig`),
-/// and `iam:GetRole`, `iam:ListAttachedRolePolicies`, `iam:ListRolePolicies`, then
-/// `iam:GetPolicy` and `iam:GetPolicyVersion` per attached and `iam:GetRolePolicy` per inline
-/// policy. Operations with no request are left out, as the report leaves them out.
-fn read_profile(evaluations: usize, attached: usize, inline: usize) -> Value {
+/// managed and `inline` inline policies, `listed` of them of functions whose configuration
+/// came from `ListFunctions` (a sweep's functions: no `GetFunctionConfiguration`): the seven
+/// Lambda reads (`GetFunctionConfiguration`, `ListTags`, `GetFunctionConcurrency`,
+/// `GetPolicy`, `GetFunctionUrlConfig`, `GetFunctionEventInvokeConfig`,
+/// `GetFunctionCodeSigningConfig`), never `GetFunction`, and `iam:GetRole`,
+/// `iam:ListAttachedRolePolicies`, `iam:ListRolePolicies`, then `iam:GetPolicy` and
+/// `iam:GetPolicyVersion` per attached and `iam:GetRolePolicy` per inline policy. Operations
+/// with no request are left out, as the report leaves them out.
+fn read_profile(evaluations: usize, listed: usize, attached: usize, inline: usize) -> Value {
     let mut ops = serde_json::Map::new();
-    for (op, per_evaluation) in [
-        ("GetFunction", 1),
-        ("GetPolicy", 1),
-        ("GetFunctionUrlConfig", 1),
-        ("GetFunctionEventInvokeConfig", 1),
-        ("GetFunctionCodeSigningConfig", 1),
-        ("iam:GetRole", 1),
-        ("iam:ListAttachedRolePolicies", 1),
-        ("iam:ListRolePolicies", 1),
-        ("iam:GetPolicy", attached),
-        ("iam:GetPolicyVersion", attached),
-        ("iam:GetRolePolicy", inline),
+    for (op, count) in [
+        ("GetFunctionConfiguration", evaluations - listed),
+        ("ListTags", evaluations),
+        ("GetFunctionConcurrency", evaluations),
+        ("GetPolicy", evaluations),
+        ("GetFunctionUrlConfig", evaluations),
+        ("GetFunctionEventInvokeConfig", evaluations),
+        ("GetFunctionCodeSigningConfig", evaluations),
+        ("iam:GetRole", evaluations),
+        ("iam:ListAttachedRolePolicies", evaluations),
+        ("iam:ListRolePolicies", evaluations),
+        ("iam:GetPolicy", evaluations * attached),
+        ("iam:GetPolicyVersion", evaluations * attached),
+        ("iam:GetRolePolicy", evaluations * inline),
     ] {
-        if per_evaluation > 0 {
-            ops.insert(op.to_owned(), Value::from(evaluations * per_evaluation));
+        if count > 0 {
+            ops.insert(op.to_owned(), Value::from(count));
         }
     }
     Value::Object(ops)
@@ -330,7 +337,13 @@ fn evaluation_reads(report: &Value) -> Value {
         .as_object()
         .cloned()
         .unwrap_or_default();
-    for listing in ["ListFunctions", "ListAliases", "ListVersionsByFunction"] {
+    // The state table's reads are checked apart: one Query per function (its exemption).
+    for listing in [
+        "ListFunctions",
+        "ListAliases",
+        "ListVersionsByFunction",
+        "dynamodb:Query",
+    ] {
         ops.remove(listing);
     }
     Value::Object(ops)
@@ -358,13 +371,25 @@ async fn scan_finds_exactly_the_planted_problems_in_300_functions_with_and_witho
     let seeder = Seeder::new(&sdk, HOME).await;
     seed_300(&seeder, N).await;
     let endpoint = moto.endpoint();
+    // The exempt functions' exemptions are recorded in the state table by an admin.
+    warden_tests::seed::create_state_table(&sdk, SCAN_TABLE)
+        .await
+        .expect("CreateTable");
+    for i in (0..N).filter(|i| plant(*i).exempt) {
+        let out = run(
+            cli_for(&endpoint).env("WARDEN_STATE_TABLE", SCAN_TABLE),
+            &["exempt", &arn(HOME, &name(i)), "--reason", "vendor-managed"],
+        );
+        assert_eq!(code(&out), 0, "exempt {}: {}", name(i), stderr(&out));
+    }
+    let table = ["--state-table", SCAN_TABLE];
     let (want, fixable) = expected(N);
-    // 10 public, 10 SNS, 10 partner, 6 URLs with 2 findings each, 5 aliases, 3 versions, 2
-    // unapproved exemption tags; 8 of them public on an opted-in function, alias or version.
-    assert_eq!((want.len(), fixable.len()), (52, 8));
+    // 8 public (10 less 2 exempt), 10 SNS, 10 partner, 6 URLs with 2 findings each, 5 aliases,
+    // 3 versions; 8 of them public on an opted-in function, alias or version.
+    assert_eq!((want.len(), fixable.len()), (48, 8));
 
     // WHEN the account is scanned without --fix
-    let report = scan(&endpoint, &[]);
+    let report = scan(&endpoint, &table);
     // THEN every planted problem is found, on the function, alias or version that has it,
     // and nothing else
     let (all, open) = findings(&report);
@@ -376,11 +401,18 @@ async fn scan_finds_exactly_the_planted_problems_in_300_functions_with_and_witho
     assert_eq!(report["api_calls"]["writes"], 0, "{}", report["api_calls"]);
     assert!(report["api_calls"]["by_operation"]["ListFunctions"].as_u64() >= Some(1));
     // AND each of the N functions, 5 aliases and 13 versions (one per alias, and 3 more) was
-    // read once: the five Lambda reads, and the execution role (which has no policies)
+    // read once: the seven Lambda reads but the functions' GetFunctionConfiguration (the
+    // listing carried it), and the execution role (which has no policies)
     let evaluations = N + 5 + 3 + 5;
     assert_eq!(
         evaluation_reads(&report),
-        read_profile(evaluations, 0, 0),
+        read_profile(evaluations, N, 0, 0),
+        "{}",
+        report["api_calls"]
+    );
+    // AND the state table was read once per function, for its exemption
+    assert_eq!(
+        report["api_calls"]["by_operation"]["dynamodb:Query"], N,
         "{}",
         report["api_calls"]
     );
@@ -391,10 +423,7 @@ async fn scan_finds_exactly_the_planted_problems_in_300_functions_with_and_witho
         .filter(|t| t["resolution"] == "exempt")
         .filter_map(|t| t["function"].as_str())
         .collect();
-    assert!(
-        exempt.is_empty(),
-        "the exempt tag alone exempts nothing: {exempt:?}"
-    );
+    assert_eq!(exempt, ["fn-090", "fn-270"]);
     let untouched = tags(&seeder.lambda, &arn(HOME, "fn-000"))
         .await
         .expect("tags");
@@ -413,6 +442,8 @@ async fn scan_finds_exactly_the_planted_problems_in_300_functions_with_and_witho
             "json",
             "--fail-on",
             "critical",
+            "--state-table",
+            SCAN_TABLE,
         ],
     );
     assert_eq!(code(&out), 1);
@@ -420,7 +451,10 @@ async fn scan_finds_exactly_the_planted_problems_in_300_functions_with_and_witho
     assert!(!stderr(&out).contains("functions ["), "{}", stderr(&out));
 
     // WHEN it is scanned with --fix (enforce mode: unsafe fixes only where opted in)
-    let fixed = scan(&endpoint, &["--fix", "--concurrency", "4"]);
+    let fixed = scan(
+        &endpoint,
+        &["--fix", "--concurrency", "4", "--state-table", SCAN_TABLE],
+    );
     let (all, open) = findings(&fixed);
     assert_eq!(fixed["applied"], true);
     assert_eq!(fixed["mode"], "enforce");
@@ -446,11 +480,7 @@ async fn scan_finds_exactly_the_planted_problems_in_300_functions_with_and_witho
     assert!(sids("fn-075", Some("live")).await.is_empty());
     assert!(sids("fn-145", Some("1")).await.is_empty());
     assert_eq!(sids("fn-030", None).await, ["open"], "not opted in");
-    assert_eq!(
-        sids("fn-090", None).await,
-        ["open"],
-        "not opted in (and not exempt)"
-    );
+    assert_eq!(sids("fn-090", None).await, ["open"], "exempt");
     assert_eq!(
         sids("fn-015", Some("live")).await,
         ["alias-open"],
@@ -479,13 +509,13 @@ async fn scan_finds_exactly_the_planted_problems_in_300_functions_with_and_witho
         .await
         .expect("tags");
     assert_eq!(
-        t.get("lambda-warden:findings").map(String::as_str),
-        Some("LW001 LW025"),
-        "an unapproved exemption is evaluated and tagged"
+        t.get("lambda-warden:status").map(String::as_str),
+        Some("exempt"),
+        "exempt functions are tagged exempt, nothing else"
     );
 
     // WHEN it is scanned again without --fix, what was fixed is no longer found
-    let again = scan(&endpoint, &[]);
+    let again = scan(&endpoint, &table);
     let (all, _) = findings(&again);
     let rest: BTreeSet<String> = want.difference(&fixable).cloned().collect();
     assert!(all == rest, "{}", diff(&all, &rest));
@@ -627,14 +657,14 @@ async fn dry_run_prints_trigger_gate_findings_and_plan_and_writes_nothing() {
     assert_eq!(report["tag_update"]["action"], "tag_resource");
     // AND nothing was written
     assert_eq!(report["api_calls"]["writes"], 0, "{}", report["api_calls"]);
-    // One evaluation: the five Lambda reads and the demo role (no policies), nothing else.
+    // One evaluation: the seven Lambda reads and the demo role (no policies), nothing else.
     assert_eq!(
         report["api_calls"]["by_operation"],
-        read_profile(1, 0, 0),
+        read_profile(1, 0, 0, 0),
         "{}",
         report["api_calls"]
     );
-    assert_eq!(report["api_calls"]["reads"], 8);
+    assert_eq!(report["api_calls"]["reads"], 10);
     assert_eq!(demo.state("payments-api").await.expect("state"), before);
 
     // AND the table says the same for a human
@@ -829,4 +859,368 @@ async fn restore_refuses_a_tampered_record_with_exit_code_4_and_writes_nothing()
             .expect("policy"),
     );
     assert_eq!(after, before);
+}
+
+/// The unqualified target of function `name` in a findings report.
+fn target<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["targets"]
+        .as_array()
+        .and_then(|t| {
+            t.iter()
+                .find(|t| t["function"] == name && t["qualifier"].is_null())
+        })
+        .unwrap_or_else(|| panic!("no target {name}: {report}"))
+}
+
+/// The rule ids of a target's findings.
+fn rule_ids(target: &Value) -> BTreeSet<String> {
+    target["findings"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .filter_map(|f| f["rule_id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exempt_records_an_exemption_that_scans_honour_until_unexempt_deletes_it() {
+    use warden_aws::Aws;
+
+    let moto = Moto::start();
+    let sdk = moto.sdk_config();
+    let demo = seed_demo_account(&sdk).await.expect("seed");
+    let endpoint = moto.endpoint();
+    let payments = demo.function_arn("payments-api");
+    let legacy = demo.function_arn("legacy-batch");
+    let caller = Aws::new(&sdk)
+        .caller_arn()
+        .await
+        .expect("GetCallerIdentity");
+    let with_table = || {
+        let mut cmd = cli_for(&endpoint);
+        cmd.env("WARDEN_STATE_TABLE", &demo.state_table);
+        cmd
+    };
+    let table = ["--state-table", demo.state_table.as_str()];
+
+    // GIVEN no state table: no exemption is honoured, and legacy-batch's exempt tag is a
+    // finding of its own (LW025) beside its public statement
+    let report = scan(&endpoint, &[]);
+    let t = target(&report, "legacy-batch");
+    assert_eq!(t["resolution"], "non_compliant");
+    assert!(
+        rule_ids(t).is_superset(&["LW001".to_owned(), "LW025".to_owned()].into()),
+        "{t}"
+    );
+    // AND the commands of the table refuse to run without one
+    for args in [
+        vec!["exemptions"],
+        vec!["unexempt", payments.as_str()],
+        vec!["exempt", payments.as_str(), "--reason", "r"],
+    ] {
+        let out = run(&mut cli_for(&endpoint), &args);
+        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("needs the state table"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+
+    // WHEN an admin exempts payments-api until a last day
+    let out = run(
+        &mut with_table(),
+        &[
+            "exempt",
+            &payments,
+            "--reason",
+            "load test",
+            "--until",
+            "2999-12-31",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let recorded = json(&out);
+    assert_eq!(recorded["schema"], "lambda-warden.exempt/1");
+    assert_eq!(recorded["table"], demo.state_table);
+    let e = &recorded["exemption"];
+    assert_eq!(e["resource_arn"], payments);
+    assert_eq!(e["approved_by"], caller, "the caller is the approver");
+    assert_eq!(e["reason"], "load test");
+    assert_eq!(e["source"], "cli");
+    assert_eq!(e["alerted"], false, "the next evaluation alerts it once");
+    assert_eq!(
+        e["until"],
+        warden_rules::state::end_of_day("2999-12-31").expect("date")
+    );
+    assert!(recorded["replaced"].is_null());
+
+    // THEN exemptions lists it, approved by the caller, beside legacy-batch's
+    let out = run(&mut with_table(), &["exemptions", "--format", "json"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let listed = json(&out);
+    assert_eq!(listed["schema"], "lambda-warden.exemptions/1");
+    let rows = listed["exemptions"].as_array().expect("exemptions");
+    let arns: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r["resource_arn"].as_str())
+        .collect();
+    assert_eq!(arns, [legacy.as_str(), payments.as_str()]);
+    assert_eq!(rows[1]["approved_by"], caller);
+    assert_eq!(rows[1]["in_force"], true);
+    let out = run(
+        &mut with_table(),
+        &["exemptions", "--format", "table", "--color", "never"],
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains(&payments) && text.contains(&caller) && text.contains("2999-12-31"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2 exemption(s) recorded in lambda-warden-state, 2 in force."),
+        "{text}"
+    );
+
+    // AND a scan honours both recorded exemptions
+    let report = scan(&endpoint, &table);
+    for name in ["payments-api", "legacy-batch"] {
+        let t = target(&report, name);
+        assert_eq!(t["resolution"], "exempt", "{name}: {t}");
+        assert!(rule_ids(t).is_empty(), "{name}: {t}");
+    }
+    assert_eq!(
+        target(&report, "payments-api")["exempt_reason"],
+        "load test"
+    );
+    // AND so does the dry run of an event about it: nothing planned but the exempt status tag
+    let event = load_event("add-permission-public-payments-api.json").expect("event");
+    let file = temp_file("event.json", &event.to_string());
+    let out = run(
+        with_table().env("WARDEN_MODE", "enforce"),
+        &[
+            "evaluate",
+            "--event",
+            file.arg(),
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let dry = json(&out);
+    let t = &dry["findings"]["targets"][0];
+    assert_eq!(t["resolution"], "exempt", "{dry}");
+    assert_eq!(t["planned"], serde_json::json!([]), "{dry}");
+    assert_eq!(
+        dry["tag_update"]["tags"]["lambda-warden:status"], "exempt",
+        "{dry}"
+    );
+    assert_eq!(dry["api_calls"]["writes"], 0);
+    // AND scan --fix leaves it alone: the public statement stays, the status tag says exempt
+    let fixed = scan(&endpoint, &["--fix", "--state-table", &demo.state_table]);
+    assert_eq!(target(&fixed, "payments-api")["resolution"], "exempt");
+    let sids: Vec<String> = policy_statements(demo.lambda(), "payments-api", None)
+        .await
+        .expect("policy")
+        .iter()
+        .filter_map(|s| s["Sid"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(sids, ["public-invoke"]);
+    let t = tags(demo.lambda(), &payments).await.expect("tags");
+    assert_eq!(
+        t.get("lambda-warden:status").map(String::as_str),
+        Some("exempt")
+    );
+
+    // WHEN a developer tags it exempt as well, and the admin deletes the exemption
+    demo.lambda()
+        .tag_resource()
+        .resource(&payments)
+        .tags("lambda-warden:exempt", "self-granted")
+        .send()
+        .await
+        .expect("TagResource");
+    let out = run(
+        &mut with_table(),
+        &["unexempt", &payments, "--format", "json"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let deleted = json(&out);
+    assert_eq!(deleted["schema"], "lambda-warden.unexempt/1");
+    assert_eq!(deleted["deleted"], true);
+    // THEN a second unexempt finds none and exits 1
+    let out = run(
+        &mut with_table(),
+        &["unexempt", &payments, "--format", "table"],
+    );
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("No exemption was recorded for"),
+        "{}",
+        stdout(&out)
+    );
+    // AND the next scan evaluates it: the public statement, and the exempt tag without a
+    // recorded exemption (LW025)
+    let report = scan(&endpoint, &table);
+    let t = target(&report, "payments-api");
+    assert_eq!(t["resolution"], "non_compliant", "{t}");
+    assert_eq!(
+        rule_ids(t),
+        ["LW001".to_owned(), "LW025".to_owned()].into(),
+        "{t}"
+    );
+    assert_eq!(target(&report, "legacy-batch")["resolution"], "exempt");
+    // AND only legacy-batch's exemption is listed
+    let listed = json(&run(&mut with_table(), &["exemptions", "--format", "json"]));
+    assert_eq!(listed["exemptions"].as_array().map(Vec::len), Some(1));
+    assert_eq!(listed["exemptions"][0]["resource_arn"], legacy);
+}
+
+/// The record ids of the decision lines about `function_arn` in `scan -v`'s standard error
+/// (the functions' log fields, as the command line's logger writes them).
+fn decision_record_ids(stderr: &str, function_arn: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter(|l| {
+            // A text field is written quoted, or bare at the end of a line's fields.
+            l.contains("decision")
+                && (l.contains(&format!("function_arn=\"{function_arn}\""))
+                    || l.contains(&format!("function_arn={function_arn} ")))
+        })
+        .filter_map(|l| {
+            let rest = &l[l.find("record_id=")? + "record_id=".len()..];
+            let id: String = rest
+                .trim_start_matches('"')
+                .chars()
+                .take_while(|c| c.is_ascii_hexdigit() || *c == '-')
+                .collect();
+            warden_rules::state::is_audit_id(&id).then_some(id)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restore_by_id_reads_the_record_scan_fix_stored_and_puts_the_statement_back() {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config();
+    let demo = seed_demo_account(&sdk).await.expect("seed");
+    let endpoint = moto.endpoint();
+    let resizer = demo.function_arn("image-resizer");
+    let before = policy_statements(demo.lambda(), "image-resizer", None)
+        .await
+        .expect("policy");
+
+    // GIVEN scan --fix tightened image-resizer's S3 statement, recording it in the state table
+    let out = run(
+        &mut cli_for(&endpoint),
+        &[
+            "scan",
+            "--region",
+            "us-east-1",
+            "--fix",
+            "--format",
+            "json",
+            "-v",
+            "--state-table",
+            &demo.state_table,
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let tightened = policy_statements(demo.lambda(), "image-resizer", None)
+        .await
+        .expect("policy");
+    assert_ne!(tightened, before);
+    let ids = decision_record_ids(&stderr(&out), &resizer);
+    let id = ids
+        .last()
+        .cloned()
+        .unwrap_or_else(|| panic!("no decision line about {resizer}: {}", stderr(&out)));
+    assert!(ids.iter().all(|i| *i == id), "one record: {ids:?}");
+
+    // WHEN it is restored by id as a dry run, the actions are planned and nothing changes
+    let out = run(
+        &mut cli_for(&endpoint),
+        &[
+            "restore",
+            "--id",
+            &id,
+            "--dry-run",
+            "--format",
+            "json",
+            "--state-table",
+            &demo.state_table,
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let planned = json(&out);
+    assert_eq!(planned["function_arn"], resizer);
+    assert_eq!(planned["planned"][0]["action"], "remove_permission");
+    assert_eq!(planned["planned"][1]["action"], "add_permission");
+    assert_eq!(
+        policy_statements(demo.lambda(), "image-resizer", None)
+            .await
+            .expect("policy"),
+        tightened
+    );
+
+    // WHEN it is restored by id (the table named by WARDEN_STATE_TABLE)
+    let out = run(
+        cli_for(&endpoint).env("WARDEN_STATE_TABLE", &demo.state_table),
+        &["restore", "--id", &id, "--format", "json"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let results = json(&out);
+    assert!(
+        results["results"]
+            .as_array()
+            .is_some_and(|r| r.len() == 2 && r.iter().all(|x| x["status"]["status"] == "done")),
+        "{results}"
+    );
+    // THEN the statement is back as it was
+    assert_eq!(
+        policy_statements(demo.lambda(), "image-resizer", None)
+            .await
+            .expect("policy"),
+        before
+    );
+
+    // AND an id the table does not hold, or no table, is an error naming it (exit 2), and
+    // nothing changes
+    let missing = "0000000000001-0123456789abcdef";
+    let out = run(
+        &mut cli_for(&endpoint),
+        &[
+            "restore",
+            "--id",
+            missing,
+            "--state-table",
+            &demo.state_table,
+        ],
+    );
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "no audit record {missing} in state table lambda-warden-state"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&mut cli_for(&endpoint), &["restore", "--id", &id]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("restore --id needs the state table"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        policy_statements(demo.lambda(), "image-resizer", None)
+            .await
+            .expect("policy"),
+        before
+    );
 }

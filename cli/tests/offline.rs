@@ -625,3 +625,135 @@ fn settings_come_from_the_environment_and_flags_override_them() {
     assert_eq!(report["mode"], "report");
     drop(file);
 }
+
+#[test]
+fn state_table_commands_refuse_bad_arguments_and_a_missing_table_before_any_aws_call() {
+    let record = temp_file("record.json", "{}");
+    let id = "1764000000000-0123456789abcdef";
+    let table = ["--state-table", "lambda-warden-state"];
+    let with_table = |args: &[&'static str]| -> Vec<&'static str> {
+        let mut v = args.to_vec();
+        v.extend_from_slice(&table);
+        v
+    };
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        // No table: neither --state-table nor WARDEN_STATE_TABLE.
+        (
+            vec!["exempt", ARN, "--reason", "r"],
+            "exempt needs the state table",
+        ),
+        (vec!["unexempt", ARN], "unexempt needs the state table"),
+        (vec!["exemptions"], "exemptions needs the state table"),
+        (
+            vec!["restore", "--id", id],
+            "restore --id needs the state table",
+        ),
+        // Arguments, checked before the table is reached.
+        (
+            with_table(&["exempt", "orders-api", "--reason", "r"]),
+            "is not a Lambda function ARN",
+        ),
+        (
+            with_table(&["unexempt", "arn:aws:s3:::bucket"]),
+            "is not a Lambda function ARN",
+        ),
+        (
+            with_table(&[
+                "exempt",
+                "arn:aws:lambda:us-east-1:111122223333:function:orders-api:live",
+                "--reason",
+                "r",
+            ]),
+            "an exemption covers a whole function",
+        ),
+        (with_table(&["exempt", ARN, "--reason", "  "]), "--reason"),
+        (
+            with_table(&["exempt", ARN, "--reason", "two\nlines"]),
+            "control characters",
+        ),
+        (
+            with_table(&["exempt", ARN, "--reason", "r", "--until", "2020-01-31"]),
+            "in the past",
+        ),
+        (
+            with_table(&["exempt", ARN, "--reason", "r", "--until", "2030-02-30"]),
+            "not a date",
+        ),
+        (
+            with_table(&["exempt", ARN, "--reason", "r", "--until", "next week"]),
+            "not a date",
+        ),
+        (vec!["exempt", ARN], "--reason"),
+        (
+            with_table(&["restore", "--id", "42"]),
+            "not an audit record id",
+        ),
+        (
+            with_table(&["restore", "--id", "1764000000000-0123456789abcdeg"]),
+            "not an audit record id",
+        ),
+        (with_table(&["restore"]), "<RECORD>"),
+        (
+            vec!["restore", record.arg(), "--id", id],
+            "cannot be used with",
+        ),
+        (
+            with_table(&["exemptions", "--format", "asff"]),
+            "no asff output",
+        ),
+        (
+            vec!["exemptions", "--state-table", "a b"],
+            "WARDEN_STATE_TABLE",
+        ),
+        // A table but no Region for it (this environment configures none): stopped before
+        // any request.
+        (with_table(&["exemptions"]), "no Region for the state table"),
+    ];
+    for (args, message) in cases {
+        let out = run(&mut cli(), &args);
+        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+    }
+    // WARDEN_STATE_TABLE names the table when the flag does not, validated the same way.
+    let out = run(
+        cli().env("WARDEN_STATE_TABLE", "lambda-warden-state"),
+        &["restore", "--id", id],
+    );
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("no Region for the state table"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(
+        cli().env("WARDEN_STATE_TABLE", "no spaces allowed"),
+        &["unexempt", ARN],
+    );
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("WARDEN_STATE_TABLE"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn evaluate_offline_needs_no_state_table_and_a_tag_alone_exempts_nothing() {
+    let input = snapshot(
+        Some(json!({"Policy": demo_policy().to_string()})),
+        Some(Value::Null),
+        json!({"lambda-warden:exempt": "vendor-managed"}),
+    );
+    let file = temp_file("fn.json", &input.to_string());
+    for extra in [&[][..], &["--state-table", "lambda-warden-state"][..]] {
+        let mut args = vec!["evaluate", file.arg(), "--format", "json"];
+        args.extend_from_slice(extra);
+        let out = run(&mut cli(), &args);
+        assert_eq!(code(&out), 0, "{extra:?}: {}", stderr(&out));
+        let report = json(&out);
+        assert_eq!(report["targets"][0]["resolution"], "non_compliant");
+        let ids = rule_ids(&report);
+        assert!(ids.iter().any(|i| i.starts_with("LW025")), "{ids:?}");
+        assert!(ids.iter().any(|i| i == "LW001:backdoor"), "{ids:?}");
+    }
+}

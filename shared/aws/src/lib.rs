@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 
 pub mod accounts;
 pub mod alert;
+pub mod caller;
 pub mod calls;
 pub mod deadline;
 pub mod discover;
@@ -106,6 +107,15 @@ impl Aws {
             table,
             retention_days,
         ));
+        self
+    }
+
+    /// The same adapter with `store` as its state table: for a table reached with another
+    /// configuration than the adapter's (e.g. in another Region than the functions read;
+    /// DynamoDB tables are regional:
+    /// <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.CoreComponents.html>).
+    pub fn with_state_store(mut self, store: store::StateStore) -> Self {
+        self.store = Some(store);
         self
     }
 
