@@ -283,16 +283,10 @@ async fn an_approver_s_exemption_is_recorded_alerted_once_and_honoured() {
 /// the invocation hung until Lambda killed it, and the removed statement was recorded nowhere.
 /// Now the write-ahead record holds it verbatim before the first write, and the redelivery
 /// completes the replacement, records what happened and alerts.
-#[tokio::test]
-async fn an_invocation_killed_mid_plan_leaves_a_record_the_redelivery_completes() {
-    let w = world().await;
-    let arn = w.demo.function_arn(IMAGE_RESIZER);
-    let original = w.demo.state(IMAGE_RESIZER).await.expect("state").statements;
-    let s3_before = original
-        .iter()
-        .find(|s| s["Sid"] == "s3-invoke")
-        .cloned()
-        .expect("seeded statement");
+/// Runs image-resizer's confused-deputy fix through a proxy on which `AddPermission` never
+/// answers, and ends the invocation as Lambda's timeout would: between `RemovePermission`
+/// and the `AddPermission` of the tighter statement. Gives the event.
+async fn kill_between_removal_and_replacement(w: &World) -> Value {
     let proxy = FaultProxy::start(w.moto.port()).await;
     proxy.add(Rule::always(
         "AddPermission",
@@ -313,7 +307,20 @@ async fn an_invocation_killed_mid_plan_leaves_a_record_the_redelivery_completes(
         killed.is_err(),
         "the hanging AddPermission must hold the invocation"
     );
-    drop(proxy);
+    event
+}
+
+#[tokio::test]
+async fn an_invocation_killed_mid_plan_leaves_a_record_the_redelivery_completes() {
+    let w = world().await;
+    let arn = w.demo.function_arn(IMAGE_RESIZER);
+    let original = w.demo.state(IMAGE_RESIZER).await.expect("state").statements;
+    let s3_before = original
+        .iter()
+        .find(|s| s["Sid"] == "s3-invoke")
+        .cloned()
+        .expect("seeded statement");
+    let event = kill_between_removal_and_replacement(&w).await;
 
     let store = w.store();
     let stored = store.load(&arn).await.expect("load");
@@ -332,8 +339,29 @@ async fn an_invocation_killed_mid_plan_leaves_a_record_the_redelivery_completes(
     );
     w.demo.read_alerts().await.expect("drain");
 
-    // Redelivery: the replacement is completed, the record reconciled and alerted.
-    let decision = w.deliver(event).await;
+    // A redelivery while the killed invocation could still be running (before its deadline,
+    // here the bound for a writer without one) leaves the record to it: a retryable error,
+    // nothing written, nothing alerted.
+    let early = handle(event.clone(), &w.deps, NOW)
+        .await
+        .expect_err("the record's writer may still be running");
+    assert_eq!(early.error_type(), "Retryable", "{early}");
+    assert!(early.to_string().contains(&id), "{early}");
+    let audit = store.audit(&id).await.expect("read").expect("stored");
+    assert_eq!(audit.status, AuditStatus::InProgress);
+    assert_eq!(
+        w.demo.state(IMAGE_RESIZER).await.expect("state").statements,
+        now_statements
+    );
+    assert!(w.demo.read_alerts().await.expect("alerts").is_empty());
+
+    // Redelivery after the writer's deadline: the replacement is completed, the record
+    // reconciled and alerted.
+    let later = NOW + warden_rules::state::WRITER_BOUND_SECS + 1;
+    let decision = handle(event, &w.deps, later)
+        .await
+        .unwrap_or_else(|e| panic!("handler failed: {e}"));
+    let decision = serde_json::to_value(&decision).expect("decision serialises");
     assert_ne!(decision["outcome"], "non_compliant", "{decision}");
     let after = w.demo.state(IMAGE_RESIZER).await.expect("state").statements;
     let s3 = after
@@ -354,6 +382,57 @@ async fn an_invocation_killed_mid_plan_leaves_a_record_the_redelivery_completes(
     assert!(
         alerts.iter().any(|(_, m)| m.contains("s3-invoke")),
         "the reconciliation is alerted: {alerts:?}"
+    );
+}
+
+/// A record planted or edited in the state table (its writers are trusted, but a record is
+/// data) whose replacement widens the original, `Principal "*"` in place of S3 pinned to the
+/// account, is not completed by the reconciliation: the checks of a restore run first.
+#[tokio::test]
+async fn a_tampered_in_progress_record_is_not_completed() {
+    let w = world().await;
+    let arn = w.demo.function_arn(IMAGE_RESIZER);
+    let event = kill_between_removal_and_replacement(&w).await;
+    let store = w.store();
+    let id = store
+        .load(&arn)
+        .await
+        .expect("load")
+        .pending_audit
+        .expect("the plan's record is pointed to");
+    let mut audit = store.audit(&id).await.expect("read").expect("stored");
+    let mut widened = 0;
+    for r in &mut audit.record.actions {
+        if let warden_rules::plan::Action::AddPermission { grant, .. } = &mut r.action {
+            grant.principal = "*".to_owned();
+            grant.source_account = None;
+            grant.source_arn = None;
+            widened += 1;
+        }
+    }
+    assert_eq!(widened, 1, "{:?}", audit.record.actions);
+    store
+        .save_audit(&arn.to_string(), &audit)
+        .await
+        .expect("tamper");
+    w.demo.read_alerts().await.expect("drain");
+
+    let later = NOW + warden_rules::state::WRITER_BOUND_SECS + 1;
+    handle(event, &w.deps, later)
+        .await
+        .unwrap_or_else(|e| panic!("handler failed: {e}"));
+    let statements = w.demo.state(IMAGE_RESIZER).await.expect("state").statements;
+    assert!(
+        statements.iter().all(|s| s["Principal"] != "*"),
+        "nothing public was added: {statements:?}"
+    );
+    let audit = store.audit(&id).await.expect("read").expect("stored");
+    assert_eq!(audit.status, AuditStatus::Reconciled, "{audit:?}");
+    let stopped = audit.stopped.unwrap_or_default();
+    assert!(stopped.contains("fails its checks"), "{stopped}");
+    assert!(
+        !w.demo.read_alerts().await.expect("alerts").is_empty(),
+        "the refused record is alerted"
     );
 }
 

@@ -135,6 +135,20 @@ pub enum RemediateError {
         /// The function.
         function_arn: String,
     },
+    /// The function's state points at an `in_progress` audit record whose writer may still be
+    /// running (its deadline, [`state::writer_may_run`], has not passed): reconciling it now
+    /// would race that invocation's writes. Nothing is written; the event is delivered again
+    /// (Lambda retries an asynchronous invocation after about one and then two minutes:
+    /// <https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html>).
+    #[error("{function_arn}: the plan of audit record {audit_id} may still be running (its invocation's deadline is {writer_deadline_ms} ms since the epoch)")]
+    PlanInProgress {
+        /// The function.
+        function_arn: String,
+        /// The record's id.
+        audit_id: String,
+        /// Until when its writer may run, milliseconds since the Unix epoch.
+        writer_deadline_ms: i64,
+    },
     /// The alert could not be serialised.
     #[error("alert could not be serialised: {0}")]
     Alert(#[from] serde_json::Error),
@@ -147,7 +161,9 @@ impl RemediateError {
             RemediateError::Aws(AwsError { kind, .. }) | RemediateError::Action { kind, .. } => {
                 kind.is_retryable()
             }
-            RemediateError::Deadline { .. } | RemediateError::Superseded { .. } => true,
+            RemediateError::Deadline { .. }
+            | RemediateError::Superseded { .. }
+            | RemediateError::PlanInProgress { .. } => true,
             RemediateError::Alert(_) => false,
         }
     }
@@ -480,10 +496,75 @@ async fn reconcile_pending(
     if audit.status != AuditStatus::InProgress {
         return Ok(false);
     }
+    if state::writer_may_run(&audit, now.saturating_mul(1000)) {
+        warn!(
+            audit_id = %id,
+            function_arn = %audit.record.function_arn,
+            "the plan of an in_progress audit record may still be running; not reconciling it yet"
+        );
+        return Err(RemediateError::PlanInProgress {
+            function_arn: audit.record.function_arn.clone(),
+            audit_id: id.to_owned(),
+            writer_deadline_ms: state::writer_deadline_ms(&audit),
+        });
+    }
+    // A record that does not hold together (a statement naming another function, a
+    // replacement that is more than its original with a pin, an AddPermission that replaces
+    // nothing it lists) is not completed: the checks a restore makes
+    // ([`restore::restore_actions`]) judge the record as completion would leave it.
     let reconciliation = state::reconcile(&audit.record, snapshot);
+    let checked = state::with_completions(&audit.record, &reconciliation.complete)
+        .map_err(|sid| format!("AddPermission of Sid {sid:?} replaces no statement it lists"))
+        .and_then(|r| restore::restore_actions(&r).map_err(|e| e.to_string()));
+    let (wrote, stopped) = match checked {
+        Err(e) => {
+            warn!(
+                audit_id = %id,
+                error = %e,
+                "an in_progress audit record fails its checks; nothing of it is completed"
+            );
+            (
+                false,
+                format!(
+                    "not completed by event {}: the record fails its checks ({e})",
+                    cause.event_id
+                ),
+            )
+        }
+        Ok(_) => {
+            let results = complete(aws, &audit.record, reconciliation, id).await;
+            let wrote = results.iter().any(|r| r.status == ActionStatus::Done);
+            audit.record.actions = results;
+            audit.record = report::refresh(&audit.record);
+            (
+                wrote,
+                format!(
+                    "reconciled by event {} after the invocation that stored it stopped",
+                    cause.event_id
+                ),
+            )
+        }
+    };
+    audit.status = AuditStatus::Reconciled;
+    audit.updated_at = now;
+    audit.stopped = Some(stopped);
+    store.save_audit(&audit.record.function_arn, &audit).await?;
+    log_decision("reconciled", &audit.record, Some(id))?;
+    publish(aws, config, &audit.record).await?;
+    Ok(wrote)
+}
+
+/// What became of each action of the interrupted `record` (its id `id`): `reconciliation`'s
+/// results, after running the `AddPermission` of each half-done replacement.
+async fn complete(
+    aws: &Aws,
+    record: &AuditRecord,
+    reconciliation: state::Reconciliation,
+    id: &str,
+) -> Vec<ActionResult> {
     warn!(
         audit_id = %id,
-        function_arn = %audit.record.function_arn,
+        function_arn = %record.function_arn,
         to_complete = reconciliation.complete.len(),
         "an earlier invocation stopped in the middle of its plan; reconciling its record"
     );
@@ -500,20 +581,7 @@ async fn reconcile_pending(
             r.status = done.status;
         }
     }
-    let wrote = results.iter().any(|r| r.status == ActionStatus::Done);
-    audit.record.actions = results;
-    let refreshed = report::refresh(&audit.record);
-    audit.record = refreshed;
-    audit.status = AuditStatus::Reconciled;
-    audit.updated_at = now;
-    audit.stopped = Some(format!(
-        "reconciled by event {} after the invocation that stored it stopped",
-        cause.event_id
-    ));
-    store.save_audit(&audit.record.function_arn, &audit).await?;
-    log_decision("reconciled", &audit.record, Some(id))?;
-    publish(aws, config, &audit.record).await?;
-    Ok(wrote)
+    results
 }
 
 /// Stores (or updates, after a re-plan) the write-ahead record of `plan` before its first
@@ -559,6 +627,16 @@ async fn begin(
             created_at: now,
             updated_at: now,
             stopped: None,
+            // Until when this invocation may write: its Lambda deadline, else the bound.
+            writer_deadline_ms: Some(
+                Deadline::current()
+                    .deadline_epoch_ms()
+                    .and_then(|d| i64::try_from(d).ok())
+                    .unwrap_or_else(|| {
+                        now.saturating_add(state::WRITER_BOUND_SECS)
+                            .saturating_mul(1000)
+                    }),
+            ),
             record: record.clone(),
         },
     };

@@ -185,6 +185,13 @@ impl Failure {
                 kind: FailureKind::Conflict,
                 code: "Superseded".to_owned(),
             },
+            RemediateError::PlanInProgress { .. } => Failure {
+                region: region.to_owned(),
+                function_arn: Some(function.to_string()),
+                operation: "Reconcile".to_owned(),
+                kind: FailureKind::Conflict,
+                code: "PlanInProgress".to_owned(),
+            },
         }
     }
 }

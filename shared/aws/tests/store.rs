@@ -93,6 +93,7 @@ fn audit(id: &str, padding: usize) -> StoredAudit {
         created_at: 1_779_926_400,
         updated_at: 1_779_926_400,
         stopped: None,
+        writer_deadline_ms: None,
         record,
     }
 }

@@ -277,6 +277,13 @@ pub struct StoredAudit {
     /// Why the invocation stopped before all writes ran, when it did (e.g. the deadline).
     #[serde(default)]
     pub stopped: Option<String>,
+    /// The latest time the invocation that stored the record can still be running, in
+    /// milliseconds since the Unix epoch: its Lambda deadline (`Context::deadline`), or, for a
+    /// caller without one (the command line), [`WRITER_BOUND_SECS`] after it stored the
+    /// record. `None` in records stored before the field existed ([`writer_may_run`] then
+    /// takes `updated_at` plus [`WRITER_BOUND_SECS`]).
+    #[serde(default)]
+    pub writer_deadline_ms: Option<i64>,
     /// The record: while `in_progress`, every planned action with status `not_attempted` and
     /// every statement to remove, verbatim.
     pub record: AuditRecord,
@@ -302,6 +309,32 @@ pub fn is_audit_id(id: &str) -> bool {
         && time.bytes().all(|b| b.is_ascii_digit())
         && hash.len() == 16
         && hash.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// How long, in seconds, an invocation that stored an `in_progress` record without a deadline
+/// is taken to be possibly still running: 900 s, Lambda's longest function timeout
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html>). A plan's writes
+/// are a handful of calls, each bounded by the operation timeout (15 s by default).
+pub const WRITER_BOUND_SECS: i64 = 900;
+
+/// Whether the invocation that stored `audit` may still be running at `now_ms` (milliseconds
+/// since the Unix epoch): its deadline ([`StoredAudit::writer_deadline_ms`], else `updated_at`
+/// plus [`WRITER_BOUND_SECS`]) has not passed. A record still `in_progress` whose writer may be
+/// running is not reconciled by another invocation: it would race the writer's own writes
+/// (an `AddPermission` completed twice, a removal counted as not attempted).
+pub fn writer_may_run(audit: &StoredAudit, now_ms: i64) -> bool {
+    audit.status == AuditStatus::InProgress && now_ms <= writer_deadline_ms(audit)
+}
+
+/// The latest time, in milliseconds since the Unix epoch, `audit`'s writer may run:
+/// [`StoredAudit::writer_deadline_ms`], else `updated_at` plus [`WRITER_BOUND_SECS`].
+pub fn writer_deadline_ms(audit: &StoredAudit) -> i64 {
+    audit.writer_deadline_ms.unwrap_or_else(|| {
+        audit
+            .updated_at
+            .saturating_add(WRITER_BOUND_SECS)
+            .saturating_mul(1000)
+    })
 }
 
 /// What a later evaluation learns about an `in_progress` record from the live function.
@@ -384,6 +417,36 @@ pub fn reconcile(record: &AuditRecord, snapshot: &FunctionSnapshot) -> Reconcili
         }
     }
     Reconciliation { results, complete }
+}
+
+/// `record` as it reads once the actions of `complete` ([`Reconciliation::complete`]) have
+/// run: each `AddPermission` recorded as the `replaced_by` of the removed statement it takes
+/// the place of (same function, same Sid), so the checks a restore makes
+/// (`restore::restore_actions`: the replacement keeps its original's Sid, names the record's
+/// function and adds only a pin) also judge what reconciliation would add.
+///
+/// # Errors
+/// The `Sid` of an `AddPermission` that replaces no statement the record lists as removed: a
+/// record whose actions and removed statements disagree is not completed.
+pub fn with_completions(record: &AuditRecord, complete: &[Action]) -> Result<AuditRecord, String> {
+    let mut out = record.clone();
+    for action in complete {
+        let Action::AddPermission {
+            function, grant, ..
+        } = action
+        else {
+            continue;
+        };
+        let function = function.to_string();
+        let entry = out
+            .removed_statements
+            .iter_mut()
+            .find(|r| r.function_arn == function && r.original.sid == grant.statement_id)
+            .ok_or_else(|| grant.statement_id.clone())?;
+        entry.replaced_by = Some(grant.clone());
+        entry.removed = true;
+    }
+    Ok(out)
 }
 
 /// The statements of the live policy: `Some(vec![])` when the function has no policy, `None`
@@ -478,6 +541,52 @@ mod tests {
             "event-1",
             1_800_000_000,
         )
+    }
+
+    fn stored(status: AuditStatus, writer_deadline_ms: Option<i64>) -> StoredAudit {
+        let record: AuditRecord = serde_json::from_value(serde_json::json!({
+            "schema": "lambda-warden.audit/1",
+            "event_id": "e-1",
+            "event_name": "AddPermission20150331v2",
+            "function_arn": FUNCTION,
+            "mode": "enforce",
+            "status": "non-compliant",
+            "findings": [], "fixes": [], "actions": [], "removed_statements": [],
+            "url_auth_changes": [], "missing_permissions": [],
+            "replans": 0, "replans_exhausted": false,
+        }))
+        .expect("an audit record");
+        StoredAudit {
+            id: "1800000000000-0123456789abcdef".to_owned(),
+            status,
+            created_at: 1_800_000_000,
+            updated_at: 1_800_000_000,
+            stopped: None,
+            writer_deadline_ms,
+            record,
+        }
+    }
+
+    #[test]
+    fn a_record_is_left_to_its_writer_until_the_writer_s_deadline() {
+        let deadline = 1_800_000_060_000;
+        let audit = stored(AuditStatus::InProgress, Some(deadline));
+        assert!(writer_may_run(&audit, 1_800_000_000_000));
+        assert!(writer_may_run(&audit, deadline));
+        assert!(!writer_may_run(&audit, deadline + 1));
+        // Without a recorded deadline: Lambda's longest timeout after the last update.
+        let old = stored(AuditStatus::InProgress, None);
+        let bound = (1_800_000_000 + WRITER_BOUND_SECS) * 1000;
+        assert!(writer_may_run(&old, bound));
+        assert!(!writer_may_run(&old, bound + 1));
+        // A finished record has no writer left.
+        for status in [
+            AuditStatus::Done,
+            AuditStatus::Failed,
+            AuditStatus::Reconciled,
+        ] {
+            assert!(!writer_may_run(&stored(status, Some(deadline)), 0));
+        }
     }
 
     #[test]
