@@ -31,8 +31,14 @@ use warden_tests::{LocalLambda, Moto};
 enum Change {
     /// The seeded account already holds the change.
     AlreadySeeded,
-    /// Tag the function `lambda-warden:auto-fix=true` (what `TagResource20170331v2` records).
-    OptIn,
+    /// Tag the function with the tags the `TagResource20170331v2` event records.
+    TagsOfEvent,
+    /// A developer copies the display tags lambda-warden wrote on the function at an earlier
+    /// step (status, findings, fingerprint: nothing secret, the dry run prints them too) back
+    /// onto it; the event is rewritten to record those values.
+    ForgeDisplayTagsOfStep(usize),
+    /// AddPermission of the statement the `AddPermission20150331v2` event records.
+    AddPermissionOfEvent,
 }
 
 /// Where a step's event comes from.
@@ -95,7 +101,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         title: "legacy-batch is made public (same change, on an exempt function)",
-        expect: "tagged lambda-warden:exempt: untouched",
+        expect: "an approver's exemption is recorded in the state table: untouched",
         event: EventSource::Retargeted {
             file: "add-permission-public-orders-api.json",
             from: ORDERS_API,
@@ -129,7 +135,28 @@ const STEPS: &[Step] = &[
         title: "orders-api is tagged lambda-warden:auto-fix=true",
         expect: "now opted in: its public statement is removed",
         event: EventSource::File("tag-resource-opt-in-orders-api.json"),
-        change: Change::OptIn,
+        change: Change::TagsOfEvent,
+        function: ORDERS_API,
+    },
+    Step {
+        title: "a developer tags notifier lambda-warden:exempt (no approver involved)",
+        expect: "an unapproved exemption: LW025 (HIGH) alerted; notifier is still evaluated as if untagged",
+        event: EventSource::File("tag-resource-self-exempt-notifier.json"),
+        change: Change::TagsOfEvent,
+        function: NOTIFIER,
+    },
+    Step {
+        title: "a developer forges orders-api's display tags: those lambda-warden wrote at step 1 for its public statement",
+        expect: "only lambda-warden's display tags changed: skipped without an AWS call",
+        event: EventSource::File("tag-resource-forged-display-tags-orders-api.json"),
+        change: Change::ForgeDisplayTagsOfStep(1),
+        function: ORDERS_API,
+    },
+    Step {
+        title: "... then makes orders-api public again, hoping the forged fingerprint says \"already alerted\"",
+        expect: "the state table, not the tag, says what was alerted: alerted, the statement removed, the tags rewritten",
+        event: EventSource::File("add-permission-public-orders-api.json"),
+        change: Change::AddPermissionOfEvent,
         function: ORDERS_API,
     },
 ];
@@ -247,35 +274,30 @@ async fn run() -> Result<(), DemoError> {
 
     let client = local.client();
     let mut alerts_total = 0;
+    // The state each step left its function in, for a later step that forges its tags.
+    let mut after_step: Vec<FunctionState> = Vec::new();
     for (i, step) in STEPS.iter().enumerate() {
         let n = i + 1;
-        let event = match step.event {
+        let mut event = match step.event {
             EventSource::File(file) => load_event(file)?,
             EventSource::Retargeted { file, from, to } => retarget(&load_event(file)?, from, to),
         };
+        if let Change::ForgeDisplayTagsOfStep(earlier) = step.change {
+            let display = after_step
+                .get(earlier - 1)
+                .map(|s| display_tags(&s.tags))
+                .unwrap_or_default();
+            event["detail"]["requestParameters"]["tags"] = serde_json::json!(display);
+        }
         println!("\n━━ {n}. {}", step.title);
         println!("   expected: {}", step.expect);
         println!("   event:    {}", describe_event(&step.event, &event));
-
-        if let Change::OptIn = step.change {
-            demo.lambda()
-                .tag_resource()
-                .resource(demo.function_arn(step.function))
-                .tags(TAG_AUTO_FIX, "true")
-                .send()
-                .await
-                .map_err(|e| DemoError::Change {
-                    step: n,
-                    operation: "TagResource",
-                    function: step.function,
-                    source: Box::new(e),
-                })?;
-            println!("   (applied the change the event records: {TAG_AUTO_FIX}=true)");
-        }
+        apply(&demo, step, n, &event).await?;
 
         let before = demo.state(step.function).await?;
         let answer = local.invoke(&client, &event).await?;
         let after = demo.state(step.function).await?;
+        after_step.push(after.clone());
         let alerts = demo.read_alerts().await?;
         alerts_total += alerts.len();
 
@@ -303,6 +325,81 @@ async fn run() -> Result<(), DemoError> {
         started.elapsed().as_secs_f64()
     );
     println!("Stopping cargo lambda watch and moto.");
+    Ok(())
+}
+
+/// lambda-warden's display tags among `tags` (status, findings, fingerprint and their
+/// alias/version forms): what a developer can read off a function and write back.
+fn display_tags(
+    tags: &std::collections::BTreeMap<String, String>,
+) -> std::collections::BTreeMap<String, String> {
+    tags.iter()
+        .filter(|(k, _)| warden_rules::tags::is_display_key(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// Makes in the account the change `event` records, for a step whose change the seeded
+/// account does not hold yet; prints what was done.
+async fn apply(
+    demo: &warden_tests::DemoAccount,
+    step: &Step,
+    n: usize,
+    event: &Value,
+) -> Result<(), DemoError> {
+    let failed = |operation: &'static str| {
+        move |e: Box<dyn std::error::Error + Send + Sync>| DemoError::Change {
+            step: n,
+            operation,
+            function: step.function,
+            source: e,
+        }
+    };
+    let request = &event["detail"]["requestParameters"];
+    match step.change {
+        Change::AlreadySeeded => {}
+        Change::TagsOfEvent | Change::ForgeDisplayTagsOfStep(_) => {
+            let tags: Vec<(String, String)> = request["tags"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect();
+            let mut req = demo
+                .lambda()
+                .tag_resource()
+                .resource(demo.function_arn(step.function));
+            for (k, v) in &tags {
+                req = req.tags(k, v);
+            }
+            req.send()
+                .await
+                .map_err(|e| failed("TagResource")(Box::new(e)))?;
+            let shown: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            println!(
+                "   (applied the change the event records: {})",
+                shown.join(", ")
+            );
+        }
+        Change::AddPermissionOfEvent => {
+            let text = |key: &str| request[key].as_str().unwrap_or_default().to_owned();
+            demo.lambda()
+                .add_permission()
+                .function_name(demo.function_arn(step.function))
+                .statement_id(text("statementId"))
+                .action(text("action"))
+                .principal(text("principal"))
+                .send()
+                .await
+                .map_err(|e| failed("AddPermission")(Box::new(e)))?;
+            println!(
+                "   (applied the change the event records: statement {} for {} on {})",
+                text("statementId"),
+                text("principal"),
+                text("action")
+            );
+        }
+    }
     Ok(())
 }
 
