@@ -268,6 +268,70 @@ async fn every_sample_event_through_the_function_binaries() {
         expect("compliant", &[], &["LW001"]),
     )
     .await;
+    // GIVEN a developer (no approver) tags notifier exempt: an unapproved exemption, LW025,
+    // and notifier is evaluated as if untagged (its SNS statement, LW002).
+    lambda
+        .tag_resource()
+        .resource(demo.function_arn(NOTIFIER))
+        .tags(TAG_EXEMPT, "load test this week")
+        .send()
+        .await
+        .expect("TagResource");
+    run.deliver(
+        "tag-resource-self-exempt-notifier.json",
+        expect("non_compliant", &["LW025", "LW002"], &[]),
+    )
+    .await;
+    lambda
+        .untag_resource()
+        .resource(demo.function_arn(NOTIFIER))
+        .tag_keys(TAG_EXEMPT)
+        .send()
+        .await
+        .expect("UntagResource");
+    // GIVEN a developer forges orders-api's display tags (a public statement "already
+    // alerted"): only display tags changed, so the event is skipped...
+    let forged = load_event("tag-resource-forged-display-tags-orders-api.json").expect("event");
+    let mut tag = lambda
+        .tag_resource()
+        .resource(demo.function_arn(ORDERS_API));
+    for (k, v) in forged["detail"]["requestParameters"]["tags"]
+        .as_object()
+        .expect("tags")
+    {
+        tag = tag.tags(k, v.as_str().unwrap_or_default());
+    }
+    tag.send().await.expect("TagResource");
+    run.deliver(
+        "tag-resource-forged-display-tags-orders-api.json",
+        expect("skipped", &[], &[]),
+    )
+    .await;
+    // ... and the public statement added next is still found and removed (the state table,
+    // not the forged fingerprint, says what was alerted), the display tags rewritten.
+    lambda
+        .add_permission()
+        .function_name(ORDERS_API)
+        .statement_id("backdoor")
+        .action("lambda:InvokeFunction")
+        .principal("*")
+        .send()
+        .await
+        .expect("AddPermission");
+    run.deliver(
+        "add-permission-public-orders-api.json",
+        expect("remediated", &["LW001"], &[]),
+    )
+    .await;
+    assert_eq!(
+        demo.state(ORDERS_API)
+            .await
+            .expect("state")
+            .tags
+            .get(TAG_STATUS)
+            .map(String::as_str),
+        Some("compliant")
+    );
     // GIVEN version 1 and the alias `live`.
     lambda
         .publish_version()

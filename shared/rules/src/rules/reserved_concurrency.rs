@@ -7,8 +7,8 @@ use crate::findings::{Finding, FixSafety, Severity};
 
 declare_rule! {
     /// ## What it flags
-    /// A function with no reserved concurrency (`GetFunction`'s
-    /// `Concurrency.ReservedConcurrentExecutions` absent).
+    /// A function with no reserved concurrency (`GetFunctionConcurrency`'s
+    /// `ReservedConcurrentExecutions` absent).
     ///
     /// Off by default: reserved concurrency is carved out of the account's pool, so reserving
     /// it for every function is neither possible nor wise; enable the rule
