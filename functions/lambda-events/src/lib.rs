@@ -18,6 +18,7 @@ use warden_aws::remediate::{remediate, remediate_layer, Cause, RemediateError, R
 use warden_aws::runtime::log_value;
 use warden_aws::{Aws, AwsError};
 use warden_rules::config::Config;
+use warden_rules::event_name::LambdaApi;
 use warden_rules::gate::{self, Gate};
 use warden_rules::ids::AccountId;
 use warden_rules::outcome::ActionResult;
@@ -282,10 +283,20 @@ async fn evaluate_event(
     Ok(decision(done, &trigger))
 }
 
-/// What a `TagResource` / `UntagResource` event does to its function's exemption
-/// ([`state::exemption_change`]): the caller's ARN and, for a role session, its role's ARN
-/// are matched against `WARDEN_EXEMPTION_APPROVERS`.
+/// What the event does to its function's exemption: a `TagResource` / `UntagResource`
+/// ([`state::exemption_change`]: the caller's ARN and, for a role session, its role's ARN are
+/// matched against `WARDEN_EXEMPTION_APPROVERS`), or a `CreateFunction`, after which an
+/// exemption approved before the creation is dropped ([`ExemptionChange::Recreated`]; the
+/// creation time is the event's `eventTime`, else `now`).
 fn exemption_change(trigger: &Trigger, config: &Config, now: i64) -> Option<ExemptionChange> {
+    if trigger.event_name.api() == Some(LambdaApi::CreateFunction) {
+        let created_at = trigger
+            .event_time
+            .as_deref()
+            .and_then(state::parse_event_time)
+            .unwrap_or(now);
+        return Some(ExemptionChange::Recreated { created_at });
+    }
     let change = trigger.tag_change()?;
     let function = trigger.function_arn()?.unqualified().to_string();
     let principals: Vec<&str> = [&trigger.actor.arn, &trigger.actor.role_arn]

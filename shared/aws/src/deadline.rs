@@ -204,6 +204,42 @@ pub fn now_epoch_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
+/// The evaluation clock: the caller's `now` (seconds since the Unix epoch) moved on by the
+/// time elapsed since the evaluation began, so a long sweep or a slow plan judges writer
+/// deadlines by the current time, and a caller that passes a fixed `now` (a test, a replay)
+/// keeps its own time frame.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    now: i64,
+    started: std::time::Instant,
+}
+
+impl Clock {
+    /// A clock reading `now` seconds since the Unix epoch at this instant.
+    pub fn at(now: i64) -> Clock {
+        Clock {
+            now,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// The current time in milliseconds since the Unix epoch.
+    pub fn now_ms(&self) -> i64 {
+        let elapsed = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        self.now.saturating_mul(1000).saturating_add(elapsed)
+    }
+
+    /// The `now` it was started at, seconds since the Unix epoch.
+    pub fn started_secs(&self) -> i64 {
+        self.now
+    }
+
+    /// The current time in seconds since the Unix epoch.
+    pub fn now_secs(&self) -> i64 {
+        self.now_ms().div_euclid(1000)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,6 +30,7 @@ use warden_rules::rules::{self, RuleConfig};
 use warden_rules::snapshot::{FunctionSnapshot, Readable};
 use warden_rules::tags::ComplianceStatus;
 
+use crate::deadline::Clock;
 use crate::inventory::ListedFunction;
 use crate::remediate::{self, remediate_from, Cause, RemediateError, Resolution};
 use crate::{Aws, AwsError, Fetched};
@@ -225,6 +226,7 @@ pub async fn sweep(
     progress: &dyn Progress,
 ) -> SweepReport {
     let mut report = SweepReport::default();
+    let clock = Clock::at(options.now);
     let start = resume.and_then(|c| {
         let at = regions
             .iter()
@@ -265,7 +267,7 @@ pub async fn sweep(
             .take_while(|_| std::future::ready(!budget.exhausted()))
             // Boxed: the future of one function is large and deeply nested (the whole
             // remediation loop); boxing keeps the callers' future types shallow.
-            .map(|f| Box::pin(sweep_function(aws, options, &region, f)))
+            .map(|f| Box::pin(sweep_function(aws, options, &clock, &region, f)))
             .buffered(options.concurrency.max(1));
         while let Some(result) = results.next().await {
             done += 1;
@@ -300,9 +302,19 @@ struct FunctionResult {
 async fn sweep_function(
     aws: &Aws,
     options: &SweepOptions<'_>,
+    clock: &Clock,
     region: &str,
     listed: ListedFunction,
 ) -> FunctionResult {
+    // The listing that carried the configuration came after the sweep began; everything
+    // else is read after this point. A sweep can run for many minutes: each function is
+    // judged at the time it is reached.
+    let listed_at_ms = options.now.saturating_mul(1000);
+    let entered_ms = clock.now_ms();
+    let options = &SweepOptions {
+        now: entered_ms.div_euclid(1000),
+        ..*options
+    };
     let function = listed.arn.clone();
     let mut result = FunctionResult {
         function: function.clone(),
@@ -345,7 +357,7 @@ async fn sweep_function(
                 exempt_reason: Some(e.reason),
                 ..gone(function)
             }),
-            Apply::Remediate => match evaluate(aws, options, base).await {
+            Apply::Remediate => match evaluate(aws, options, base, listed_at_ms).await {
                 Ok(e) => result.evaluations.push(e),
                 Err(e) => result
                     .failures
@@ -359,7 +371,7 @@ async fn sweep_function(
         Readable::Unreadable { operation, .. }
             if operation == "GetFunctionConfiguration" || operation == "ListTags"
     );
-    match evaluate(aws, options, base).await {
+    match evaluate(aws, options, base, listed_at_ms).await {
         Ok(e) => result.evaluations.push(e),
         Err(e) => result
             .failures
@@ -392,7 +404,7 @@ async fn sweep_function(
         if nothing_of_its_own {
             continue;
         }
-        match evaluate(aws, options, snapshot).await {
+        match evaluate(aws, options, snapshot, entered_ms).await {
             Ok(e) => result.evaluations.push(e),
             Err(e) => result
                 .failures
@@ -441,10 +453,12 @@ fn gone(arn: FunctionArn) -> Evaluation {
     }
 }
 
+/// Evaluates `snapshot`, read no earlier than `read_at_ms` (milliseconds since the Unix epoch).
 async fn evaluate(
     aws: &Aws,
     options: &SweepOptions<'_>,
     snapshot: FunctionSnapshot,
+    read_at_ms: i64,
 ) -> Result<Evaluation, RemediateError> {
     let arn = snapshot.arn.clone();
     match options.apply {
@@ -454,7 +468,7 @@ async fn evaluate(
                 aws,
                 options.config,
                 &arn,
-                Some(snapshot),
+                Some((snapshot, read_at_ms)),
                 options.cause,
                 options.now,
             )

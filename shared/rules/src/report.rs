@@ -119,6 +119,11 @@ pub struct AuditRecord {
     /// re-plans: the remaining fixes were not applied and the event is retried.
     #[serde(default)]
     pub replans_exhausted: bool,
+    /// For the record of a plan an earlier invocation could not finish: how a later
+    /// evaluation reconciled it, or why it refused to complete it (the record failed its
+    /// checks). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconciliation: Option<String>,
 }
 
 /// What an audit record derives from its actions: every statement removed or replaced, every
@@ -234,6 +239,7 @@ pub fn audit_record(
         missing_permissions,
         replans: 0,
         replans_exhausted: false,
+        reconciliation: None,
     }
 }
 

@@ -946,6 +946,7 @@ mod tests {
             missing_permissions: Vec::new(),
             replans: 0,
             replans_exhausted: false,
+            reconciliation: None,
         }
     }
 

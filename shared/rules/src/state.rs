@@ -146,6 +146,38 @@ pub enum ExemptionChange {
         /// The caller's principal ARN, when the event carried one.
         by: Option<String>,
     },
+    /// The function was created (`CreateFunction`) at `created_at` (seconds since the Unix
+    /// epoch): an exemption approved before then belongs to an earlier function of the same
+    /// name, deleted since, and is dropped ([`outlived_by`]). Lambda gives a function no
+    /// identity beyond its ARN, which a new function of the same name reuses.
+    Recreated {
+        /// When the function was created.
+        created_at: i64,
+    },
+}
+
+/// Whether `exemption` was approved before a function of its name was created at
+/// `created_at` (seconds since the Unix epoch), so it exempted an earlier function.
+pub fn outlived_by(exemption: &Exemption, created_at: i64) -> bool {
+    exemption.approved_at < created_at
+}
+
+/// The instant of a CloudTrail `eventTime`, `YYYY-MM-DDTHH:MM:SSZ` (UTC; fractional seconds
+/// are ignored), in seconds since the Unix epoch; `None` for any other shape
+/// (<https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html>).
+pub fn parse_event_time(time: &str) -> Option<i64> {
+    let (date, rest) = time.trim().split_once('T')?;
+    let day_end = end_of_day(date)?;
+    let clock = rest.strip_suffix('Z')?;
+    let clock = clock.split_once('.').map_or(clock, |(whole, _)| whole);
+    let mut parts = clock.splitn(3, ':');
+    let mut field = |max: i64| -> Option<i64> {
+        let text = parts.next()?;
+        let v: i64 = text.parse().ok()?;
+        (text.len() == 2 && (0..max).contains(&v)).then_some(v)
+    };
+    let (h, m, sec) = (field(24)?, field(60)?, field(61)?);
+    Some(day_end - DAY_SECONDS + h * 3600 + m * 60 + sec)
 }
 
 /// Whether `principal_arns` (the caller's ARN and, for a role session, its role's ARN) match
@@ -329,12 +361,18 @@ pub fn writer_may_run(audit: &StoredAudit, now_ms: i64) -> bool {
 /// The latest time, in milliseconds since the Unix epoch, `audit`'s writer may run:
 /// [`StoredAudit::writer_deadline_ms`], else `updated_at` plus [`WRITER_BOUND_SECS`].
 pub fn writer_deadline_ms(audit: &StoredAudit) -> i64 {
-    audit.writer_deadline_ms.unwrap_or_else(|| {
-        audit
-            .updated_at
-            .saturating_add(WRITER_BOUND_SECS)
-            .saturating_mul(1000)
-    })
+    audit
+        .writer_deadline_ms
+        .unwrap_or_else(|| writer_deadline(None, audit.updated_at.saturating_mul(1000)))
+}
+
+/// The writer deadline to store in a record written at `stored_at_ms` (milliseconds since the
+/// Unix epoch) by an invocation whose Lambda deadline is `lambda_deadline_ms`
+/// (`Context::deadline`; `None` outside Lambda): that deadline, else `stored_at_ms` plus
+/// [`WRITER_BOUND_SECS`].
+pub fn writer_deadline(lambda_deadline_ms: Option<i64>, stored_at_ms: i64) -> i64 {
+    lambda_deadline_ms
+        .unwrap_or_else(|| stored_at_ms.saturating_add(WRITER_BOUND_SECS.saturating_mul(1000)))
 }
 
 /// What a later evaluation learns about an `in_progress` record from the live function.
@@ -671,5 +709,57 @@ mod tests {
             assert!(parts.iter().all(|p| p.len() <= max.max(4)), "{max}");
         }
         assert_eq!(chunks("", 10), [""]);
+    }
+
+    #[test]
+    fn cloudtrail_event_times_parse_to_epoch_seconds() {
+        assert_eq!(
+            parse_event_time("2026-05-28T00:00:00Z"),
+            Some(1_779_926_400)
+        );
+        assert_eq!(
+            parse_event_time("2026-05-28T13:14:15Z"),
+            Some(1_779_926_400 + 47_655)
+        );
+        assert_eq!(
+            parse_event_time("2026-05-28T13:14:15.123Z"),
+            Some(1_779_926_400 + 47_655)
+        );
+        for bad in [
+            "",
+            "2026-05-28",
+            "2026-05-28T24:00:00Z",
+            "2026-05-28T13:14:15",
+            "2026-05-28T13:14:15+02:00",
+            "2026-02-30T00:00:00Z",
+            "2026-05-28T1:14:15Z",
+        ] {
+            assert_eq!(parse_event_time(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_exemption_approved_before_the_function_was_created_is_outlived() {
+        let e = Exemption {
+            resource_arn: "arn:aws:lambda:eu-west-1:123456789012:function:f".into(),
+            reason: "vendor".into(),
+            approved_by: APPROVER.into(),
+            approved_at: 1_000,
+            until: None,
+            source: "e1".into(),
+            alerted: true,
+        };
+        assert!(outlived_by(&e, 1_001));
+        assert!(!outlived_by(&e, 1_000), "approved the same second: kept");
+        assert!(!outlived_by(&e, 999), "approved after the creation: kept");
+    }
+
+    #[test]
+    fn writer_deadlines_fall_back_to_the_bound() {
+        assert_eq!(writer_deadline(Some(5_000), 1_000), 5_000);
+        assert_eq!(
+            writer_deadline(None, 1_000),
+            1_000 + WRITER_BOUND_SECS * 1000
+        );
     }
 }

@@ -9,10 +9,16 @@
 //! Every decision in it is a pure function of `warden-rules`; this module only sequences the
 //! AWS calls.
 
-use serde::Serialize;
-use thiserror::Error;
+mod exemption;
+mod outcome;
+mod reconcile;
+mod trail;
+
+pub use exemption::recorded_exemption;
+pub use outcome::{Cause, RemediateError, Remediated, Resolution};
+
 use tracing::{info, warn};
-use warden_rules::config::{Config, Mode};
+use warden_rules::config::Config;
 use warden_rules::findings::Finding;
 use warden_rules::ids::{FunctionArn, LayerVersionArn};
 use warden_rules::outcome::{ActionResult, ActionStatus, FailureKind, Outcome};
@@ -21,153 +27,14 @@ use warden_rules::report::{self, AuditRecord};
 use warden_rules::restore;
 use warden_rules::rules::{self, RuleConfig};
 use warden_rules::snapshot::{FunctionSnapshot, Readable};
-use warden_rules::state::{
-    self, AuditStatus, Exemption, ExemptionChange, ResourceState, StoredAudit,
-};
+use warden_rules::state::{self, AuditStatus, ResourceState, StoredAudit};
 use warden_rules::tags::ComplianceStatus;
 
-use crate::deadline::Deadline;
-use crate::runtime::{self, log_value};
+use crate::deadline::{Clock, Deadline};
+use crate::runtime::log_value;
 use crate::store::{StateWrite, Stored};
 use crate::{Aws, AwsError, Fetched};
-
-/// The event that caused an evaluation, for the audit record.
-#[derive(Debug, Clone, Copy)]
-pub struct Cause<'a> {
-    /// The CloudTrail `eventID` (or a sweep's run id).
-    pub event_id: &'a str,
-    /// The CloudTrail `eventName`, suffix included.
-    pub event_name: &'a str,
-    /// What the event did to the function's exemption: an approver's `TagResource` /
-    /// `UntagResource` of `lambda-warden:exempt` ([`state::exemption_change`]); `None` for
-    /// every other event.
-    pub exemption: Option<&'a ExemptionChange>,
-}
-
-impl<'a> Cause<'a> {
-    /// A cause with no exemption change.
-    pub fn new(event_id: &'a str, event_name: &'a str) -> Self {
-        Cause {
-            event_id,
-            event_name,
-            exemption: None,
-        }
-    }
-}
-
-/// How one function's evaluation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Resolution {
-    /// The function was deleted before it could be read.
-    Gone,
-    /// An exemption recorded in the state table is in force for the function.
-    Exempt,
-    /// No open finding.
-    Compliant,
-    /// Open findings remain.
-    NonCompliant,
-    /// Fixes were applied and nothing remains open.
-    Remediated,
-    /// Part of the state could not be read.
-    Unverified,
-}
-
-/// The result of [`remediate`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct Remediated {
-    /// How it ended.
-    pub resolution: Resolution,
-    /// The exemption reason, for [`Resolution::Exempt`].
-    pub exempt_reason: Option<String>,
-    /// The audit record (absent for `Gone` and `Exempt`).
-    pub record: Option<AuditRecord>,
-    /// The findings still open after the actions taken (all of them when nothing was fixed).
-    pub open_findings: Vec<Finding>,
-    /// The id of the audit record in the state table, when the plan had actions and a table
-    /// is configured (`lambda-warden restore --id`).
-    pub audit_id: Option<String>,
-}
-
-impl Remediated {
-    /// The resource was not found: nothing was evaluated, recorded or written.
-    pub const GONE: Remediated = Remediated {
-        resolution: Resolution::Gone,
-        exempt_reason: None,
-        record: None,
-        open_findings: Vec::new(),
-        audit_id: None,
-    };
-}
-
-/// A failure that a later attempt can overcome (or that must not be hidden).
-#[derive(Debug, Error)]
-pub enum RemediateError {
-    /// A read, the state table or the alert failed.
-    #[error("{0}")]
-    Aws(#[from] AwsError),
-    /// A fix action failed; the actions before it are in the audit record, and a retry
-    /// re-reads and plans the rest.
-    #[error("{operation} on {function_arn} failed with {code} ({kind:?})")]
-    Action {
-        /// The API operation, e.g. `RemovePermission`.
-        operation: String,
-        /// The function.
-        function_arn: String,
-        /// The failure class.
-        kind: FailureKind,
-        /// The AWS error code.
-        code: String,
-    },
-    /// Too little time was left before the invocation's deadline to start the plan's next
-    /// write; what ran is recorded, and the event is delivered again.
-    #[error("{function_arn}: stopped before writing, too little time left ({reason})")]
-    Deadline {
-        /// The function.
-        function_arn: String,
-        /// What was left undone.
-        reason: String,
-    },
-    /// Other evaluations kept storing state read later than this one's, every time it
-    /// evaluated again.
-    #[error("{function_arn}: newer state stored by other evaluations under every attempt")]
-    Superseded {
-        /// The function.
-        function_arn: String,
-    },
-    /// The function's state points at an `in_progress` audit record whose writer may still be
-    /// running (its deadline, [`state::writer_may_run`], has not passed): reconciling it now
-    /// would race that invocation's writes. Nothing is written; the event is delivered again
-    /// (Lambda retries an asynchronous invocation after about one and then two minutes:
-    /// <https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html>).
-    #[error("{function_arn}: the plan of audit record {audit_id} may still be running (its invocation's deadline is {writer_deadline_ms} ms since the epoch)")]
-    PlanInProgress {
-        /// The function.
-        function_arn: String,
-        /// The record's id.
-        audit_id: String,
-        /// Until when its writer may run, milliseconds since the Unix epoch.
-        writer_deadline_ms: i64,
-    },
-    /// The alert could not be serialised.
-    #[error("alert could not be serialised: {0}")]
-    Alert(#[from] serde_json::Error),
-}
-
-impl RemediateError {
-    /// Whether delivering the same event again can succeed.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            RemediateError::Aws(AwsError { kind, .. }) | RemediateError::Action { kind, .. } => {
-                kind.is_retryable()
-            }
-            RemediateError::Deadline { .. }
-            | RemediateError::Superseded { .. }
-            | RemediateError::PlanInProgress { .. } => true,
-            RemediateError::Alert(_) => false,
-        }
-    }
-}
+use trail::{log_decision, publish};
 
 /// How many times an evaluation whose state write lost to a later read evaluates again.
 const MAX_STALE_RETRIES: u32 = 3;
@@ -196,8 +63,10 @@ pub async fn remediate(
 /// As [`remediate`], starting from `first` when the caller has just read the function's state
 /// (a sweep reads every function before it decides what to evaluate): the first evaluation
 /// uses it instead of reading again; a re-plan after `PreconditionFailedException` reads again.
-/// `now` is the evaluation time (seconds since the Unix epoch); `first` counts as read at
-/// `now`, which is never later than its real read, so it can only lose to a later read.
+/// `first` is the snapshot and a time no later than its read (milliseconds since the Unix
+/// epoch), so it can only lose to a later read. `now` is the evaluation time (seconds since
+/// the Unix epoch); writer deadlines are judged by `now` moved on by the time elapsed since
+/// the call ([`Clock`]).
 ///
 /// With a state table ([`Aws::with_state_table`]):
 /// - its state decides whether an alert is due (never a tag), and the evaluation's state is
@@ -208,6 +77,9 @@ pub async fn remediate(
 /// - before the first write of a plan the audit record (every statement to remove, verbatim)
 ///   is stored `in_progress`, and after the writes `done` or `failed`; an `in_progress`
 ///   record left by an interrupted invocation is reconciled first ([`state::reconcile`]).
+///   When this call fails (or ends) after storing its record and before finishing it, the
+///   record is released: left `in_progress` with a writer deadline of now, so the next
+///   evaluation reconciles it at once.
 ///
 /// Without one, every evaluation with alertable findings alerts and no exemption is honoured;
 /// the audit record goes to the log only.
@@ -220,10 +92,38 @@ pub async fn remediate_from(
     aws: &Aws,
     config: &Config,
     arn: &FunctionArn,
-    mut first: Option<FunctionSnapshot>,
+    first: Option<(FunctionSnapshot, i64)>,
     cause: Cause<'_>,
     now: i64,
 ) -> Result<Remediated, RemediateError> {
+    let clock = Clock::at(now);
+    let mut open: Option<StoredAudit> = None;
+    let result = evaluate_and_fix(aws, config, arn, first, cause, &clock, &mut open).await;
+    if let Some(audit) = open {
+        // This invocation stored the record `in_progress` and stops without finishing it:
+        // nothing of its plan runs any more, so the next evaluation may reconcile it now
+        // rather than wait for this invocation's deadline.
+        let why = match &result {
+            Ok(_) => "the evaluation ended before finishing its plan".to_owned(),
+            Err(e) => format!("the invocation failed before finishing its plan: {e}"),
+        };
+        reconcile::release(aws, audit, &why, &clock).await;
+    }
+    result
+}
+
+/// The loop of [`remediate_from`]. `open` holds the write-ahead record this invocation stored
+/// `in_progress` and has not finished yet.
+async fn evaluate_and_fix(
+    aws: &Aws,
+    config: &Config,
+    arn: &FunctionArn,
+    mut first: Option<(FunctionSnapshot, i64)>,
+    cause: Cause<'_>,
+    clock: &Clock,
+    open: &mut Option<StoredAudit>,
+) -> Result<Remediated, RemediateError> {
+    let now = clock.started_secs();
     let rule_config = RuleConfig::from(config);
     let resource = arn.to_string();
     // No write starts after this: the invocation's deadline less WARDEN_WRITE_MARGIN_MS.
@@ -237,14 +137,12 @@ pub async fn remediate_from(
     let mut audit: Option<StoredAudit> = None;
     let mut exemption_applied = false;
     loop {
-        let read_at_ms = if first.is_some() {
-            now.saturating_mul(1000)
-        } else {
-            now_unix_millis()
-        };
-        let fetched = match first.take() {
-            Some(s) => Ok(Fetched::Found(s)),
-            None => aws.fetch_snapshot(arn).await,
+        let (fetched, read_at_ms) = match first.take() {
+            Some((s, read_at_ms)) => (Ok(Fetched::Found(s)), read_at_ms),
+            None => {
+                let read_at_ms = now_unix_millis();
+                (aws.fetch_snapshot(arn).await, read_at_ms)
+            }
         };
         let snapshot = match fetched {
             Ok(Fetched::Found(s)) => s,
@@ -262,25 +160,26 @@ pub async fn remediate_from(
             // in `history`). Reconciling it would alert a second time and count a human's
             // edit between read and write as lambda-warden's own write.
             let own = audit.as_ref().is_some_and(|a| a.id == id);
-            if !own && reconcile_pending(aws, config, cause, &snapshot, &id, now).await? {
+            if !own && reconcile::pending(aws, config, cause, &snapshot, &id, clock).await? {
                 // Something was completed: read the function again before judging it.
                 continue;
             }
         }
         if !exemption_applied {
             exemption_applied = true;
-            stored.exemption = apply_exemption_change(aws, arn, cause, stored.exemption).await?;
+            stored.exemption = exemption::apply_change(aws, arn, cause, stored.exemption).await?;
         }
         if let Some(e) = stored.exemption.as_ref().filter(|e| e.in_force(now)) {
-            return exempt(aws, config, arn, &snapshot, e).await;
+            return exemption::exempt(aws, config, arn, &snapshot, e).await;
         }
         let findings = rules::evaluate(&snapshot, &rule_config, now);
         let plan = plan::plan(findings, &snapshot, config);
         if !plan.actions.is_empty() {
             let record = begin(
-                aws, cause, config, &plan, &history, &resource, read_at_ms, now, &mut audit,
+                aws, cause, config, &plan, &history, &resource, read_at_ms, clock, &mut audit,
             )
             .await?;
+            open.clone_from(&audit);
             log_decision(
                 "write-ahead",
                 &record,
@@ -335,7 +234,7 @@ pub async fn remediate_from(
             audit: audit.take(),
         };
         match finish(
-            aws, config, cause, &snapshot, &plan, &outcome, attempts, now,
+            aws, config, cause, &snapshot, &plan, &outcome, attempts, clock, open,
         )
         .await?
         {
@@ -359,26 +258,6 @@ pub async fn remediate_from(
     }
 }
 
-/// The exemption recorded in the state table for `arn`'s function and in force at `now`
-/// (seconds since the Unix epoch); `None` without a state table.
-///
-/// # Errors
-/// [`AwsError`] when the table cannot be read.
-pub async fn recorded_exemption(
-    aws: &Aws,
-    arn: &FunctionArn,
-    now: i64,
-) -> Result<Option<Exemption>, AwsError> {
-    match aws.store() {
-        None => Ok(None),
-        Some(store) => Ok(store
-            .load(&arn.to_string())
-            .await?
-            .exemption
-            .filter(|e| e.in_force(now))),
-    }
-}
-
 /// The current time in milliseconds since the Unix epoch: when an evaluation begins reading.
 fn now_unix_millis() -> i64 {
     let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
@@ -393,197 +272,6 @@ async fn load(aws: &Aws, resource: &str) -> Result<Stored, RemediateError> {
     }
 }
 
-/// Records or revokes the exemption `cause` carries for `arn`'s function, and returns the
-/// exemption now recorded.
-async fn apply_exemption_change(
-    aws: &Aws,
-    arn: &FunctionArn,
-    cause: Cause<'_>,
-    recorded: Option<Exemption>,
-) -> Result<Option<Exemption>, RemediateError> {
-    let (Some(change), Some(store)) = (cause.exemption, aws.store()) else {
-        if cause.exemption.is_some() {
-            warn!(function_arn = %arn, "exemption change not recorded: no state table (WARDEN_STATE_TABLE)");
-        }
-        return Ok(recorded);
-    };
-    match change {
-        ExemptionChange::Grant(e) => {
-            let e = Exemption {
-                resource_arn: arn.unqualified().to_string(),
-                ..e.clone()
-            };
-            store.put_exemption(&e).await?;
-            info!(function_arn = %arn, approved_by = %e.approved_by, "exemption recorded");
-            Ok(Some(e))
-        }
-        ExemptionChange::Revoke { by } => {
-            store
-                .delete_exemption(&arn.unqualified().to_string())
-                .await?;
-            info!(function_arn = %arn, revoked_by = %by, "exemption revoked");
-            Ok(None)
-        }
-        ExemptionChange::NotApproved { by } => {
-            warn!(function_arn = %arn, caller = %log_value(by), "exemption tag changed by a principal who is not an approver: not recorded");
-            Ok(recorded)
-        }
-    }
-}
-
-/// An exemption in force: alerted once, shown in the status tag, nothing else evaluated.
-async fn exempt(
-    aws: &Aws,
-    config: &Config,
-    arn: &FunctionArn,
-    snapshot: &FunctionSnapshot,
-    exemption: &Exemption,
-) -> Result<Remediated, RemediateError> {
-    info!(outcome = "exempt", function_arn = %arn, reason = %exemption.reason, approved_by = %exemption.approved_by, "exempt by recorded exemption");
-    if !exemption.alerted {
-        if let (Some(topic), Some(store)) = (&config.alert_topic_arn, aws.store()) {
-            let alert = state::exemption_alert(exemption)?;
-            match aws.publish_alert(topic, &alert).await {
-                Ok(()) => {
-                    store
-                        .put_exemption(&Exemption {
-                            alerted: true,
-                            ..exemption.clone()
-                        })
-                        .await?;
-                }
-                Err(e) if e.kind.is_retryable() => return Err(e.into()),
-                Err(e) => warn!(error = %e, "exemption alert not delivered"),
-            }
-        }
-    }
-    if config.mode != Mode::Report {
-        if let Some(tag) = plan::exempt_tag_update(snapshot) {
-            let tagged = aws.execute(std::slice::from_ref(&tag)).await;
-            if let Some((_, ActionStatus::Failed { kind, code, .. })) = tagged.first_failure() {
-                warn!(kind = %log_value(kind), code = %code, "status tags not written");
-            }
-        }
-    }
-    Ok(Remediated {
-        resolution: Resolution::Exempt,
-        exempt_reason: Some(exemption.reason.clone()),
-        record: None,
-        open_findings: Vec::new(),
-        audit_id: None,
-    })
-}
-
-/// Reconciles the audit record `id` when it is still `in_progress` (an earlier invocation
-/// stopped between its write-ahead record and its end): reads what happened from `snapshot`,
-/// completes each half-done replacement, stores the record `reconciled` and alerts. `true`
-/// when anything was written to the function (the caller reads it again).
-async fn reconcile_pending(
-    aws: &Aws,
-    config: &Config,
-    cause: Cause<'_>,
-    snapshot: &FunctionSnapshot,
-    id: &str,
-    now: i64,
-) -> Result<bool, RemediateError> {
-    let Some(store) = aws.store() else {
-        return Ok(false);
-    };
-    let Some(mut audit) = store.audit(id).await? else {
-        warn!(audit_id = %id, "pending audit record not found");
-        return Ok(false);
-    };
-    if audit.status != AuditStatus::InProgress {
-        return Ok(false);
-    }
-    if state::writer_may_run(&audit, now.saturating_mul(1000)) {
-        warn!(
-            audit_id = %id,
-            function_arn = %audit.record.function_arn,
-            "the plan of an in_progress audit record may still be running; not reconciling it yet"
-        );
-        return Err(RemediateError::PlanInProgress {
-            function_arn: audit.record.function_arn.clone(),
-            audit_id: id.to_owned(),
-            writer_deadline_ms: state::writer_deadline_ms(&audit),
-        });
-    }
-    // A record that does not hold together (a statement naming another function, a
-    // replacement that is more than its original with a pin, an AddPermission that replaces
-    // nothing it lists) is not completed: the checks a restore makes
-    // ([`restore::restore_actions`]) judge the record as completion would leave it.
-    let reconciliation = state::reconcile(&audit.record, snapshot);
-    let checked = state::with_completions(&audit.record, &reconciliation.complete)
-        .map_err(|sid| format!("AddPermission of Sid {sid:?} replaces no statement it lists"))
-        .and_then(|r| restore::restore_actions(&r).map_err(|e| e.to_string()));
-    let (wrote, stopped) = match checked {
-        Err(e) => {
-            warn!(
-                audit_id = %id,
-                error = %e,
-                "an in_progress audit record fails its checks; nothing of it is completed"
-            );
-            (
-                false,
-                format!(
-                    "not completed by event {}: the record fails its checks ({e})",
-                    cause.event_id
-                ),
-            )
-        }
-        Ok(_) => {
-            let results = complete(aws, &audit.record, reconciliation, id).await;
-            let wrote = results.iter().any(|r| r.status == ActionStatus::Done);
-            audit.record.actions = results;
-            audit.record = report::refresh(&audit.record);
-            (
-                wrote,
-                format!(
-                    "reconciled by event {} after the invocation that stored it stopped",
-                    cause.event_id
-                ),
-            )
-        }
-    };
-    audit.status = AuditStatus::Reconciled;
-    audit.updated_at = now;
-    audit.stopped = Some(stopped);
-    store.save_audit(&audit.record.function_arn, &audit).await?;
-    log_decision("reconciled", &audit.record, Some(id))?;
-    publish(aws, config, &audit.record).await?;
-    Ok(wrote)
-}
-
-/// What became of each action of the interrupted `record` (its id `id`): `reconciliation`'s
-/// results, after running the `AddPermission` of each half-done replacement.
-async fn complete(
-    aws: &Aws,
-    record: &AuditRecord,
-    reconciliation: state::Reconciliation,
-    id: &str,
-) -> Vec<ActionResult> {
-    warn!(
-        audit_id = %id,
-        function_arn = %record.function_arn,
-        to_complete = reconciliation.complete.len(),
-        "an earlier invocation stopped in the middle of its plan; reconciling its record"
-    );
-    let (completed, _) = aws
-        .execute_before(&reconciliation.complete, Deadline::current().write_cutoff())
-        .await;
-    let mut results = reconciliation.results;
-    // Each completed AddPermission takes the place of its not-attempted entry.
-    for done in completed.results {
-        if let Some(r) = results
-            .iter_mut()
-            .find(|r| r.action == done.action && r.status == ActionStatus::NotAttempted)
-        {
-            r.status = done.status;
-        }
-    }
-    results
-}
-
 /// Stores (or updates, after a re-plan) the write-ahead record of `plan` before its first
 /// write: every earlier result in `history`, then each planned action `not_attempted`.
 #[allow(clippy::too_many_arguments)]
@@ -595,9 +283,10 @@ async fn begin(
     history: &[ActionResult],
     resource: &str,
     read_at_ms: i64,
-    now: i64,
+    clock: &Clock,
     audit: &mut Option<StoredAudit>,
 ) -> Result<AuditRecord, RemediateError> {
+    let now = clock.now_secs();
     let mut planned = history.to_vec();
     planned.extend(plan.actions.iter().map(|a| ActionResult {
         action: a.clone(),
@@ -628,52 +317,18 @@ async fn begin(
             updated_at: now,
             stopped: None,
             // Until when this invocation may write: its Lambda deadline, else the bound.
-            writer_deadline_ms: Some(
+            writer_deadline_ms: Some(state::writer_deadline(
                 Deadline::current()
                     .deadline_epoch_ms()
-                    .and_then(|d| i64::try_from(d).ok())
-                    .unwrap_or_else(|| {
-                        now.saturating_add(state::WRITER_BOUND_SECS)
-                            .saturating_mul(1000)
-                    }),
-            ),
+                    .and_then(|d| i64::try_from(d).ok()),
+                clock.now_ms(),
+            )),
             record: record.clone(),
         },
     };
     store.begin_audit(resource, read_at_ms, &entry).await?;
     *audit = Some(entry);
     Ok(record)
-}
-
-/// Logs `record` as decision lines ([`runtime::log_decision`]: each within CloudWatch Logs'
-/// event limit, each naming its part), under `outcome` (`in_progress` for the write-ahead
-/// record, `reconciled`, or the resolution) and the record's id in the state table, else the
-/// CloudTrail event id.
-fn log_decision(
-    outcome: &str,
-    record: &AuditRecord,
-    audit_id: Option<&str>,
-) -> Result<(), serde_json::Error> {
-    let json = serde_json::to_string(record)?;
-    let layer = record.function_arn.contains(":layer:");
-    let rule_ids = log_value(
-        &record
-            .findings
-            .iter()
-            .map(|f| f.rule_id.as_str())
-            .collect::<Vec<_>>(),
-    );
-    runtime::log_decision(
-        &runtime::DecisionLine {
-            record_id: audit_id.unwrap_or(&record.event_id),
-            outcome,
-            function_arn: (!layer).then_some(record.function_arn.as_str()),
-            layer_version_arn: layer.then_some(record.function_arn.as_str()),
-            rule_ids: &rule_ids,
-        },
-        &json,
-    );
-    Ok(())
 }
 
 /// Evaluates layer version `layer` (a layer event): reads its policy, runs the layer rules
@@ -724,6 +379,7 @@ pub async fn remediate_layer(
             missing_permissions: Vec::new(),
             replans: 0,
             replans_exhausted: false,
+            reconciliation: None,
         };
         let resolution = match status {
             ComplianceStatus::Unverified => Resolution::Unverified,
@@ -818,8 +474,10 @@ async fn finish(
     plan: &Plan,
     outcome: &Outcome,
     attempts: Attempts,
-    now: i64,
+    clock: &Clock,
+    unfinished: &mut Option<StoredAudit>,
 ) -> Result<Finished, RemediateError> {
+    let now = clock.now_secs();
     let history = attempts.history;
     let open: Vec<&Finding> = plan.open_findings(outcome);
     let status = ComplianceStatus::of(open.iter().copied());
@@ -872,6 +530,7 @@ async fn finish(
         a.updated_at = now;
         a.stopped.clone_from(&stopped);
         store.save_audit(&plan.function_arn.to_string(), a).await?;
+        *unfinished = None;
     }
     let audit_id = audit.as_ref().map(|a| a.id.clone());
     log_decision(&log_value(&resolution), &record, audit_id.as_deref())?;
@@ -926,25 +585,4 @@ async fn finish(
         open_findings,
         audit_id,
     }))
-}
-
-/// Publishes the alert(s) for `record` to `WARDEN_ALERT_TOPIC_ARN` (none when unset). A record
-/// too big for one SNS message goes out in parts ([`report::alerts`]).
-///
-/// # Errors
-/// [`RemediateError::Aws`] when a retryable failure (throttling, 5xx) stopped delivery, so the
-/// event is delivered again; a permanent refusal is logged and not an error.
-async fn publish(aws: &Aws, config: &Config, record: &AuditRecord) -> Result<(), RemediateError> {
-    let Some(topic) = &config.alert_topic_arn else {
-        return Ok(());
-    };
-    for alert in report::alerts(record)? {
-        if let Err(e) = aws.publish_alert(topic, &alert).await {
-            warn!(error = %e, "alert not delivered");
-            if e.kind.is_retryable() {
-                return Err(e.into());
-            }
-        }
-    }
-    Ok(())
 }
