@@ -19,6 +19,7 @@ pub mod args;
 pub mod asff;
 pub mod check;
 pub mod input;
+pub mod record;
 pub mod render;
 pub mod report;
 pub mod run;

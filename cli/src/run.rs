@@ -806,11 +806,7 @@ async fn restore(
         (Some(id), _) => {
             table::stored_record(id, cx, args.aws.profile.as_deref(), state_table).await?
         }
-        (None, path) => {
-            let path = path.as_deref().unwrap_or("-");
-            let value = input::read_json(path)?;
-            input::audit_record(path, &value)?
-        }
+        (None, path) => crate::record::from_file(path.as_deref().unwrap_or("-"))?,
     };
     // Checked against itself first, offline: a record that does not hold together is refused
     // before any AWS call.

@@ -772,6 +772,41 @@ async fn restore_puts_back_what_a_fix_removed() {
         tightened
     );
 
+    // The same record as the function logs it, split over several decision lines, after its
+    // write-ahead copy: the file form joins the finished copy's parts.
+    let record_json = serde_json::to_string(&record).unwrap();
+    let line = |outcome: &str, p: &warden_aws::runtime::RecordPart| {
+        serde_json::json!({"level": "INFO", "fields": {
+            "message": "decision", "record_id": p.record_id, "part": p.part,
+            "parts": p.parts, "outcome": outcome, "audit": p.audit,
+        }})
+        .to_string()
+    };
+    let mut lines: Vec<String> = Vec::new();
+    for (outcome, json) in [
+        ("write-ahead", "{\"schema\":\"lambda-warden.audit/1\"}"),
+        ("remediated", record_json.as_str()),
+    ] {
+        let parts = warden_aws::runtime::log_record_parts("rec-1", json, 700);
+        lines.extend(parts.iter().map(|p| line(outcome, p)));
+    }
+    assert!(lines.len() > 3, "the record is split: {}", lines.len());
+    let log = temp_file("decisions.log", &lines.join("\n"));
+    let out = run(
+        &mut cli_for(&moto.endpoint()),
+        &["restore", log.arg(), "--dry-run", "--format", "json"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(json(&out)["planned"], planned["planned"]);
+    // One part missing: refused before any AWS call (exit code 2), naming what is missing.
+    let cut = temp_file("cut.log", &lines[..lines.len() - 1].join("\n"));
+    let out = run(
+        &mut cli_for(&moto.endpoint()),
+        &["restore", cut.arg(), "--dry-run"],
+    );
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("missing"), "{}", stderr(&out));
+
     // WHEN it is restored
     let out = run(
         &mut cli_for(&moto.endpoint()),

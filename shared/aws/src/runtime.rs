@@ -387,6 +387,55 @@ pub enum JoinError {
     },
 }
 
+/// The audit record JSON text that the decision log lines in `text` carry (one JSON line per
+/// line, as the functions write them; other lines are ignored), reassembled from its parts
+/// ([`join_record_parts`]). The lines of one record id can hold two copies of it, the
+/// write-ahead record (outcome `write-ahead`) and the finished one: the copy whose outcome
+/// appears last among the finished ones is taken, else the write-ahead copy.
+///
+/// # Errors
+/// [`JoinError::Empty`] when no line is a decision line; [`JoinError::MixedRecords`] when the
+/// lines name more than one record id; the errors of [`join_record_parts`] for the copy taken.
+pub fn record_from_log_lines(text: &str) -> Result<String, JoinError> {
+    // (outcome, its parts), in order of each outcome's last line.
+    let mut copies: Vec<(String, Vec<RecordPart>)> = Vec::new();
+    let mut record_id: Option<String> = None;
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let Some(part) = RecordPart::from_log_line(line) else {
+            continue;
+        };
+        match &record_id {
+            Some(id) if *id != part.record_id => {
+                return Err(JoinError::MixedRecords {
+                    first: id.clone(),
+                    other: part.record_id,
+                })
+            }
+            Some(_) => {}
+            None => record_id = Some(part.record_id.clone()),
+        }
+        let outcome = serde_json::from_str::<serde_json::Value>(line)
+            .ok()
+            .and_then(|v| {
+                let fields = v.get("fields").unwrap_or(&v);
+                fields.get("outcome")?.as_str().map(str::to_owned)
+            })
+            .unwrap_or_default();
+        let mut parts = match copies.iter().position(|(o, _)| *o == outcome) {
+            Some(i) => copies.remove(i).1,
+            None => Vec::new(),
+        };
+        parts.push(part);
+        copies.push((outcome, parts));
+    }
+    let chosen = copies
+        .iter()
+        .rposition(|(o, _)| o != "write-ahead")
+        .or_else(|| copies.len().checked_sub(1))
+        .ok_or(JoinError::Empty)?;
+    join_record_parts(copies.swap_remove(chosen).1)
+}
+
 /// Reassembles an audit record's JSON text from its parts ([`log_record_parts`]), given in
 /// any order (log lines of one invocation can be read out of order); a part given twice with
 /// the same text (a redelivered event writing the same record again) counts once.
@@ -502,6 +551,64 @@ mod tests {
 
     use super::*;
     use crate::remediate::Resolution;
+
+    #[test]
+    fn a_record_comes_back_from_its_log_lines_the_finished_copy_first() {
+        let line = |outcome: &str, p: &RecordPart| {
+            serde_json::json!({"timestamp": "t", "level": "INFO", "fields": {
+                "message": "decision", "record_id": p.record_id, "part": p.part,
+                "parts": p.parts, "outcome": outcome, "audit": p.audit,
+            }})
+            .to_string()
+        };
+        let ahead = r#"{"schema":"lambda-warden.audit/1","status":"in_progress-copy"}"#;
+        let done = r#"{"schema":"lambda-warden.audit/1","status":"the finished copy \"quoted\""}"#;
+        let mut lines = vec![
+            "not json".to_owned(),
+            r#"{"fields":{"message":"gate"}}"#.to_owned(),
+        ];
+        lines.extend(
+            log_record_parts("r1", ahead, 8)
+                .iter()
+                .map(|p| line("write-ahead", p)),
+        );
+        let mut finished: Vec<String> = log_record_parts("r1", done, 8)
+            .iter()
+            .map(|p| line("remediated", p))
+            .collect();
+        finished.reverse();
+        lines.extend(finished);
+        assert_eq!(
+            record_from_log_lines(&lines.join("\n")),
+            Ok(done.to_owned())
+        );
+        let only_ahead: Vec<String> = log_record_parts("r1", ahead, 8)
+            .iter()
+            .map(|p| line("write-ahead", p))
+            .collect();
+        assert_eq!(
+            record_from_log_lines(&only_ahead.join("\n")),
+            Ok(ahead.to_owned())
+        );
+        assert_eq!(
+            record_from_log_lines("{}\nplain text"),
+            Err(JoinError::Empty)
+        );
+        let other = line("remediated", &log_record_parts("r2", done, 1000)[0]);
+        assert!(matches!(
+            record_from_log_lines(&[lines[2].clone(), other].join("\n")),
+            Err(JoinError::MixedRecords { .. })
+        ));
+        let missing: Vec<String> = log_record_parts("r1", done, 8)
+            .iter()
+            .skip(1)
+            .map(|p| line("remediated", p))
+            .collect();
+        assert!(matches!(
+            record_from_log_lines(&missing.join("\n")),
+            Err(JoinError::Missing { .. })
+        ));
+    }
 
     #[test]
     fn log_values_read_as_the_json_answers_do() {
