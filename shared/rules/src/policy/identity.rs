@@ -16,14 +16,17 @@
 //!   as administrator-like access;
 //! - conditions of an `Allow` are not evaluated: the statement is reported, with its
 //!   conditions in the evidence;
-//! - a `Deny` cancels an allowed action only when it has no `Condition`, covers every
-//!   resource (`Resource` `*`, no `NotResource`) and its `Action` (or `NotAction`) covers the
-//!   action; a conditional or resource-scoped `Deny` cancels nothing here;
+//! - a `Deny` cancels an allowed action only when its conditions hold for every call made
+//!   with a function's credentials (none, or one such as "deny unless MFA", which a function
+//!   session never has: [`super::session`]), it covers every resource (`Resource` `*`, no
+//!   `NotResource`) and its `Action` (or `NotAction`) covers the action; a `Deny` that may not
+//!   apply, or is resource-scoped, cancels nothing here;
 //! - permissions boundaries, session policies, service control policies and resource control
 //!   policies are not read.
 
 use super::model::{Effect, ResourcePolicy, Statement};
 use super::pattern::wildcard_match_ignore_case;
+use super::session::{conditions_truth, SessionRequest, Truth};
 
 /// Whether the statement grants (`Allow`, or an unknown effect read as `Allow`).
 pub fn is_allow(s: &Statement) -> bool {
@@ -91,14 +94,16 @@ pub fn narrow_grant<'s>(s: &'s Statement, action: &str) -> Option<&'s str> {
         .map(String::as_str)
 }
 
-/// Whether one of `denies` cancels `action` everywhere: an unconditional `Deny` on every
-/// resource whose `Action` covers it (or whose `NotAction` does not list it). `action` may be
+/// Whether one of `denies` cancels `action` everywhere: a `Deny` on every resource whose
+/// `Action` covers it (or whose `NotAction` does not list it) and whose conditions hold for
+/// every call made with a function's credentials (none, or e.g. "deny unless MFA":
+/// [`conditions_truth`]). `action` may be
 /// a pattern itself (`s3:*`, `*`): it is then covered only by a pattern that covers the
 /// pattern's text (`*`, `s3:*`).
 pub fn cancelled_by<'a>(denies: impl IntoIterator<Item = &'a Statement>, action: &str) -> bool {
     denies.into_iter().any(|d| {
         d.effect == Effect::Deny
-            && d.conditions.is_empty()
+            && conditions_truth(&d.conditions, &SessionRequest::default()) == Truth::True
             && d.not_resource.is_empty()
             && d.resource.iter().any(|r| r == "*")
             && d.allows_action(action)
@@ -185,7 +190,12 @@ mod tests {
         assert!(cancelled_by([&deny_iam], "iam:PassRole"));
         assert!(cancelled_by([&deny_iam], "iam:*"));
         assert!(!cancelled_by([&deny_iam], "*"));
-        assert!(!cancelled_by([&deny_cond], "iam:PassRole"));
+        // A function's session never carries MFA: "deny unless MFA" always applies to it.
+        assert!(cancelled_by([&deny_cond], "iam:PassRole"));
+        let deny_ip = stmt(
+            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}"#,
+        );
+        assert!(!cancelled_by([&deny_ip], "iam:PassRole"));
         assert!(!cancelled_by([&deny_scoped], "iam:PassRole"));
     }
 }

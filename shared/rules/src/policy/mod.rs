@@ -10,9 +10,11 @@
 //! - <https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html>
 
 mod condition;
+pub mod escalation;
 pub mod identity;
 mod model;
 pub(crate) mod pattern;
+pub mod session;
 mod verdict;
 
 pub use condition::{Condition, ConditionKey, ConditionOperator, OperatorBase, SetOperator};

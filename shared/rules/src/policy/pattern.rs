@@ -8,31 +8,46 @@
 /// action names are case-insensitive and accept `*` and `?`). Runs in `O(len(pattern) *
 /// len(text))` steps at worst, without recursion.
 pub(crate) fn wildcard_match_ignore_case(pattern: &str, text: &str) -> bool {
+    if pattern.is_ascii() && text.is_ascii() {
+        return wildcard_match_units(pattern.as_bytes(), text.as_bytes(), |p, t| {
+            p.eq_ignore_ascii_case(&t)
+        });
+    }
     let p: Vec<char> = pattern.chars().map(|c| c.to_ascii_lowercase()).collect();
     let t: Vec<char> = text.chars().map(|c| c.to_ascii_lowercase()).collect();
-    wildcard_match_chars(&p, &t)
+    wildcard_match_units(&p, &t, |a, b| a == b)
 }
 
 /// Whether `text` matches `pattern` case-sensitively, `*` and `?` as in
 /// [`wildcard_match_ignore_case`]: how IAM's `ArnLike` compares ARNs
 /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN>).
 pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
+    if pattern.is_ascii() && text.is_ascii() {
+        return wildcard_match_units(pattern.as_bytes(), text.as_bytes(), |p, t| p == t);
+    }
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
-    wildcard_match_chars(&p, &t)
+    wildcard_match_units(&p, &t, |a, b| a == b)
 }
 
-fn wildcard_match_chars(p: &[char], t: &[char]) -> bool {
+/// The matcher over units (bytes of ASCII text, else characters, so `?` is one character):
+/// no allocation on the ASCII path, which is every action name and nearly every ARN.
+fn wildcard_match_units<U: Copy + PartialEq + From<u8>>(
+    p: &[U],
+    t: &[U],
+    eq: impl Fn(U, U) -> bool,
+) -> bool {
+    let (star_unit, any_unit) = (U::from(b'*'), U::from(b'?'));
     let (mut pi, mut ti) = (0usize, 0usize);
     // Position of the last `*` seen in the pattern, and the text position it was tried at.
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
         match p.get(pi) {
-            Some('*') => {
+            Some(&c) if c == star_unit => {
                 star = Some((pi, ti));
                 pi += 1;
             }
-            Some(&c) if c == '?' || c == t[ti] => {
+            Some(&c) if c == any_unit || eq(c, t[ti]) => {
                 pi += 1;
                 ti += 1;
             }
@@ -46,7 +61,7 @@ fn wildcard_match_chars(p: &[char], t: &[char]) -> bool {
             },
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    p[pi..].iter().all(|&c| c == star_unit)
 }
 
 /// Whether a string holds an IAM wildcard character (`*` or `?`).

@@ -772,6 +772,47 @@ pub fn catalogue_markdown() -> String {
             or_dash(m.checkov),
             or_dash(m.prowler),
         ));
+        if m.id == RuleId::LW022 {
+            out.push_str(&escalation_paths_markdown());
+        }
+    }
+    out
+}
+
+/// The table of LW022's escalation paths: name, the requests it needs, what it does, source.
+fn escalation_paths_markdown() -> String {
+    use crate::policy::escalation::{Scope, PATHS};
+    let mut out = String::from(
+        "\n### Escalation paths\n\n\
+         Every request of a path must be allowed. `iam:PassRole → SERVICE` is `iam:PassRole` \
+         of any role to that service principal; `(or own role)` and `(or attached policy)` \
+         accept the execution role's own ARN, or a customer managed policy attached to it, \
+         besides any resource.\n\n\
+         | path | needs | what it does | source |\n|---|---|---|---|\n",
+    );
+    for p in PATHS {
+        let needs: Vec<String> = p
+            .needs
+            .iter()
+            .map(|n| {
+                let scope = match n.scope {
+                    Scope::Any => "",
+                    Scope::AnyOrOwnRole => " (or own role)",
+                    Scope::AnyOrAttachedPolicy => " (or attached policy)",
+                };
+                match n.passed_to {
+                    Some(service) => format!("`{}` → `{service}`", n.action),
+                    None => format!("`{}`{scope}", n.action),
+                }
+            })
+            .collect();
+        out.push_str(&format!(
+            "| {} | {} | {} | <{}> |\n",
+            p.name,
+            needs.join(" + "),
+            p.how,
+            p.source
+        ));
     }
     out
 }
