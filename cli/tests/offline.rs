@@ -411,7 +411,10 @@ fn the_configuration_and_the_execution_role_are_evaluated() {
         .collect();
     assert_eq!(
         ids,
-        ["LW007", "LW008", "LW009", "LW010", "LW011", "LW015", "LW016", "LW019", "LW024"],
+        [
+            "LW007", "LW008", "LW009", "LW010", "LW011", "LW015", "LW016", "LW019", "LW022",
+            "LW024"
+        ],
         "{report}"
     );
     assert_eq!(report["targets"][0]["resolution"], "non_compliant");
@@ -438,7 +441,7 @@ fn the_configuration_and_the_execution_role_are_evaluated() {
         .into_iter()
         .map(|id| id.split(':').next().unwrap_or("").to_owned())
         .collect();
-    assert_eq!(ids, ["LW007", "LW019", "LW024"], "{}", stdout(&out));
+    assert_eq!(ids, ["LW007", "LW019", "LW022", "LW024"], "{}", stdout(&out));
 }
 
 #[test]

@@ -8,7 +8,7 @@ use thiserror::Error;
 
 use crate::findings::Severity;
 use crate::ids::{AccountId, FunctionArn, RoleArn};
-use crate::rules::RuleId;
+use crate::rule_id::RuleId;
 use crate::trigger::is_region_code;
 
 /// What lambda-warden may do to a non-compliant function.

@@ -158,7 +158,7 @@ pub struct Remediation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// The rule that produced it, e.g. `LW001`.
-    pub rule_id: crate::rules::RuleId,
+    pub rule_id: crate::rule_id::RuleId,
     /// The rule's severity (a rule may lower it for a milder shape).
     pub severity: Severity,
     /// The evaluated function ARN (qualified when an alias or version was evaluated).

@@ -13,6 +13,7 @@
 //! through the same evaluation.
 
 pub mod config;
+pub mod dates;
 pub mod event_name;
 pub mod findings;
 pub mod gate;
@@ -24,6 +25,7 @@ pub mod plan;
 pub mod policy;
 pub mod report;
 pub mod restore;
+pub mod rule_id;
 pub mod rules;
 pub mod secrets;
 pub mod snapshot;

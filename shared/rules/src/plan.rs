@@ -9,7 +9,7 @@ use crate::config::{AutoFixScope, Config, Mode};
 use crate::findings::{Finding, Fix, FixSafety, PermissionGrant, StatementRecord};
 use crate::ids::FunctionArn;
 use crate::outcome::{ActionStatus, Outcome};
-use crate::rules::RuleId;
+use crate::rule_id::RuleId;
 use crate::snapshot::{FunctionSnapshot, PolicyDocument};
 use crate::tags;
 

@@ -405,7 +405,7 @@ mod tests {
     use crate::findings::{Fix, FixSafety, Remediation, Severity};
     use crate::ids::FunctionArn;
     use crate::outcome::ActionResult;
-    use crate::rules::RuleId;
+    use crate::rule_id::RuleId;
     use serde_json::json;
 
     fn arn() -> FunctionArn {

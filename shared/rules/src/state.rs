@@ -8,13 +8,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::dates::{days_from_civil, DAY_SECONDS};
 use crate::findings::{Finding, Severity};
 use crate::outcome::{ActionResult, ActionStatus};
 use crate::plan::Action;
 use crate::policy::pattern::wildcard_match;
 use crate::report::{self, Alert, AuditRecord};
-use crate::rules::runtimes::{days_from_civil, DAY_SECONDS};
-use crate::rules::RuleId;
+use crate::rule_id::RuleId;
 use crate::snapshot::{FunctionSnapshot, FunctionUrlAuthType};
 use crate::tags::{self, ComplianceStatus};
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::findings::{Finding, Severity};
 use crate::ids::Qualifier;
-use crate::rules::RuleId;
+use crate::rule_id::RuleId;
 
 /// Opt-in to unsafe fixes: value `true` (case-insensitive).
 pub const AUTO_FIX: &str = "lambda-warden:auto-fix";

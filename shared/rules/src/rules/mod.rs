@@ -5,14 +5,14 @@
 //! reused (retired ids stay in [`RETIRED`]).
 
 use std::collections::BTreeSet;
-use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::config::Config;
 use crate::findings::{Finding, FixSafety, Severity};
 use crate::ids::AccountId;
 use crate::policy::{verdict, PolicyParseError, ResourcePolicy, TrustContext, Verdict};
+pub use crate::rule_id::RuleId;
 use crate::snapshot::{FunctionSnapshot, LayerSnapshot, Readable};
 
 mod code_signing;
@@ -80,122 +80,8 @@ macro_rules! declare_rule {
 }
 pub(crate) use declare_rule;
 
-/// A stable rule id. Ids are never reused: a retired rule keeps its id in [`RETIRED`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum RuleId {
-    /// public-invoke
-    LW001,
-    /// confused-deputy
-    LW002,
-    /// untrusted-cross-account
-    LW003,
-    /// public-function-url
-    LW004,
-    /// function-url-cors-wildcard
-    LW005,
-    /// unverified-state
-    LW006,
-    /// secrets-in-environment
-    LW007,
-    /// environment-not-encrypted-with-cmk
-    LW008,
-    /// deprecated-runtime
-    LW009,
-    /// tracing-disabled
-    LW010,
-    /// no-failure-destination
-    LW011,
-    /// no-reserved-concurrency
-    LW012,
-    /// no-code-signing
-    LW013,
-    /// not-in-vpc
-    LW014,
-    /// vpc-single-az
-    LW015,
-    /// untrusted-layer-account
-    LW016,
-    /// required-tags-missing
-    LW017,
-    /// public-layer-version
-    LW018,
-    /// execution-role-admin-access
-    LW019,
-    /// execution-role-service-wildcard
-    LW020,
-    /// execution-role-passrole-wildcard
-    LW021,
-    /// execution-role-privilege-escalation
-    LW022,
-    /// execution-role-untrusted-trust
-    LW023,
-    /// execution-role-trust-no-source-account
-    LW024,
-    /// unapproved-exemption
-    LW025,
-}
-
+/// The lookups of a [`RuleId`] that need the registry.
 impl RuleId {
-    /// Every id in use, in order.
-    pub const ALL: &'static [RuleId] = &[
-        RuleId::LW001,
-        RuleId::LW002,
-        RuleId::LW003,
-        RuleId::LW004,
-        RuleId::LW005,
-        RuleId::LW006,
-        RuleId::LW007,
-        RuleId::LW008,
-        RuleId::LW009,
-        RuleId::LW010,
-        RuleId::LW011,
-        RuleId::LW012,
-        RuleId::LW013,
-        RuleId::LW014,
-        RuleId::LW015,
-        RuleId::LW016,
-        RuleId::LW017,
-        RuleId::LW018,
-        RuleId::LW019,
-        RuleId::LW020,
-        RuleId::LW021,
-        RuleId::LW022,
-        RuleId::LW023,
-        RuleId::LW024,
-        RuleId::LW025,
-    ];
-
-    /// `LW001`, ...
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RuleId::LW001 => "LW001",
-            RuleId::LW002 => "LW002",
-            RuleId::LW003 => "LW003",
-            RuleId::LW004 => "LW004",
-            RuleId::LW005 => "LW005",
-            RuleId::LW006 => "LW006",
-            RuleId::LW007 => "LW007",
-            RuleId::LW008 => "LW008",
-            RuleId::LW009 => "LW009",
-            RuleId::LW010 => "LW010",
-            RuleId::LW011 => "LW011",
-            RuleId::LW012 => "LW012",
-            RuleId::LW013 => "LW013",
-            RuleId::LW014 => "LW014",
-            RuleId::LW015 => "LW015",
-            RuleId::LW016 => "LW016",
-            RuleId::LW017 => "LW017",
-            RuleId::LW018 => "LW018",
-            RuleId::LW019 => "LW019",
-            RuleId::LW020 => "LW020",
-            RuleId::LW021 => "LW021",
-            RuleId::LW022 => "LW022",
-            RuleId::LW023 => "LW023",
-            RuleId::LW024 => "LW024",
-            RuleId::LW025 => "LW025",
-        }
-    }
-
     /// Parses an id (`LW001`) or a slug (`public-invoke`), case-insensitively.
     pub fn parse(s: &str) -> Option<RuleId> {
         let s = s.trim();
@@ -210,12 +96,6 @@ impl RuleId {
     pub fn meta(self) -> &'static RuleMeta {
         // RULES holds exactly one entry per id, in id order (checked by a registry test).
         &RULES[self as usize].meta
-    }
-}
-
-impl fmt::Display for RuleId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
