@@ -441,7 +441,12 @@ fn the_configuration_and_the_execution_role_are_evaluated() {
         .into_iter()
         .map(|id| id.split(':').next().unwrap_or("").to_owned())
         .collect();
-    assert_eq!(ids, ["LW007", "LW019", "LW022", "LW024"], "{}", stdout(&out));
+    assert_eq!(
+        ids,
+        ["LW007", "LW019", "LW022", "LW024"],
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
