@@ -71,6 +71,7 @@ use crate::outcome::{ActionResult, ActionStatus, Outcome};
 use crate::plan::Action;
 use crate::policy::{PolicyParseError, ResourcePolicy, Statement};
 use crate::report::AuditRecord;
+use crate::rule_id::RuleId;
 
 /// The only audit record schema `restore` reads.
 pub const RECORD_SCHEMA: &str = "lambda-warden.audit/1";
@@ -859,9 +860,21 @@ pub fn restore_plan(record: &AuditRecord, live: &LiveState) -> Result<Vec<Action
 
 /// The `AddPermission` calls that put back statements a replacement left removed: for every
 /// `RemovePermission` that was done and whose replacing `AddPermission` (the next action, same
-/// `Sid`) then failed, the original statement, so a failed replacement never leaves a caller
-/// without access. A statement `AddPermission` cannot write is skipped: the audit record keeps
-/// it verbatim for a human.
+/// `Sid`) then failed with a retryable error (throttling, a 5xx, a conflict), the original
+/// statement, so a caller is not left without access while the event waits for its retry.
+///
+/// Nothing is put back when:
+/// - the failure is permanent (`PolicyLengthExceededException`, `InvalidParameterValueException`,
+///   access denied): the same replacement fails on every delivery, and re-adding the original
+///   each time would keep the exposure open forever (a policy padded to its 20 KB limit by its
+///   owner does exactly this, Lambda quotas: "Function resource-based policy 20 KB",
+///   <https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html>);
+/// - the removal fixed a public statement ([`RuleId::LW001`]): lambda-warden never re-opens a
+///   function to everyone on its own; the audit record keeps the statement verbatim, and
+///   `restore` puts it back on a human's decision.
+///
+/// A statement `AddPermission` cannot write is skipped: the audit record keeps it verbatim for a
+/// human.
 pub fn rollback_actions(outcome: &Outcome) -> Vec<Action> {
     outcome
         .results
@@ -871,15 +884,21 @@ pub fn rollback_actions(outcome: &Outcome) -> Vec<Action> {
                 ActionResult {
                     action:
                         Action::RemovePermission {
-                            function, removed, ..
+                            function,
+                            removed,
+                            fixes,
+                            ..
                         },
                     status: ActionStatus::Done,
                 },
                 ActionResult {
                     action: Action::AddPermission { grant, .. },
-                    status: ActionStatus::Failed { .. },
+                    status: ActionStatus::Failed { kind, .. },
                 },
-            ) if grant.statement_id == removed.sid => {
+            ) if grant.statement_id == removed.sid
+                && kind.is_retryable()
+                && !fixes.contains(&RuleId::LW001) =>
+            {
                 original_grant(removed, function)
                     .ok()
                     .map(|grant| Action::AddPermission {
@@ -1698,11 +1717,53 @@ mod tests {
         assert!(rollback_actions(&whole).is_empty());
         let nothing_removed = Outcome {
             results: vec![
-                result(&remove, failed),
+                result(&remove, failed.clone()),
                 result(&add, ActionStatus::NotAttempted),
             ],
         };
         assert!(rollback_actions(&nothing_removed).is_empty());
+
+        // A permanent failure (a policy padded to its size limit) would fail on every
+        // delivery: the original stays removed instead of being put back each time.
+        let permanent = Outcome {
+            results: vec![
+                result(&remove, ActionStatus::Done),
+                result(
+                    &add,
+                    ActionStatus::Failed {
+                        kind: FailureKind::Invalid,
+                        code: "PolicyLengthExceededException".into(),
+                        operation: "AddPermission".into(),
+                    },
+                ),
+            ],
+        };
+        assert!(rollback_actions(&permanent).is_empty());
+        // A public statement is never re-opened, whatever the failure.
+        let Action::RemovePermission {
+            function: f,
+            sid,
+            revision_id,
+            removed,
+            ..
+        } = remove.clone()
+        else {
+            unreachable!()
+        };
+        let public_remove = Action::RemovePermission {
+            function: f,
+            sid,
+            revision_id,
+            removed,
+            fixes: vec![RuleId::LW001],
+        };
+        let public = Outcome {
+            results: vec![
+                result(&public_remove, ActionStatus::Done),
+                result(&add, failed.clone()),
+            ],
+        };
+        assert!(rollback_actions(&public).is_empty());
 
         // The audit record sees the rollback, and restore leaves that statement alone.
         let mut history = half.results.clone();

@@ -518,6 +518,50 @@ async fn a_replacement_that_fails_after_the_removal_puts_the_original_back() {
     );
 }
 
+/// Attack: the owner pads the policy so that the tighter replacement can never be added
+/// (`PolicyLengthExceededException`, a permanent error). Putting the original back each time
+/// would leave it open forever; the original stays removed, the record says so (restorable by
+/// a human), and a redelivery adds nothing back.
+#[tokio::test]
+async fn a_replacement_refused_for_good_leaves_the_original_removed() {
+    let w = world().await;
+    let before = statements(&w.demo, IMAGE_RESIZER).await;
+    assert!(sids(&before).contains(&"s3-invoke".to_owned()), "{before:?}");
+    w.proxy.add(Rule::always(
+        "AddPermission",
+        Fault::error(400, "PolicyLengthExceededException"),
+    ));
+    let s3_event = event("add-permission-s3-unpinned-image-resizer.json");
+
+    let decision = w.deliver_ok(s3_event.clone()).await;
+    assert_ne!(decision.outcome, DecisionOutcome::Remediated, "{decision:?}");
+    let after = statements(&w.demo, IMAGE_RESIZER).await;
+    assert!(
+        !sids(&after).contains(&"s3-invoke".to_owned()),
+        "the unpinned statement must not be put back: {after:?}"
+    );
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    let record = &alerts[0].1;
+    let removed = &record.removed_statements[0];
+    assert_eq!(removed.original.sid, "s3-invoke");
+    assert!(removed.removed && !removed.restored, "{removed:?}");
+    let audits = w.audits().await;
+    assert_eq!(audits.len(), 1, "{audits:?}");
+    assert_eq!(&audits[0].record, record, "stored as alerted");
+    // A human can put it back from the record.
+    assert_eq!(
+        warden_rules::restore::restore_actions(record)
+            .expect("restorable")
+            .len(),
+        1
+    );
+
+    // Redelivered: nothing is there to remove, and nothing is re-added.
+    w.deliver_ok(s3_event).await;
+    assert_eq!(statements(&w.demo, IMAGE_RESIZER).await, after);
+}
+
 /// The state table refusing the write-ahead record (`PutItem` answers 500 on every SDK
 /// attempt): the plan is not started, nothing is alerted, and the event is retried; the retry
 /// with the table back fixes the function once.
