@@ -409,6 +409,18 @@ async fn every_sample_event_through_the_function_binaries() {
         expect("non_compliant", &["LW007", "LW011"], &["LW013"]),
     )
     .await;
+    // The asynchronous invocation configuration deleted: still no failure destination.
+    lambda
+        .delete_function_event_invoke_config()
+        .function_name(ORDERS_API)
+        .send()
+        .await
+        .expect("DeleteFunctionEventInvokeConfig");
+    run.deliver(
+        "delete-function-event-invoke-config-orders-api.json",
+        expect("non_compliant", &["LW007", "LW011"], &["LW013"]),
+    )
+    .await;
     share_layer_with_everyone(lambda)
         .await
         .expect("a public layer version");

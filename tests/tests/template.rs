@@ -131,6 +131,10 @@ fn rule_matches_suffixed_event_names_and_drops_failed_calls() {
         "UpdateFunctionUrlConfig",
         "PutFunctionEventInvokeConfig",
         "PutFunctionCodeSigningConfig",
+        "UpdateFunctionEventInvokeConfig",
+        "DeleteFunctionEventInvokeConfig",
+        "DeleteFunctionCodeSigningConfig",
+        "DeleteFunctionUrlConfig",
         "AddLayerVersionPermission",
     ];
     for name in &names {
@@ -155,6 +159,10 @@ fn rule_matches_suffixed_event_names_and_drops_failed_calls() {
         "AddLayerVersionPermission",
         "PutFunctionEventInvokeConfig",
         "PutFunctionCodeSigningConfig",
+        "UpdateFunctionEventInvokeConfig",
+        "DeleteFunctionEventInvokeConfig",
+        "DeleteFunctionCodeSigningConfig",
+        "DeleteFunctionUrlConfig",
     ] {
         assert!(names.iter().any(|n| n == needed), "{needed} missing");
     }

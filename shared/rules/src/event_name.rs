@@ -56,6 +56,14 @@ pub enum LambdaApi {
     PutFunctionEventInvokeConfig,
     /// `PutFunctionCodeSigningConfig`.
     PutFunctionCodeSigningConfig,
+    /// `UpdateFunctionEventInvokeConfig`: changes destinations and retries in place.
+    UpdateFunctionEventInvokeConfig,
+    /// `DeleteFunctionEventInvokeConfig`: drops the on-failure destination with the rest.
+    DeleteFunctionEventInvokeConfig,
+    /// `DeleteFunctionCodeSigningConfig`: turns code signing off.
+    DeleteFunctionCodeSigningConfig,
+    /// `DeleteFunctionUrlConfig`: the URL is gone, so its findings close.
+    DeleteFunctionUrlConfig,
     /// `AddLayerVersionPermission`: adds a statement to a layer version's resource-based
     /// policy. The event names a layer version, not a function.
     AddLayerVersionPermission,
@@ -80,6 +88,10 @@ impl LambdaApi {
         LambdaApi::UpdateAlias,
         LambdaApi::PutFunctionEventInvokeConfig,
         LambdaApi::PutFunctionCodeSigningConfig,
+        LambdaApi::UpdateFunctionEventInvokeConfig,
+        LambdaApi::DeleteFunctionEventInvokeConfig,
+        LambdaApi::DeleteFunctionCodeSigningConfig,
+        LambdaApi::DeleteFunctionUrlConfig,
         LambdaApi::AddLayerVersionPermission,
     ];
 
@@ -102,6 +114,10 @@ impl LambdaApi {
             LambdaApi::UpdateAlias => "UpdateAlias",
             LambdaApi::PutFunctionEventInvokeConfig => "PutFunctionEventInvokeConfig",
             LambdaApi::PutFunctionCodeSigningConfig => "PutFunctionCodeSigningConfig",
+            LambdaApi::UpdateFunctionEventInvokeConfig => "UpdateFunctionEventInvokeConfig",
+            LambdaApi::DeleteFunctionEventInvokeConfig => "DeleteFunctionEventInvokeConfig",
+            LambdaApi::DeleteFunctionCodeSigningConfig => "DeleteFunctionCodeSigningConfig",
+            LambdaApi::DeleteFunctionUrlConfig => "DeleteFunctionUrlConfig",
             LambdaApi::AddLayerVersionPermission => "AddLayerVersionPermission",
         }
     }
@@ -197,6 +213,17 @@ event_names! {
     PutFunctionEventInvokeConfig => PutFunctionEventInvokeConfig,
     /// `PutFunctionCodeSigningConfig`: no suffix (CloudTrail User Guide, event history list).
     PutFunctionCodeSigningConfig => PutFunctionCodeSigningConfig,
+    /// `UpdateFunctionEventInvokeConfig`: no suffix, like its `Put` sibling (CloudTrail User
+    /// Guide, event history list).
+    UpdateFunctionEventInvokeConfig => UpdateFunctionEventInvokeConfig,
+    /// `DeleteFunctionEventInvokeConfig`: no suffix, like its `Put` sibling (CloudTrail User
+    /// Guide, event history list).
+    DeleteFunctionEventInvokeConfig => DeleteFunctionEventInvokeConfig,
+    /// `DeleteFunctionCodeSigningConfig`: no suffix, like its `Put` sibling (CloudTrail User
+    /// Guide, event history list).
+    DeleteFunctionCodeSigningConfig => DeleteFunctionCodeSigningConfig,
+    /// `DeleteFunctionUrlConfig`: no suffix (Lambda Developer Guide, management events list).
+    DeleteFunctionUrlConfig => DeleteFunctionUrlConfig,
     /// `AddLayerVersionPermission`, as recorded in real trails (layer API version
     /// 2018-10-31).
     AddLayerVersionPermission20181031 => AddLayerVersionPermission,
@@ -485,6 +512,10 @@ mod tests {
             LambdaApi::UpdateFunctionUrlConfig,
             LambdaApi::PutFunctionEventInvokeConfig,
             LambdaApi::PutFunctionCodeSigningConfig,
+            LambdaApi::UpdateFunctionEventInvokeConfig,
+            LambdaApi::DeleteFunctionEventInvokeConfig,
+            LambdaApi::DeleteFunctionCodeSigningConfig,
+            LambdaApi::DeleteFunctionUrlConfig,
         ] {
             let names: Vec<_> = EventName::ALL
                 .iter()

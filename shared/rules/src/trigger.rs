@@ -1101,6 +1101,10 @@ fn locate_function(rec: &Node<'_>, event_name: &EventName) -> Result<Located, Ev
             | LambdaApi::DeleteFunctionConcurrency
             | LambdaApi::PutFunctionEventInvokeConfig
             | LambdaApi::PutFunctionCodeSigningConfig
+            | LambdaApi::UpdateFunctionEventInvokeConfig
+            | LambdaApi::DeleteFunctionEventInvokeConfig
+            | LambdaApi::DeleteFunctionCodeSigningConfig
+            | LambdaApi::DeleteFunctionUrlConfig
             | LambdaApi::AddLayerVersionPermission,
         )
         | None => {}

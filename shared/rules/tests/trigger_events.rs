@@ -116,6 +116,7 @@ const EVENTS: &[Row] = &[
     row("update-function-configuration-orders-api.json", "UpdateFunctionConfiguration20150331v2", Some("orders-api"), None, DEMO, USE1, None, Some("ci-deploy-role")),
     row("create-alias-live-orders-api.json", "CreateAlias20150331", Some("orders-api"), Some("live"), DEMO, USE1, None, None),
     row("put-function-event-invoke-config-orders-api.json", "PutFunctionEventInvokeConfig", Some("orders-api"), None, DEMO, USE1, None, None),
+    row("delete-function-event-invoke-config-orders-api.json", "DeleteFunctionEventInvokeConfig", Some("orders-api"), None, DEMO, USE1, None, None),
     row("put-function-code-signing-config-orders-api.json", "PutFunctionCodeSigningConfig", Some("orders-api"), None, DEMO, USE1, None, None),
     row("add-layer-version-permission-public-shared-deps.json", "AddLayerVersionPermission20181031", None, None, DEMO, USE1, None, None),
     // IAM events (handled by `iam_trigger`, see tests/iam_trigger_events.rs) name no function.
