@@ -246,8 +246,11 @@ pub fn exemption_change(
 
 /// Whether an alert is due for `open` findings after an evaluation that `attempted` actions:
 /// any attempted action is reported; otherwise only when some open finding is at or above
-/// `min_severity` and the open set differs from the one `recorded` (the state table's
-/// fingerprint; `None` when nothing is recorded, or there is no state table).
+/// `min_severity` and either the open set differs from the one `recorded` (the state table's
+/// fingerprint; `None` when nothing is recorded, or there is no state table) or a finding at or
+/// above `min_severity` is more severe than when it was recorded (a function URL that was
+/// `HIGH` and is now `CRITICAL`, a finding that was below `min_severity` and now reaches it:
+/// same rule and `Sid`, so the same fingerprint, yet news).
 pub fn alert_due(
     recorded: Option<&ResourceState>,
     open: &[&Finding],
@@ -255,8 +258,19 @@ pub fn alert_due(
     min_severity: Severity,
 ) -> bool {
     let alertable = open.iter().any(|f| f.severity >= min_severity);
-    let new_set = recorded.is_none_or(|r| r.fingerprint != tags::fingerprint(open.iter().copied()));
-    attempted || (alertable && new_set)
+    let Some(recorded) = recorded else {
+        return attempted || alertable;
+    };
+    let new_set = recorded.fingerprint != tags::fingerprint(open.iter().copied());
+    let escalated = open.iter().any(|f| {
+        f.severity >= min_severity
+            && recorded
+                .open
+                .iter()
+                .find(|o| o.rule_id == f.rule_id && o.sid == f.sid)
+                .is_some_and(|o| o.severity < f.severity)
+    });
+    attempted || (alertable && (new_set || escalated))
 }
 
 /// Where an audit record stands in the write-ahead trail.
@@ -603,6 +617,76 @@ mod tests {
             writer_deadline_ms,
             record,
         }
+    }
+
+    fn finding(rule_id: RuleId, sid: &str, severity: Severity) -> Finding {
+        Finding {
+            rule_id,
+            severity,
+            resource_arn: FUNCTION.into(),
+            sid: Some(sid.into()),
+            message: String::new(),
+            evidence: serde_json::Value::Null,
+            remediation: crate::findings::Remediation {
+                safety: crate::findings::FixSafety::Manual,
+                fix: crate::findings::Fix::None,
+                text: String::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn an_alert_is_due_for_a_new_set_or_a_finding_grown_more_severe() {
+        let high = finding(RuleId::LW004, "url", Severity::High);
+        let critical = finding(RuleId::LW004, "url", Severity::Critical);
+        let medium = finding(RuleId::LW011, "", Severity::Medium);
+        let recorded = ResourceState::of(FUNCTION, 1, &[&high, &medium], "e-1");
+        // Nothing recorded: any alertable finding.
+        assert!(alert_due(None, &[&high], false, Severity::High));
+        assert!(!alert_due(None, &[&medium], false, Severity::High));
+        // The same set at the same severities: already alerted.
+        assert!(!alert_due(
+            Some(&recorded),
+            &[&high, &medium],
+            false,
+            Severity::High
+        ));
+        // Same rule and Sid (same fingerprint), higher severity: news.
+        assert!(alert_due(
+            Some(&recorded),
+            &[&critical, &medium],
+            false,
+            Severity::High
+        ));
+        // Recorded below the alert threshold, now at it.
+        let medium_now_high = finding(RuleId::LW011, "", Severity::High);
+        let quiet = ResourceState::of(FUNCTION, 1, &[&medium], "e-1");
+        assert!(alert_due(
+            Some(&quiet),
+            &[&medium_now_high],
+            false,
+            Severity::High
+        ));
+        // Less severe than recorded: no alert on that alone.
+        let lower = ResourceState::of(FUNCTION, 1, &[&critical], "e-1");
+        assert!(!alert_due(Some(&lower), &[&high], false, Severity::High));
+        // Growing below the threshold is not alerted.
+        let low = finding(RuleId::LW010, "", Severity::Low);
+        let low_recorded = ResourceState::of(FUNCTION, 1, &[&low], "e-1");
+        let low_now_medium = finding(RuleId::LW010, "", Severity::Medium);
+        assert!(!alert_due(
+            Some(&low_recorded),
+            &[&low_now_medium],
+            false,
+            Severity::High
+        ));
+        // Attempted actions are always reported.
+        assert!(alert_due(
+            Some(&recorded),
+            &[&high, &medium],
+            true,
+            Severity::High
+        ));
     }
 
     #[test]
