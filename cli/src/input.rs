@@ -638,6 +638,10 @@ impl Doc<'_> {
             vpc,
             layers,
             architectures: self.strings(c.get("Architectures"), "Configuration.Architectures")?,
+            last_modified: self
+                .opt_string(c.get("LastModified"), "Configuration.LastModified")?
+                .as_deref()
+                .and_then(warden_rules::state::parse_last_modified),
             reserved_concurrent_executions,
         })
     }

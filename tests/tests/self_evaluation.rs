@@ -321,6 +321,7 @@ impl Stack {
                 })
                 .unwrap_or_else(|| vec!["x86_64".to_owned()]),
             reserved_concurrent_executions: reserved,
+            last_modified: None,
         };
 
         let event_invoke_config = self

@@ -286,16 +286,17 @@ async fn evaluate_event(
 /// What the event does to its function's exemption: a `TagResource` / `UntagResource`
 /// ([`state::exemption_change`]: the caller's ARN and, for a role session, its role's ARN are
 /// matched against `WARDEN_EXEMPTION_APPROVERS`), or a `CreateFunction`, after which an
-/// exemption approved before the creation is dropped ([`ExemptionChange::Recreated`]; the
-/// creation time is the event's `eventTime`, else `now`).
+/// exemption approved before the creation is dropped ([`ExemptionChange::Recreated`]). Both
+/// are dated by the event's `eventTime` (when the call was made, not when it is handled, so
+/// events handled out of order still compare right), else `now`.
 fn exemption_change(trigger: &Trigger, config: &Config, now: i64) -> Option<ExemptionChange> {
+    let at = trigger
+        .event_time
+        .as_deref()
+        .and_then(state::parse_event_time)
+        .unwrap_or(now);
     if trigger.event_name.api() == Some(LambdaApi::CreateFunction) {
-        let created_at = trigger
-            .event_time
-            .as_deref()
-            .and_then(state::parse_event_time)
-            .unwrap_or(now);
-        return Some(ExemptionChange::Recreated { created_at });
+        return Some(ExemptionChange::Recreated { created_at: at });
     }
     let change = trigger.tag_change()?;
     let function = trigger.function_arn()?.unqualified().to_string();
@@ -311,7 +312,7 @@ fn exemption_change(trigger: &Trigger, config: &Config, now: i64) -> Option<Exem
         &config.exemption_approvers,
         &function,
         &trigger.event_id,
-        now,
+        at,
     )
 }
 

@@ -35,6 +35,7 @@ pub(crate) struct ConfigParts<'a> {
     pub(crate) vpc_config: Option<&'a aws_sdk_lambda::types::VpcConfigResponse>,
     pub(crate) layers: &'a [aws_sdk_lambda::types::Layer],
     pub(crate) architectures: &'a [aws_sdk_lambda::types::Architecture],
+    pub(crate) last_modified: Option<&'a str>,
 }
 
 /// [`ConfigParts`] of a `GetFunctionConfigurationOutput` or a `types::FunctionConfiguration`
@@ -53,6 +54,7 @@ macro_rules! config_parts {
             vpc_config: c.vpc_config(),
             layers: c.layers(),
             architectures: c.architectures(),
+            last_modified: c.last_modified(),
         }
     }};
 }
@@ -477,6 +479,9 @@ pub(crate) fn configuration_of(c: ConfigParts<'_>, operation: &str) -> FunctionC
             .map(|a| a.as_str().to_owned())
             .collect(),
         reserved_concurrent_executions: None,
+        last_modified: c
+            .last_modified
+            .and_then(warden_rules::state::parse_last_modified),
     }
 }
 

@@ -363,6 +363,11 @@ pub struct FunctionConfiguration {
     pub architectures: Vec<String>,
     /// `Concurrency.ReservedConcurrentExecutions`; `None` when no concurrency is reserved.
     pub reserved_concurrent_executions: Option<i32>,
+    /// `LastModified` ("the date and time that the function was last updated": created, or its
+    /// code or configuration changed), in seconds since the Unix epoch; `None` when absent or not in Lambda's ISO 8601 form
+    /// (<https://docs.aws.amazon.com/lambda/latest/api/API_FunctionConfiguration.html>).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<i64>,
 }
 
 impl Default for Readable<BTreeMap<String, Redacted>> {

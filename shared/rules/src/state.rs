@@ -167,8 +167,37 @@ pub fn outlived_by(exemption: &Exemption, created_at: i64) -> bool {
 /// (<https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html>).
 pub fn parse_event_time(time: &str) -> Option<i64> {
     let (date, rest) = time.trim().split_once('T')?;
-    let day_end = end_of_day(date)?;
     let clock = rest.strip_suffix('Z')?;
+    instant(date, clock, 0)
+}
+
+/// The instant of a function's `LastModified`, ISO 8601 `YYYY-MM-DDThh:mm:ss.sTZD` with a
+/// `+hhmm` / `-hhmm` offset (`2019-10-07T19:55:07.944+0000`; `+hh:mm` and `Z` are read too), in
+/// seconds since the Unix epoch; `None` for any other shape
+/// (<https://docs.aws.amazon.com/lambda/latest/api/API_FunctionConfiguration.html#lambda-Type-FunctionConfiguration-LastModified>).
+pub fn parse_last_modified(time: &str) -> Option<i64> {
+    let (date, rest) = time.trim().split_once('T')?;
+    if let Some(clock) = rest.strip_suffix('Z') {
+        return instant(date, clock, 0);
+    }
+    let at = rest.rfind(['+', '-'])?;
+    let (clock, zone) = rest.split_at(at);
+    let sign = if zone.starts_with('-') { -1 } else { 1 };
+    let digits: String = zone[1..].chars().filter(|c| *c != ':').collect();
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (hh, mm): (i64, i64) = (digits[..2].parse().ok()?, digits[2..].parse().ok()?);
+    if hh > 23 || mm > 59 {
+        return None;
+    }
+    instant(date, clock, sign * (hh * 3600 + mm * 60))
+}
+
+/// `date` (`YYYY-MM-DD`) at `clock` (`HH:MM:SS`, fractional seconds ignored) in a zone
+/// `offset` seconds east of UTC, in seconds since the Unix epoch.
+fn instant(date: &str, clock: &str, offset: i64) -> Option<i64> {
+    let day_end = end_of_day(date)?;
     let clock = clock.split_once('.').map_or(clock, |(whole, _)| whole);
     let mut parts = clock.splitn(3, ':');
     let mut field = |max: i64| -> Option<i64> {
@@ -177,7 +206,7 @@ pub fn parse_event_time(time: &str) -> Option<i64> {
         (text.len() == 2 && (0..max).contains(&v)).then_some(v)
     };
     let (h, m, sec) = (field(24)?, field(60)?, field(61)?);
-    Some(day_end - DAY_SECONDS + h * 3600 + m * 60 + sec)
+    Some(day_end - DAY_SECONDS + h * 3600 + m * 60 + sec - offset)
 }
 
 /// Whether `principal_arns` (the caller's ARN and, for a role session, its role's ARN) match
@@ -195,7 +224,8 @@ pub fn approver<'a>(patterns: &[String], principal_arns: &[&'a str]) -> Option<&
 /// [`tags::EXEMPT`] or [`EXEMPT_UNTIL`]. `set` are the tags a `TagResource` set, `removed` the
 /// keys an `UntagResource` removed; `principal_arns` are the caller's ARNs (see
 /// [`approver`]); `resource_arn` the tagged function; `event_id` the CloudTrail event;
-/// `now` the evaluation time (seconds since the Unix epoch).
+/// `now` when the tag change was made (the event's `eventTime`, seconds since the Unix epoch):
+/// the exemption's `approved_at`.
 ///
 /// An `until` date that does not parse, or lies in the past, makes the grant not approved:
 /// an exemption is never recorded with an end it does not have.
@@ -819,6 +849,31 @@ mod tests {
             "2026-05-28T1:14:15Z",
         ] {
             assert_eq!(parse_event_time(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn lambda_last_modified_times_parse_with_their_offset() {
+        let noon = 1_779_926_400 + 12 * 3600;
+        assert_eq!(
+            parse_last_modified("2026-05-28T12:00:00.944+0000"),
+            Some(noon)
+        );
+        assert_eq!(
+            parse_last_modified("2026-05-28T14:00:00.000+0200"),
+            Some(noon)
+        );
+        assert_eq!(parse_last_modified("2026-05-28T09:30:00-02:30"), Some(noon));
+        assert_eq!(parse_last_modified("2026-05-28T12:00:00Z"), Some(noon));
+        for bad in [
+            "",
+            "2026-05-28T12:00:00",
+            "2026-05-28T12:00:00+000",
+            "2026-05-28T12:00:00+2400",
+            "2026-05-28T12:00:00+00a0",
+            "Aug 7, 2024, 10:02:11 AM",
+        ] {
+            assert_eq!(parse_last_modified(bad), None, "{bad}");
         }
     }
 

@@ -173,6 +173,9 @@ fn configuration(c: &Value) -> Readable<FunctionConfiguration> {
             .map(|a| a.iter().filter_map(|l| text(l, "Arn")).collect())
             .unwrap_or_default(),
         architectures: strings(&c["Architectures"]),
+        last_modified: c["LastModified"]
+            .as_str()
+            .and_then(warden_rules::state::parse_last_modified),
         reserved_concurrent_executions: c["ReservedConcurrentExecutions"]
             .as_i64()
             .map(|n| i32::try_from(n).unwrap()),

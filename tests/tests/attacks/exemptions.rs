@@ -118,7 +118,7 @@ async fn an_approver_s_exemption_is_recorded_alerted_once_and_honoured() {
     let arn = w.demo.function_arn(ORDERS_API);
     let tags_set = [
         (TAG_EXEMPT, "vendor contract 4711"),
-        ("lambda-warden:exempt-until", "2026-12-31"),
+        ("lambda-warden:exempt-until", "2099-12-31"),
     ];
     w.tag(ORDERS_API, &tags_set).await;
     let event = tag_event(&arn, &tags_set, APPROVER_ROLE_ARN, "approved-exempt-1");
@@ -136,7 +136,7 @@ async fn an_approver_s_exemption_is_recorded_alerted_once_and_honoured() {
     assert_eq!(exemption.source, "approved-exempt-1");
     assert_eq!(
         exemption.until,
-        warden_rules::state::end_of_day("2026-12-31")
+        warden_rules::state::end_of_day("2099-12-31")
     );
     assert!(exemption.alerted);
     let alerts = w.demo.read_alerts().await.expect("alerts");
@@ -169,26 +169,26 @@ async fn a_function_created_again_does_not_inherit_the_exemption() {
     let arn = w.demo.function_arn(ORDERS_API);
     let tags_set = [(TAG_EXEMPT, "vendor contract 4711")];
     w.tag(ORDERS_API, &tags_set).await;
+    let approved_at = wall_clock();
     let decision = w
-        .deliver(tag_event(
+        .deliver(tag_event_at(
             &arn,
             &tags_set,
             APPROVER_ROLE_ARN,
             "approved-exempt-2",
+            approved_at,
         ))
         .await;
     assert_eq!(decision["outcome"], "exempt", "{decision}");
 
-    let create_at = |time: &str, id: &str| {
+    let create_at = |unix: i64, id: &str| {
         let mut event = load_event("create-function-orders-api.json").expect("sample event");
-        event["detail"]["eventTime"] = json!(time);
+        event["detail"]["eventTime"] = json!(event_time(unix));
         event["detail"]["eventID"] = json!(id);
         event
     };
     // A CreateFunction recorded before the approval (delivered late) keeps the exemption.
-    let decision = w
-        .deliver(create_at("2026-05-27T23:59:00Z", "create-1"))
-        .await;
+    let decision = w.deliver(create_at(approved_at - 60, "create-1")).await;
     assert_eq!(decision["outcome"], "exempt", "{decision}");
     assert!(w
         .store()
@@ -200,9 +200,7 @@ async fn a_function_created_again_does_not_inherit_the_exemption() {
 
     // Created again after the approval: the exemption is dropped and the function judged.
     w.demo.read_alerts().await.expect("drain");
-    let decision = w
-        .deliver(create_at("2026-05-28T00:00:01Z", "create-2"))
-        .await;
+    let decision = w.deliver(create_at(approved_at + 1, "create-2")).await;
     assert_ne!(decision["outcome"], "exempt", "{decision}");
     assert!(
         w.store()
@@ -217,4 +215,35 @@ async fn a_function_created_again_does_not_inherit_the_exemption() {
         findings(&decision).contains(&"LW025"),
         "the exempt tag left on it is an unapproved exemption: {decision}"
     );
+}
+
+/// The same function name deleted and created again between an approver's `TagResource` and its
+/// handling, with the `CreateFunction` event handled first (EventBridge does not order events):
+/// the live function's `LastModified` is later than the approval, so the approval was for an
+/// earlier function and is not recorded. The exempt tag left on the new function is LW025.
+#[tokio::test]
+async fn an_approval_older_than_the_live_function_is_not_recorded() {
+    let w = world().await;
+    let arn = w.demo.function_arn(ORDERS_API);
+    let tags_set = [(TAG_EXEMPT, "vendor contract 4711")];
+    w.tag(ORDERS_API, &tags_set).await;
+    // Made an hour before moto stamped the function's LastModified.
+    let event = tag_event_at(
+        &arn,
+        &tags_set,
+        APPROVER_ROLE_ARN,
+        "approved-before-recreate",
+        wall_clock() - 3600,
+    );
+    let decision = w.deliver(event).await;
+    assert_ne!(decision["outcome"], "exempt", "{decision}");
+    assert!(findings(&decision).contains(&"LW025"), "{decision}");
+    assert!(w
+        .store()
+        .load(&arn)
+        .await
+        .expect("load")
+        .exemption
+        .is_none());
+    assert!(!w.demo.read_alerts().await.expect("alerts").is_empty());
 }

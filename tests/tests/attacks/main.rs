@@ -33,6 +33,17 @@ use lambda_events::{handle, Deps};
 /// 2026-05-28T00:00:00Z, in seconds since the Unix epoch: the handler's "now".
 const NOW: i64 = 1_779_926_400;
 
+#[test]
+fn event_times_are_written_as_cloudtrail_does() {
+    assert_eq!(event_time(NOW), "2026-05-28T00:00:00Z");
+    assert_eq!(event_time(NOW + 47_655), "2026-05-28T13:14:15Z");
+    assert_eq!(event_time(951_782_400), "2000-02-29T00:00:00Z");
+    assert_eq!(
+        warden_rules::state::parse_event_time(&event_time(NOW - 1)),
+        Some(NOW - 1)
+    );
+}
+
 /// A developer's SSO role session, as CloudTrail records it.
 const DEVELOPER_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_DeveloperAccess_0123456789abcdef";
 
@@ -121,8 +132,51 @@ fn findings(decision: &Value) -> Vec<&str> {
 
 /// The `TagResource` event CloudTrail records for `caller_role_arn`'s session setting `tags`
 /// on `function`.
+/// `unix` seconds as a CloudTrail `eventTime` (`YYYY-MM-DDTHH:MM:SSZ`), by the civil-from-days
+/// algorithm of Howard Hinnant's "chrono-Compatible Low-Level Date Algorithms".
+fn event_time(unix: i64) -> String {
+    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+/// The wall clock in seconds since the Unix epoch: moto stamps a function's `LastModified`
+/// with it, and an approval dated before that is refused.
+fn wall_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// A `TagResource` event of `tags` on `function_arn` by a session of `caller_role_arn`, made
+/// now by the wall clock (so after the function's creation in moto).
 fn tag_event(function_arn: &str, tags: &[(&str, &str)], caller_role_arn: &str, id: &str) -> Value {
+    tag_event_at(function_arn, tags, caller_role_arn, id, wall_clock())
+}
+
+/// [`tag_event`] made at `unix` seconds.
+fn tag_event_at(
+    function_arn: &str,
+    tags: &[(&str, &str)],
+    caller_role_arn: &str,
+    id: &str,
+    unix: i64,
+) -> Value {
     let mut event = load_event("tag-resource-opt-in-orders-api.json").expect("sample event");
+    event["detail"]["eventTime"] = json!(event_time(unix));
     let role_name = caller_role_arn.rsplit('/').next().unwrap_or_default();
     let d = &mut event["detail"];
     d["requestParameters"] = json!({

@@ -526,7 +526,10 @@ async fn a_replacement_that_fails_after_the_removal_puts_the_original_back() {
 async fn a_replacement_refused_for_good_leaves_the_original_removed() {
     let w = world().await;
     let before = statements(&w.demo, IMAGE_RESIZER).await;
-    assert!(sids(&before).contains(&"s3-invoke".to_owned()), "{before:?}");
+    assert!(
+        sids(&before).contains(&"s3-invoke".to_owned()),
+        "{before:?}"
+    );
     w.proxy.add(Rule::always(
         "AddPermission",
         Fault::error(400, "PolicyLengthExceededException"),
@@ -534,7 +537,11 @@ async fn a_replacement_refused_for_good_leaves_the_original_removed() {
     let s3_event = event("add-permission-s3-unpinned-image-resizer.json");
 
     let decision = w.deliver_ok(s3_event.clone()).await;
-    assert_ne!(decision.outcome, DecisionOutcome::Remediated, "{decision:?}");
+    assert_ne!(
+        decision.outcome,
+        DecisionOutcome::Remediated,
+        "{decision:?}"
+    );
     let after = statements(&w.demo, IMAGE_RESIZER).await;
     assert!(
         !sids(&after).contains(&"s3-invoke".to_owned()),

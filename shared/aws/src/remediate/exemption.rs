@@ -35,10 +35,16 @@ pub async fn recorded_exemption(
 
 /// Records or revokes the exemption `cause` carries for `arn`'s function, and returns the
 /// exemption now recorded.
+///
+/// A grant is not recorded when `snapshot` shows the function updated after the approval
+/// (`LastModified` later than the tag event's time): the approver saw another function, or
+/// another version of it (a function deleted and created again under the same name, even when
+/// its `CreateFunction` event is handled first). The approver tags it again.
 pub(crate) async fn apply_change(
     aws: &Aws,
     arn: &FunctionArn,
     cause: Cause<'_>,
+    snapshot: &FunctionSnapshot,
     recorded: Option<Exemption>,
 ) -> Result<Option<Exemption>, RemediateError> {
     let (Some(change), Some(store)) = (cause.exemption, aws.store()) else {
@@ -52,6 +58,11 @@ pub(crate) async fn apply_change(
     };
     match change {
         ExemptionChange::Grant(e) => {
+            let updated = snapshot.configuration.value().and_then(|c| c.last_modified);
+            if let Some(updated) = updated.filter(|t| *t > e.approved_at) {
+                warn!(function_arn = %arn, approved_by = %e.approved_by, approved_at = e.approved_at, last_modified = updated, "exemption not recorded: the function was updated after it was approved; tag it again");
+                return Ok(recorded);
+            }
             let e = Exemption {
                 resource_arn: arn.unqualified().to_string(),
                 ..e.clone()

@@ -167,7 +167,8 @@ async fn evaluate_and_fix(
         }
         if !exemption_applied {
             exemption_applied = true;
-            stored.exemption = exemption::apply_change(aws, arn, cause, stored.exemption).await?;
+            stored.exemption =
+                exemption::apply_change(aws, arn, cause, &snapshot, stored.exemption).await?;
         }
         if let Some(e) = stored.exemption.as_ref().filter(|e| e.in_force(now)) {
             return exemption::exempt(aws, config, arn, &snapshot, e).await;
