@@ -132,25 +132,9 @@ fn findings(decision: &Value) -> Vec<&str> {
 
 /// The `TagResource` event CloudTrail records for `caller_role_arn`'s session setting `tags`
 /// on `function`.
-/// `unix` seconds as a CloudTrail `eventTime` (`YYYY-MM-DDTHH:MM:SSZ`), by the civil-from-days
-/// algorithm of Howard Hinnant's "chrono-Compatible Low-Level Date Algorithms".
+/// `unix` seconds as a CloudTrail `eventTime` (`YYYY-MM-DDTHH:MM:SSZ`).
 fn event_time(unix: i64) -> String {
-    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    format!("{}Z", warden_rules::dates::civil_time(unix))
 }
 
 /// The wall clock in seconds since the Unix epoch: moto stamps a function's `LastModified`
