@@ -21,8 +21,9 @@ async fn pending_record(store: &StateStore, arn: &str) -> (String, StoredAudit) 
 /// completes the replacement, records what happened and alerts.
 /// Runs image-resizer's confused-deputy fix through a proxy on which `AddPermission` never
 /// answers, and ends the invocation as Lambda's timeout would: between `RemovePermission`
-/// and the `AddPermission` of the tighter statement. Gives the event.
-async fn kill_between_removal_and_replacement(w: &World) -> Value {
+/// and the `AddPermission` of the tighter statement, the evaluation's clock reading `now`
+/// (seconds since the Unix epoch). Gives the event.
+async fn kill_between_removal_and_replacement(w: &World, now: i64) -> Value {
     let proxy = FaultProxy::start(w.moto.port()).await;
     proxy.add(Rule::always(
         "AddPermission",
@@ -32,7 +33,7 @@ async fn kill_between_removal_and_replacement(w: &World) -> Value {
     let event = load_event("add-permission-s3-unpinned-image-resizer.json").expect("event");
     // Lambda's timeout, as the function sees it: the invocation simply ends.
     let killed =
-        tokio::time::timeout(Duration::from_secs(5), handle(event.clone(), &slow, NOW)).await;
+        tokio::time::timeout(Duration::from_secs(5), handle(event.clone(), &slow, now)).await;
     assert!(
         killed.is_err(),
         "the hanging AddPermission must hold the invocation"
@@ -50,7 +51,10 @@ async fn an_invocation_killed_mid_plan_leaves_a_record_the_redelivery_completes(
         .find(|s| s["Sid"] == "s3-invoke")
         .cloned()
         .expect("seeded statement");
-    let event = kill_between_removal_and_replacement(&w).await;
+    // By the wall clock: the record must not be older than the function's LastModified,
+    // which moto stamped when it seeded the function.
+    let t0 = wall_clock();
+    let event = kill_between_removal_and_replacement(&w, t0).await;
 
     let store = w.store();
     let (id, audit) = pending_record(&store, &arn).await;
@@ -68,7 +72,7 @@ async fn an_invocation_killed_mid_plan_leaves_a_record_the_redelivery_completes(
     // A redelivery while the killed invocation could still be running (before its deadline,
     // here the bound for a writer without one) leaves the record to it: a retryable error,
     // nothing written, nothing alerted.
-    let early = handle(event.clone(), &w.deps, NOW)
+    let early = handle(event.clone(), &w.deps, t0)
         .await
         .expect_err("the record's writer may still be running");
     assert_eq!(early.error_type(), "Retryable", "{early}");
@@ -83,7 +87,7 @@ async fn an_invocation_killed_mid_plan_leaves_a_record_the_redelivery_completes(
 
     // Redelivery after the writer's deadline: the replacement is completed, the record
     // reconciled and alerted.
-    let later = NOW + warden_rules::state::WRITER_BOUND_SECS + 1;
+    let later = t0 + warden_rules::state::WRITER_BOUND_SECS + 1;
     let decision = handle(event, &w.deps, later)
         .await
         .unwrap_or_else(|e| panic!("handler failed: {e}"));
@@ -118,7 +122,7 @@ async fn an_invocation_killed_mid_plan_leaves_a_record_the_redelivery_completes(
 async fn a_tampered_in_progress_record_is_not_completed() {
     let w = world().await;
     let arn = w.demo.function_arn(IMAGE_RESIZER);
-    let event = kill_between_removal_and_replacement(&w).await;
+    let event = kill_between_removal_and_replacement(&w, NOW).await;
     let store = w.store();
     let (id, mut audit) = pending_record(&store, &arn).await;
     let mut widened = 0;
@@ -240,7 +244,7 @@ async fn an_invocation_that_fails_after_its_record_releases_it() {
 async fn a_record_of_another_function_is_not_completed() {
     let w = world().await;
     let arn = w.demo.function_arn(IMAGE_RESIZER);
-    let event = kill_between_removal_and_replacement(&w).await;
+    let event = kill_between_removal_and_replacement(&w, NOW).await;
     let store = w.store();
     let (id, mut audit) = pending_record(&store, &arn).await;
     let other = w.demo.function_arn(ORDERS_API);
@@ -268,5 +272,46 @@ async fn a_record_of_another_function_is_not_completed() {
     assert!(
         resizer.iter().all(|s| s["Sid"] != "s3-invoke"),
         "the replacement was not completed from the refused record: {resizer:?}"
+    );
+}
+
+/// A half-done replacement is not completed on a function changed since the record was stored:
+/// the name deleted and created again by someone else (or redeployed) between the kill and the
+/// redelivery would otherwise receive a grant its owner never made. Here the record is dated an
+/// hour before moto stamped the function's `LastModified`. The removal stands, the record says
+/// why and is alerted, and nothing is added.
+#[tokio::test]
+async fn a_replacement_is_not_completed_on_a_function_changed_since_the_record() {
+    let w = world().await;
+    let arn = w.demo.function_arn(IMAGE_RESIZER);
+    let t0 = wall_clock() - 3600;
+    let event = kill_between_removal_and_replacement(&w, t0).await;
+    let store = w.store();
+    let (id, _) = pending_record(&store, &arn).await;
+    w.demo.read_alerts().await.expect("drain");
+
+    handle(
+        event,
+        &w.deps,
+        t0 + warden_rules::state::WRITER_BOUND_SECS + 1,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("handler failed: {e}"));
+    let audit = store.audit(&id).await.expect("read").expect("stored");
+    assert_eq!(audit.status, AuditStatus::Reconciled, "{audit:?}");
+    let stopped = audit.stopped.clone().unwrap_or_default();
+    assert!(
+        stopped.contains("fails its checks") && stopped.contains("LastModified"),
+        "{stopped}"
+    );
+    let statements = w.demo.state(IMAGE_RESIZER).await.expect("state").statements;
+    assert!(
+        statements.iter().all(|s| s["Sid"] != "s3-invoke"),
+        "the replacement was not added to the changed function: {statements:?}"
+    );
+    let alerts = w.demo.read_alerts().await.expect("alerts");
+    assert!(
+        alerts.iter().any(|(_, m)| m.contains("LastModified")),
+        "the refusal is alerted: {alerts:?}"
     );
 }

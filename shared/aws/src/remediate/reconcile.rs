@@ -57,7 +57,7 @@ pub(crate) async fn pending(
         });
     }
     let reconciliation = state::reconcile(&audit.record, snapshot);
-    let (wrote, stopped) = match checks(&audit.record, snapshot, &reconciliation) {
+    let (wrote, stopped) = match checks(&audit, snapshot, &reconciliation) {
         Err(e) => {
             warn!(
                 audit_id = %id,
@@ -103,11 +103,19 @@ pub(crate) async fn pending(
 /// is data), and the record as completion would leave it must pass the checks a restore makes
 /// ([`restore::restore_actions`]: a statement naming another function, a replacement that is
 /// more than its original with a pin, an `AddPermission` that replaces nothing it lists).
+///
+/// A replacement is completed only on the function the plan read: when the live function's
+/// `LastModified` ("the date and time that the function was last updated", so created again
+/// under the same name, or its code or configuration changed;
+/// <https://docs.aws.amazon.com/lambda/latest/api/API_FunctionConfiguration.html>) is later
+/// than the record, the grant is not added to what may be another owner's function. The
+/// removal stands (the safe side) and the alert says how to restore it.
 fn checks(
-    record: &AuditRecord,
+    audit: &StoredAudit,
     snapshot: &FunctionSnapshot,
     reconciliation: &state::Reconciliation,
 ) -> Result<(), String> {
+    let record = &audit.record;
     let evaluated = snapshot.arn.to_string();
     if record.function_arn != evaluated {
         return Err(format!(
@@ -118,6 +126,17 @@ fn checks(
     let completed = state::with_completions(record, &reconciliation.complete)
         .map_err(|sid| format!("AddPermission of Sid {sid:?} replaces no statement it lists"))?;
     restore::restore_actions(&completed).map_err(|e| e.to_string())?;
+    let changed = snapshot
+        .configuration
+        .value()
+        .and_then(|c| c.last_modified)
+        .filter(|t| *t > audit.created_at);
+    if let (Some(changed), false) = (changed, reconciliation.complete.is_empty()) {
+        return Err(format!(
+            "the function was created or updated at {changed} (LastModified, seconds since the Unix epoch), after the record was stored at {}: a replacement is completed only on the function the plan read",
+            audit.created_at
+        ));
+    }
     Ok(())
 }
 
