@@ -147,7 +147,7 @@ async fn a_planted_secret_appears_in_no_log_line_tag_alert_or_decision() {
         assert!(alert_text.contains(name), "the alert names {name}");
     }
     assert!(
-        alert_text.contains("stripe-live-key"),
+        alert_text.contains("stripe-secret-key"),
         "the alert names the detector"
     );
     let state = demo.state(ORDERS_API).await.expect("state");

@@ -14,7 +14,9 @@ use crate::ids::AccountId;
 use crate::policy::{verdict, PolicyParseError, ResourcePolicy, TrustContext, Verdict};
 pub use crate::rule_id::RuleId;
 use crate::snapshot::{FunctionSnapshot, LayerSnapshot, Readable};
+pub use catalogue::catalogue_markdown;
 
+mod catalogue;
 mod code_signing;
 mod confused_deputy;
 mod cross_account;
@@ -564,139 +566,6 @@ pub fn evaluate_layer(snapshot: &LayerSnapshot, config: &RuleConfig) -> Vec<Find
     out
 }
 
-/// Renders the rule catalogue (`docs/rules.md`) from [`RULES`].
-pub fn catalogue_markdown() -> String {
-    let mut out = String::from(
-        "# Rule catalogue\n\n\
-         Generated from the rule registry (`shared/rules/src/rules/`); do not edit by hand.\n\
-         `UPDATE_CATALOGUE=1 cargo test -p warden-rules --test catalogue` rewrites it.\n\n\
-         Fix safety decides when a fix is applied (`plan::permitted`):\n\n\
-         | fix safety | `report` | `tag` | `enforce`, opted in | `enforce`, not opted in |\n\
-         |---|---|---|---|---|\n\
-         | safe | never | never | applied | applied only with `WARDEN_AUTO_FIX_SCOPE=all-non-exempt` |\n\
-         | unsafe | never | never | applied | never |\n\
-         | manual | never | never | never | never |\n\n\
-         A function opts in with the tag `lambda-warden:auto-fix=true`; a function with an \
-         exemption recorded in the state table (granted by an approver) is not evaluated. The \
-         `lambda-warden:exempt` tag alone exempts nothing: it is LW025.\n\n\
-         | id | slug | title | severity | default | fix safety | since |\n\
-         |---|---|---|---|---|---|---|\n",
-    );
-    for r in RULES {
-        let m = &r.meta;
-        out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} |\n",
-            m.id,
-            m.slug,
-            m.title,
-            m.severity,
-            if m.default_on { "on" } else { "off" },
-            m.fix.as_str(),
-            m.since
-        ));
-    }
-    out.push_str(
-        "\nRules marked `off` run only when listed in `WARDEN_ENABLED_RULES`; any rule can be \
-         switched off with `WARDEN_DISABLED_RULES`.\n\n\
-         ## Compared with other tools\n\n\
-         The equivalent AWS Security Hub control, AWS Config managed rule, Checkov check and \
-         Prowler check of each rule (`-`: the tool has none), and what lambda-warden checks \
-         beyond them.\n\n\
-         | id | slug | Security Hub | AWS Config | Checkov | Prowler | lambda-warden checks more |\n\
-         |---|---|---|---|---|---|---|\n",
-    );
-    let or_dash = |s: &str| {
-        if s.is_empty() {
-            "-".to_owned()
-        } else {
-            format!("`{s}`")
-        }
-    };
-    for r in RULES {
-        let m = &r.meta;
-        out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} |\n",
-            m.id,
-            m.slug,
-            or_dash(m.security_hub),
-            or_dash(m.config_rule),
-            or_dash(m.checkov),
-            or_dash(m.prowler),
-            if m.beyond.is_empty() { "-" } else { m.beyond },
-        ));
-    }
-    for r in RULES {
-        let m = &r.meta;
-        out.push_str(&format!("\n## {} {}: {}\n\n", m.id, m.slug, m.title));
-        out.push_str(&format!(
-            "Severity {}, {} by default, fix safety `{}`, since {}.\n\n",
-            m.severity,
-            if m.default_on { "on" } else { "off" },
-            m.fix.as_str(),
-            m.since
-        ));
-        for line in m.doc.lines() {
-            // Doc comments carry one leading space after `///`; sections nest under the rule.
-            let line = line.strip_prefix(' ').unwrap_or(line);
-            if line.starts_with("## ") {
-                out.push('#');
-            }
-            out.push_str(line);
-            out.push('\n');
-        }
-        out.push_str(&format!(
-            "\n### Equivalents\n\n\
-             - Security Hub: {}\n- AWS Config: {}\n- Checkov: {}\n- Prowler: {}\n",
-            or_dash(m.security_hub),
-            or_dash(m.config_rule),
-            or_dash(m.checkov),
-            or_dash(m.prowler),
-        ));
-        if m.id == RuleId::LW022 {
-            out.push_str(&escalation_paths_markdown());
-        }
-    }
-    out
-}
-
-/// The table of LW022's escalation paths: name, the requests it needs, what it does, source.
-fn escalation_paths_markdown() -> String {
-    use crate::policy::escalation::{Scope, PATHS};
-    let mut out = String::from(
-        "\n### Escalation paths\n\n\
-         Every request of a path must be allowed. `iam:PassRole → SERVICE` is `iam:PassRole` \
-         of any role to that service principal; `(or own role)` and `(or attached policy)` \
-         accept the execution role's own ARN, or a customer managed policy attached to it, \
-         besides any resource.\n\n\
-         | path | needs | what it does | source |\n|---|---|---|---|\n",
-    );
-    for p in PATHS {
-        let needs: Vec<String> = p
-            .needs
-            .iter()
-            .map(|n| {
-                let scope = match n.scope {
-                    Scope::Any => "",
-                    Scope::AnyOrOwnRole => " (or own role)",
-                    Scope::AnyOrAttachedPolicy => " (or attached policy)",
-                };
-                match n.passed_to {
-                    Some(service) => format!("`{}` → `{service}`", n.action),
-                    None => format!("`{}`{scope}", n.action),
-                }
-            })
-            .collect();
-        out.push_str(&format!(
-            "| {} | {} | {} | <{}> |\n",
-            p.name,
-            needs.join(" + "),
-            p.how,
-            p.source
-        ));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -730,22 +599,6 @@ mod tests {
         c.disabled.insert(RuleId::LW014);
         assert!(!c.runs(off));
         assert!(RuleConfig::default().runs(RuleId::LW001.meta()));
-    }
-
-    #[test]
-    fn the_catalogue_compares_every_rule_with_the_other_tools() {
-        let md = catalogue_markdown();
-        assert!(md.contains("## Compared with other tools"));
-        for r in RULES {
-            let m = &r.meta;
-            for id in [m.security_hub, m.config_rule, m.checkov, m.prowler] {
-                if !id.is_empty() {
-                    assert!(md.contains(&format!("`{id}`")), "{}: {id}", m.id);
-                }
-            }
-            let row = format!("| {} | {} |", m.id, m.slug);
-            assert_eq!(md.matches(&row).count(), 2, "{} in both tables", m.id);
-        }
     }
 
     #[test]

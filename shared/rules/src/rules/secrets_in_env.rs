@@ -4,28 +4,35 @@ use serde_json::json;
 
 use super::{declare_rule, Context, RuleId};
 use crate::findings::{Finding, FixSafety, Severity};
-use crate::secrets::{classify, Classification};
+use crate::secrets::classify;
 
 declare_rule! {
     /// ## What it flags
     /// An environment variable whose value looks like a credential. By value, whatever the
-    /// variable's name (CRITICAL): AWS access key ids (`AKIA`/`ASIA`), AWS secret access keys
-    /// (40 base64 characters under a name such as `AWS_SECRET_ACCESS_KEY`), PEM private key
-    /// blocks, JSON Web Tokens, GitHub (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`,
-    /// `github_pat_`), Slack (`xoxb-`, `xoxp-`, ..., webhook URLs), Stripe live keys
-    /// (`sk_live_`, `rk_live_`), Google API keys (`AIza`) and connection strings with a
-    /// password (`scheme://user:password@host`). By name (HIGH): a name with `PASSWORD`,
-    /// `SECRET`, `TOKEN`, `API_KEY`, `PRIVATE_KEY`, `CREDENTIALS`, ... and a value of at least
-    /// 8 characters; the detector is `high-entropy` when the value is random-looking
-    /// (Shannon entropy of at least 3.5 bits per character over 16 or more characters),
-    /// `secret-name` otherwise.
+    /// variable's name (CRITICAL): the credential formats of the detector table below (AWS
+    /// access keys, PEM private keys, JSON Web Tokens, GitHub, GitLab, Slack, Stripe, Google,
+    /// OpenAI, Anthropic, npm, SendGrid, Vault, Shopify, ... tokens; Slack, Discord and
+    /// Teams webhook URLs; passwords in URLs, JDBC, ADO.NET and ODBC connection strings and
+    /// JSON values; Azure `AccountKey=` / `SharedAccessKey=` and URL signatures;
+    /// `Authorization: Basic` / `Bearer` values), and the formats too generic to judge
+    /// alone under a name that says whose they are (32 hexadecimal digits under
+    /// `DD_API_KEY`, `TWILIO_AUTH_TOKEN`, `ALGOLIA_ADMIN_KEY`). By name (HIGH): a name with
+    /// `PASSWORD`, `SECRET`, `TOKEN`, `API_KEY`, `PRIVATE_KEY`, `CREDENTIALS`, `PGPASSWORD`,
+    /// `MYSQL_PWD`, `DB_PASS`, ... and a value of at least 8 characters; the detector is
+    /// `high-entropy` when the value is random-looking (Shannon entropy of at least 3.5 bits
+    /// per character over 16 or more characters), `secret-name` otherwise.
     ///
     /// Not flagged: values that refer to a secret store (Secrets Manager and SSM Parameter
     /// Store ARNs, `{{resolve:secretsmanager:...}}` and `{{resolve:ssm...}}` references,
-    /// `/parameter/paths`, any other ARN), names that point at a secret rather than hold it
-    /// (ending in `_ARN`, `_NAME`, `_PATH`, `_URL`, `_ID`, `_TTL`, ...), and KMS ciphertext
-    /// blobs written by Lambda's encryption helpers (base64 starting `AQICA`): those are
-    /// encrypted on the client and only readable with `kms:Decrypt`.
+    /// `/parameter/paths`, any other ARN); names that point at a secret rather than hold it
+    /// (ending in `_ARN`, `_NAME`, `_PATH`, `_URL`, `_ID`, `_TTL`, `_HASH`, ...) or say the
+    /// value is public (`PUBLISHABLE`, `PUBLIC`, `SITE`); and the benign kinds of the table
+    /// below: placeholders (`changeme`, `REPLACE_ME`, `<your-key>`, `${VAR}`), masked values
+    /// (`****`, `xxxx`), the documented AWS example keys, the jwt.io and RFC 7519 sample
+    /// tokens, publishable keys (Stripe `pk_`, Mapbox `pk.`), Twilio SIDs, password hashes
+    /// (bcrypt, argon2, `$6$`, PBKDF2) and KMS ciphertext blobs written by Lambda's
+    /// encryption helpers (base64 starting `AQICA`: encrypted on the client, readable only
+    /// with `kms:Decrypt`).
     ///
     /// The secret value never appears in a finding, a log line, a tag or an alert: the
     /// evidence is the variable's name, the detector, the value's length and a 4-hex-digit
@@ -61,7 +68,7 @@ declare_rule! {
     config_rule: "",
     checkov: "CKV_AWS_45",
     prowler: "awslambda_function_no_secrets_in_variables",
-    beyond: "Never copies the value into a finding, log, tag or alert (name, detector, length and a 16-bit fingerprint only); accepts Secrets Manager and SSM references as the fix, not as findings; detects connection-string passwords and JWTs.",
+    beyond: "Never copies the value into a finding, log, tag or alert (name, detector, length and a 16-bit fingerprint only); accepts Secrets Manager and SSM references as the fix, not as findings; 56 credential formats with sources, connection-string and header credentials, and placeholders, example keys, hashes and KMS ciphertext left alone.",
 }
 
 pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {
@@ -69,9 +76,10 @@ pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {
         return Vec::new(); // unreadable: LW006 reports it
     };
     vars.iter()
-        .filter_map(|(name, value)| match classify(name, value.expose()) {
-            Classification::Secret(d) => Some((name, value, d)),
-            Classification::Reference(_) | Classification::Clean => None,
+        .filter_map(|(name, value)| {
+            classify(name, value.expose())
+                .detector()
+                .map(|d| (name, value, d))
         })
         .map(|(name, value, detector)| {
             let severity = if detector.is_known_format() {
