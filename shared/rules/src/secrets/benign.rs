@@ -43,7 +43,7 @@ pub static BENIGN: &[Benign] = &[
     Benign {
         id: "template-reference",
         title: "A reference resolved by a template or the shell (${VAR}, $VAR, {{...}}, <...>, %(...)s)",
-        pattern: r"\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|\{\{[^}]*\}\}|<[^<>]*>|%\([A-Za-z0-9_]+\)s|%[A-Za-z_]+%|#\{[^}]*\}",
+        pattern: r"\$\{\{[^}]*\}\}|\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|\{\{[^}]*\}\}|<[^<>]*>|%\([A-Za-z0-9_]+\)s|%[A-Za-z_]+%|#\{[^}]*\}",
         example: "${DB_PASSWORD}",
         counter_example: concat!("$6", "Yq2!tr0ub4dor"),
         source: "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-sub.html",
@@ -136,6 +136,24 @@ pub static BENIGN: &[Benign] = &[
         example: "https://auth.example.com/oauth2/token",
         counter_example: concat!("https://hooks.example.com/", "?key=", "9f8e7d6c5b4a3928"),
         source: "https://www.rfc-editor.org/rfc/rfc3986#section-3",
+        in_captures: false,
+    },
+    Benign {
+        id: "kms-alias",
+        title: "A KMS key alias (alias/...): names a key, holds none",
+        pattern: r"alias/[A-Za-z0-9/_-]+",
+        example: "alias/orders-data-key",
+        counter_example: concat!("8tCrpuKwUcbmM9Gj", "BXH7/TswwdbHEXKN"),
+        source: "https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html",
+        in_captures: false,
+    },
+    Benign {
+        id: "identifier",
+        title: "An UPPER_SNAKE_CASE identifier: the name of a variable, secret or parameter",
+        pattern: r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+",
+        example: "NEW_RELIC_LICENSE_KEY",
+        counter_example: concat!("Tr0ub4dor_", "Prod_2026"),
+        source: "https://docs.newrelic.com/docs/serverless-function-monitoring/aws-lambda-monitoring/instrument-lambda-function/env-variables-lambda/",
         in_captures: false,
     },
     Benign {

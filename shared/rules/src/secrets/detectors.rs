@@ -164,7 +164,7 @@ pub static DETECTORS: &[Detector] = &[
         title: "JSON Web Token",
         known_format: true,
         name_words: &[],
-        unless_name: &[],
+        unless_name: &["PUBLIC", "PUBLISHABLE", "ANON"],
         keywords: &["eyj"],
         pattern: r##"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"##,
         check: Check::None,

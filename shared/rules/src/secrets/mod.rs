@@ -304,6 +304,17 @@ mod tests {
             None
         );
         assert_eq!(secret("TOKEN_TTL_SECONDS", "3600"), None);
+        // An encoding word after the name: the key itself.
+        assert_eq!(
+            secret(
+                "DATA_KEY_HEX",
+                concat!(
+                    "84d71eeb9fb155e5d3c9",
+                    "66405b98099ab66aeb1f41141f08ba23e0f5e77f9716"
+                )
+            ),
+            Some("high-entropy")
+        );
         // A KEY that names no secret.
         assert_eq!(secret("S3_KEY", "uploads/2026/report.csv"), None);
         assert_eq!(secret("CACHE_KEY", "orders-v1"), None);
@@ -344,6 +355,17 @@ mod tests {
             (
                 "DATABASE_URL",
                 "postgres://app:changeme@db.internal:5432/orders",
+            ),
+            ("ENCRYPTION_KEY", "alias/orders-data-key"),
+            ("DEPLOY_SECRET_KEY", "${{ secrets.DEPLOY_KEY }}"),
+            ("NEW_RELIC_LICENSE_KEY_SECRET", "NEW_RELIC_LICENSE_KEY"),
+            (
+                "SUPABASE_ANON_KEY",
+                concat!(
+                    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.",
+                    "eyJpc3MiOiJzdXBhYmFzZSIsInJvbGUiOiJhbm9uIn0.",
+                    "Qm9vdHN0cmFwVG9rZW5TaWduYXR1cmVCeXRlczAxMjM0"
+                ),
             ),
         ] {
             assert_eq!(secret(name, value), None, "{name}={value}");

@@ -151,9 +151,27 @@ const POINTER_WORDS: &[&str] = &[
 /// key (`STRIPE_PUBLISHABLE_KEY`, `RECAPTCHA_SITE_KEY`, `JWT_PUBLIC_KEY`).
 const PUBLIC_WORDS: &[&str] = &["PUBLIC", "PUBLISHABLE", "PUB", "SITE"];
 
+/// Last words that say how a value is encoded, not what it is (`DATA_KEY_HEX`,
+/// `SIGNING_KEY_B64`, `TOKEN_VALUE`): dropped before the name is judged.
+const ENCODING_WORDS: &[&str] = &[
+    "HEX", "B64", "BASE64", "PEM", "DER", "RAW", "JSON", "STR", "STRING", "VALUE", "TEXT",
+];
+
+/// The name's words without trailing encoding words.
+fn core_words(name: &str) -> Vec<String> {
+    let mut w = words(name);
+    while w.len() > 1
+        && w.last()
+            .is_some_and(|l| ENCODING_WORDS.contains(&l.as_str()))
+    {
+        w.pop();
+    }
+    w
+}
+
 /// Whether the variable's name suggests that it holds a secret.
 pub fn name_suggests_secret(name: &str) -> bool {
-    let w = words(name);
+    let w = core_words(name);
     let Some(last) = w.last() else {
         return false;
     };
@@ -176,7 +194,7 @@ pub fn name_suggests_secret(name: &str) -> bool {
 /// Whether the name's last word is `KEY` (`STRIPE_KEY`, `JWT_KEY`): a secret only when the
 /// value is a random-looking token, since `CACHE_KEY` or `S3_KEY` name no secret.
 pub fn ends_in_key(name: &str) -> bool {
-    let w = words(name);
+    let w = core_words(name);
     w.last().is_some_and(|l| l == "KEY")
         && !w.iter().any(|x| PUBLIC_WORDS.contains(&x.as_str()))
         && !(holds(&w, "ALGOLIA") && holds(&w, "SEARCH"))
