@@ -6,7 +6,9 @@ use serde::Serialize;
 use thiserror::Error;
 use warden_rules::findings::Severity;
 use warden_rules::ids::{AccountId, FunctionRef};
-use warden_rules::policy::{verdict, PolicyParseError, ResourcePolicy, TrustContext, VerdictKind};
+use warden_rules::policy::{
+    policy_verdicts, PolicyParseError, ResourcePolicy, TrustContext, VerdictKind,
+};
 use warden_rules::rules::RuleId;
 
 /// The JSON schema of the `check-policy` report.
@@ -36,13 +38,19 @@ pub struct StatementVerdict {
     pub index: usize,
     /// `Sid`, when the statement has one.
     pub sid: Option<String>,
-    /// `public`, `cross_account` (with `accounts`), `confused_deputy` (with `services`),
-    /// `restricted` or `denies`, under `type`.
+    /// The statement judged with the whole policy (each `Allow` with the policy's `Deny`
+    /// statements: what IAM would allow): `public`, `cross_account` (with `accounts`),
+    /// `confused_deputy` (with `services`), `network_restricted` (with `networks`),
+    /// `restricted` or `denies`, under `type`. This is what LW001–LW003 report.
     pub verdict: VerdictKind,
-    /// The severity of the rule that reports this verdict (LW001 public, LW003
-    /// cross-account, LW002 confused deputy); `null` for restricted and denies.
+    /// The statement judged on its own, as if the policy had no `Deny`.
+    pub statement_verdict: VerdictKind,
+    /// The severity of the finding this verdict becomes (LW001 public critical,
+    /// network-restricted medium; LW003 cross-account and LW002 confused deputy high);
+    /// `null` for restricted and denies.
     pub severity: Option<Severity>,
-    /// Why: the principal, the condition keys and values, and what they pin.
+    /// Why: the principal, the condition keys and values, what they pin, and what the
+    /// policy's `Deny` statements leave.
     pub reason: String,
 }
 
@@ -64,10 +72,19 @@ pub struct PolicyReport {
 /// The rule whose finding a verdict becomes, when it is one.
 pub fn rule_of(kind: &VerdictKind) -> Option<RuleId> {
     match kind {
-        VerdictKind::Public => Some(RuleId::LW001),
+        VerdictKind::Public | VerdictKind::NetworkRestricted { .. } => Some(RuleId::LW001),
         VerdictKind::ConfusedDeputy { .. } => Some(RuleId::LW002),
         VerdictKind::CrossAccount { .. } => Some(RuleId::LW003),
         VerdictKind::Restricted | VerdictKind::Denies => None,
+    }
+}
+
+/// The severity of the finding a verdict becomes: its rule's, except network-restricted
+/// access, which LW001 reports at medium.
+pub fn severity_of(kind: &VerdictKind) -> Option<Severity> {
+    match kind {
+        VerdictKind::NetworkRestricted { .. } => Some(Severity::Medium),
+        other => rule_of(other).map(|r| r.meta().severity),
     }
 }
 
@@ -119,16 +136,15 @@ pub fn check(
     let statements = policy
         .statements
         .iter()
+        .zip(policy_verdicts(&policy.statements, &ctx))
         .enumerate()
-        .map(|(index, s)| {
-            let v = verdict(s, &ctx);
-            StatementVerdict {
-                index,
-                sid: s.sid.clone(),
-                severity: rule_of(&v.kind).map(|r| r.meta().severity),
-                verdict: v.kind,
-                reason: v.reason,
-            }
+        .map(|(index, (s, v))| StatementVerdict {
+            index,
+            sid: s.sid.clone(),
+            severity: severity_of(&v.effective.kind),
+            verdict: v.effective.kind,
+            statement_verdict: v.alone.kind,
+            reason: v.effective.reason,
         })
         .collect();
     Ok(PolicyReport {

@@ -253,7 +253,11 @@ pub fn policy_table(report: &PolicyReport, color: bool) -> String {
                 cell(s.index.to_string()),
                 cell(s.sid.clone().unwrap_or_else(|| "-".to_owned())),
                 Cell {
-                    text: s.verdict.to_string(),
+                    text: if s.statement_verdict == s.verdict {
+                        s.verdict.to_string()
+                    } else {
+                        format!("{} (alone: {})", s.verdict, s.statement_verdict)
+                    },
                     style: s.severity.map(severity_style),
                 },
                 cell(s.reason.clone()),
@@ -267,7 +271,7 @@ pub fn policy_table(report: &PolicyReport, color: bool) -> String {
         .filter(|s| s.severity.is_some())
         .count();
     out.push_str(&format!(
-        "\n{} statement(s) judged for account {}: {failing} public, cross-account or confused deputy.\n",
+        "\n{} statement(s) judged for account {}: {failing} public, network-restricted, cross-account or confused deputy.\n",
         report.statements.len(),
         report.account
     ));

@@ -55,7 +55,7 @@ fn check_policy_gives_every_table_row_its_documented_verdict_and_exit_code() {
         }
         let out = run(&mut cli(), &args);
         let expected_code = match row["verdict"]["type"].as_str() {
-            Some("public" | "cross_account" | "confused_deputy") => 1,
+            Some("public" | "cross_account" | "confused_deputy" | "network_restricted") => 1,
             _ => 0,
         };
         if code(&out) != expected_code {

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 use warden_rules::grant::{grant_from_statement, statement_from_grant};
 use warden_rules::ids::{AccountId, FunctionArn};
-use warden_rules::policy::{verdict, ResourcePolicy, TrustContext};
+use warden_rules::policy::{verdict, ResourcePolicy, TrustContext, VerdictKind};
 
 const OWN: &str = "111122223333";
 const ORG: &str = "o-a1b2c3d4e5";
@@ -133,6 +133,9 @@ fn add_condition(s: &mut Value, (op, key, value): (String, String, Value)) -> bo
     true
 }
 
+/// The rank of `VerdictKind::Public`.
+const PUBLIC: u8 = VerdictKind::Public.rank();
+
 fn rank(s: &Value, t: &TrustContext) -> u8 {
     let p = ResourcePolicy::parse(&json!({ "Statement": [s] }).to_string()).expect("parses");
     verdict(&p.statements[0], t).kind.rank()
@@ -153,7 +156,7 @@ proptest! {
         let mut narrowed = s.clone();
         prop_assume!(add_condition(&mut narrowed, c));
         let after = rank(&narrowed, &t);
-        prop_assert!(after < 4 || before == 4, "public only after: {s} -> {narrowed}");
+        prop_assert!(after < PUBLIC || before == PUBLIC, "public only after: {s} -> {narrowed}");
         prop_assert!(before > 1 || after <= 1, "restricted {before} -> {after}: {s} -> {narrowed}");
     }
 
@@ -165,7 +168,7 @@ proptest! {
         let mut pinned = s.clone();
         prop_assume!(add_condition(&mut pinned, c));
         let after = rank(&pinned, &t);
-        prop_assert!(after <= before && after < 4, "rank {before} -> {after}: {pinned}");
+        prop_assert!(after <= before && after < PUBLIC, "rank {before} -> {after}: {pinned}");
     }
 
     /// Parse → serialise (compact or pretty) → parse: the same model and the same verdicts.

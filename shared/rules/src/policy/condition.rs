@@ -13,6 +13,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 
 use super::keys;
+use super::limit::{analyse_limit, Limit};
 use super::pattern::{has_policy_variable, has_wildcard, is_account_id, ArnParts};
 
 /// A condition key as the policy spells it, e.g. `AWS:SourceArn`.
@@ -449,6 +450,9 @@ pub(crate) struct ConditionAnalysis {
     pub key: String,
     /// `Some` when the condition pins a dimension of the caller.
     pub pin: Option<Pin>,
+    /// `Some` when it limits the caller's network or kind (a service) without naming an
+    /// account.
+    pub limit: Option<Limit>,
     /// e.g. `StringEquals aws:SourceAccount="111122223333" pins the source account to
     /// 111122223333`.
     pub note: String,
@@ -497,13 +501,23 @@ pub(crate) fn analyse(c: &Condition) -> ConditionAnalysis {
     let no_pin = |why: String| ConditionAnalysis {
         key: key.clone(),
         pin: None,
+        limit: None,
         note: format!("{head} pins nothing: {why}"),
     };
     let role = key_role(&c.key);
     if role == KeyRole::Other {
+        if let Some((limit, note)) = analyse_limit(c, &head) {
+            return ConditionAnalysis {
+                key,
+                pin: None,
+                limit,
+                note,
+            };
+        }
         return ConditionAnalysis {
             key,
             pin: None,
+            limit: None,
             note: format!("{head} {}", other_key_note(c)),
         };
     }
@@ -610,6 +624,7 @@ pub(crate) fn analyse(c: &Condition) -> ConditionAnalysis {
     }
     ConditionAnalysis {
         key,
+        limit: None,
         pin: Some(Pin {
             dimension,
             values: pinned,
@@ -675,6 +690,11 @@ fn arn_value(v: &str, cmp: Comparison) -> ValuePin {
     if has_policy_variable(v) {
         return ValuePin::Open("holds a policy variable, replaced from the request".to_owned());
     }
+    if cmp == Comparison::StringGlob {
+        if let Some(pin) = glob_after_account(v) {
+            return pin;
+        }
+    }
     let Some(arn) = ArnParts::split(v) else {
         return match cmp {
             Comparison::Literal => ValuePin::Nobody(
@@ -726,6 +746,40 @@ fn arn_value(v: &str, cmp: Comparison) -> ValuePin {
             "has the account field {:?}, which is not an account id, so no ARN matches it",
             arn.account
         ))
+    }
+}
+
+/// A `StringLike` ARN pattern whose first wildcard comes after a fixed partition, service,
+/// region and at least twelve account digits (`arn:aws:execute-api:us-east-1:111122223333*`):
+/// `StringLike` matches the whole string and its `*` may span `:`, but an ARN's account field
+/// is exactly twelve digits
+/// (<https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-identifiers.html>), so
+/// only ARNs of that account match. More than twelve digits before the wildcard match no ARN.
+/// `None` when the pattern has no wildcard there (the six-part reading decides).
+fn glob_after_account(v: &str) -> Option<ValuePin> {
+    let first = v.find(['*', '?'])?;
+    let fixed = &v[..first];
+    let mut parts = fixed.splitn(5, ':');
+    let (arn, _partition, _service, _region, account) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    if arn != "arn" {
+        return None;
+    }
+    let digits = account.bytes().take_while(u8::is_ascii_digit).count();
+    let rest = &account[digits..];
+    match (digits, rest) {
+        (12, "") => Some(ValuePin::Value(account.to_owned())),
+        (12, _) if rest.starts_with(':') => None,
+        (d, "") if d > 12 => Some(ValuePin::Nobody(
+            "fixes more than twelve account digits, and account ids have twelve, so no ARN matches it"
+                .to_owned(),
+        )),
+        _ => None,
     }
 }
 

@@ -10,14 +10,17 @@
 //! - <https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html>
 
 mod condition;
+mod effect;
 pub mod escalation;
 pub mod identity;
+mod limit;
 mod model;
 pub(crate) mod pattern;
 pub mod session;
 mod verdict;
 
 pub use condition::{Condition, ConditionKey, ConditionOperator, OperatorBase, SetOperator};
+pub use effect::{policy_verdicts, PolicyVerdict};
 pub use model::{
     Effect, PolicyParseError, Principal, PrincipalMap, ResourcePolicy, Statement, MAX_POLICY_BYTES,
 };

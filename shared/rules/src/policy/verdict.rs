@@ -64,6 +64,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::condition::{analyse, ConditionAnalysis, Dimension};
+use super::limit::Limit;
 use super::model::{Effect, Principal, PrincipalMap, Statement};
 use super::pattern::{has_wildcard, is_account_id, ArnParts};
 use crate::config::Config;
@@ -128,7 +129,7 @@ pub struct Verdict {
 }
 
 /// The kind of access a statement grants, from worst to harmless:
-/// `Public > CrossAccount > ConfusedDeputy > Restricted > Denies`.
+/// `Public > CrossAccount > ConfusedDeputy > NetworkRestricted > Restricted > Denies`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum VerdictKind {
@@ -147,6 +148,16 @@ pub enum VerdictKind {
         /// Service principals, sorted.
         services: Vec<String>,
     },
+    /// Anyone, but only from these networks (`aws:SourceIp` ranges, `aws:SourceVpc`,
+    /// `aws:SourceVpce`): the conditions restrict *where* the caller is, not *who*. IAM
+    /// Access Analyzer does not count such a policy as public
+    /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-concepts.html#what-is-public>);
+    /// lambda-warden reports it below public and never fixes it automatically, since only the
+    /// owner knows who sits in that network.
+    NetworkRestricted {
+        /// `KEY VALUE` for each network value, e.g. `aws:SourceIp 203.0.113.0/24`.
+        networks: Vec<String>,
+    },
     /// Only the function's account, trusted accounts or the trusted organization, or pinned
     /// so no one else can satisfy the conditions.
     Restricted,
@@ -155,13 +166,14 @@ pub enum VerdictKind {
 }
 
 impl VerdictKind {
-    /// How bad the verdict is: `Public` 4, `CrossAccount` 3, `ConfusedDeputy` 2,
-    /// `Restricted` 1, `Denies` 0.
-    pub fn rank(&self) -> u8 {
+    /// How bad the verdict is: `Public` 5, `CrossAccount` 4, `ConfusedDeputy` 3,
+    /// `NetworkRestricted` 2, `Restricted` 1, `Denies` 0.
+    pub const fn rank(&self) -> u8 {
         match self {
-            VerdictKind::Public => 4,
-            VerdictKind::CrossAccount { .. } => 3,
-            VerdictKind::ConfusedDeputy { .. } => 2,
+            VerdictKind::Public => 5,
+            VerdictKind::CrossAccount { .. } => 4,
+            VerdictKind::ConfusedDeputy { .. } => 3,
+            VerdictKind::NetworkRestricted { .. } => 2,
             VerdictKind::Restricted => 1,
             VerdictKind::Denies => 0,
         }
@@ -173,6 +185,7 @@ impl VerdictKind {
             VerdictKind::Public => "public",
             VerdictKind::CrossAccount { .. } => "cross_account",
             VerdictKind::ConfusedDeputy { .. } => "confused_deputy",
+            VerdictKind::NetworkRestricted { .. } => "network_restricted",
             VerdictKind::Restricted => "restricted",
             VerdictKind::Denies => "denies",
         }
@@ -188,6 +201,9 @@ impl fmt::Display for VerdictKind {
             VerdictKind::ConfusedDeputy { services } => {
                 write!(f, "confused_deputy({})", services.join(", "))
             }
+            VerdictKind::NetworkRestricted { networks } => {
+                write!(f, "network_restricted({})", networks.join(", "))
+            }
             VerdictKind::Public | VerdictKind::Restricted | VerdictKind::Denies => {
                 f.write_str(self.as_str())
             }
@@ -199,7 +215,18 @@ impl fmt::Display for VerdictKind {
 ///
 /// See the module documentation for the rules and the choices made where IAM leaves room.
 pub fn verdict(statement: &Statement, ctx: &TrustContext) -> Verdict {
-    let analyses: Vec<ConditionAnalysis> = statement.conditions.iter().map(analyse).collect();
+    verdict_with(statement, ctx, Vec::new())
+}
+
+/// [`verdict`] with `extra` analyses ANDed to the statement's own conditions: what the
+/// policy's `Deny` statements leave of it (see [`super::effect`]).
+pub(crate) fn verdict_with(
+    statement: &Statement,
+    ctx: &TrustContext,
+    extra: Vec<ConditionAnalysis>,
+) -> Verdict {
+    let mut analyses: Vec<ConditionAnalysis> = statement.conditions.iter().map(analyse).collect();
+    analyses.extend(extra);
     let conditions_text = if analyses.is_empty() {
         "The statement has no conditions.".to_owned()
     } else {
@@ -261,6 +288,12 @@ fn worse(a: VerdictKind, b: VerdictKind) -> VerdictKind {
             VerdictKind::ConfusedDeputy { services: y },
         ) => VerdictKind::ConfusedDeputy {
             services: sorted_union(x, y),
+        },
+        (
+            VerdictKind::NetworkRestricted { networks: x },
+            VerdictKind::NetworkRestricted { networks: y },
+        ) => VerdictKind::NetworkRestricted {
+            networks: sorted_union(x, y),
         },
         (a, b) => {
             if b.rank() > a.rank() {
@@ -526,6 +559,54 @@ fn map_elements(m: &PrincipalMap, out: &mut Vec<Element>) {
     }
 }
 
+/// The verdict on an "everyone" element that no pin narrowed, after the conditions that limit
+/// the kind of caller (only AWS services: a confused deputy, since any account's resource can
+/// make the service call) or its network (`NetworkRestricted`).
+fn everyone_limited(label: &str, is: &str, limits: &[&Limit]) -> (VerdictKind, String) {
+    let mut any_service = false;
+    let mut services: BTreeSet<String> = BTreeSet::new();
+    let mut networks: BTreeSet<String> = BTreeSet::new();
+    for l in limits {
+        match l {
+            Limit::Services(s) if s.is_empty() => any_service = true,
+            Limit::Services(s) => services.extend(s.iter().cloned()),
+            Limit::Network(n) => networks.extend(n.iter().cloned()),
+        }
+    }
+    if any_service || !services.is_empty() {
+        let services: Vec<String> = if services.is_empty() {
+            vec!["any AWS service".to_owned()]
+        } else {
+            services.into_iter().collect()
+        };
+        return (
+            VerdictKind::ConfusedDeputy {
+                services: services.clone(),
+            },
+            format!(
+                "{label} {is} limited to AWS service principals ({}), a confused deputy risk: no condition pins the source account, so any account's use of the service reaches the function",
+                services.join(", ")
+            ),
+        );
+    }
+    if !networks.is_empty() {
+        let networks: Vec<String> = networks.into_iter().collect();
+        return (
+            VerdictKind::NetworkRestricted {
+                networks: networks.clone(),
+            },
+            format!(
+                "{label} {is} network-restricted: only callers from {} are admitted, but any account's principals there are",
+                networks.join(", ")
+            ),
+        );
+    }
+    (
+        VerdictKind::Public,
+        format!("{label} {is} public: no condition pins the caller to an account or organization"),
+    )
+}
+
 /// Where the caller set of one dimension ended up after every pin.
 struct Narrowed {
     values: BTreeSet<String>,
@@ -659,11 +740,9 @@ fn judge_element(
         return (VerdictKind::CrossAccount { accounts }, text);
     }
 
+    let limits: Vec<&Limit> = analyses.iter().filter_map(|a| a.limit.as_ref()).collect();
     match &e.who {
-        Who::Everyone => (
-            VerdictKind::Public,
-            format!("{label} {is} public: no condition pins the caller to an account or organization"),
-        ),
+        Who::Everyone => everyone_limited(label, is, &limits),
         Who::Unrecognised(raw) => (
             VerdictKind::CrossAccount {
                 accounts: vec![raw.clone()],

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::findings::{Finding, FixSafety, Severity};
 use crate::ids::AccountId;
-use crate::policy::{verdict, PolicyParseError, ResourcePolicy, TrustContext, Verdict};
+use crate::policy::{policy_verdicts, PolicyParseError, ResourcePolicy, TrustContext, Verdict};
 pub use crate::rule_id::RuleId;
 use crate::snapshot::{FunctionSnapshot, LayerSnapshot, Readable};
 pub use catalogue::catalogue_markdown;
@@ -396,10 +396,10 @@ impl PolicyView {
                     },
                     Err(e) => return PolicyView::Unparseable(e),
                 };
-                let verdicts = policy
-                    .statements
-                    .iter()
-                    .map(|s| verdict(s, trust))
+                // What IAM would allow: each Allow judged with the policy's Deny statements.
+                let verdicts = policy_verdicts(&policy.statements, trust)
+                    .into_iter()
+                    .map(|v| v.effective)
                     .collect();
                 PolicyView::Parsed {
                     policy,

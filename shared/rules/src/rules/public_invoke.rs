@@ -18,6 +18,13 @@ declare_rule! {
     /// `AWS_IAM` URL auth with `Principal` `"*"` still admits every AWS account and is
     /// flagged here at `HIGH`.
     ///
+    /// A `Principal` `"*"` limited only by network conditions (`IpAddress aws:SourceIp` with a
+    /// bounded range, `aws:SourceVpc`, `aws:SourceVpce` with fixed ids) restricts where a
+    /// caller is, not who it is: it is `network_restricted`, reported here at `MEDIUM` and
+    /// never fixed automatically. `0.0.0.0/0`, `::/0` and wildcard endpoint ids admit any
+    /// network and stay public. This follows IAM Access Analyzer's definition of public
+    /// access (<https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-concepts.html#what-is-public>).
+    ///
     /// ## Why it matters
     /// Anyone who knows the function's ARN can run it, with its execution role's permissions,
     /// at the owner's cost.
@@ -65,6 +72,51 @@ pub(crate) fn record(stmt: &Statement, index: usize) -> StatementRecord {
 }
 
 pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = public(cx);
+    out.extend(network_restricted(cx));
+    out
+}
+
+/// `Principal "*"` limited only by network conditions: MEDIUM, never fixed automatically.
+fn network_restricted(cx: &Context<'_>) -> Vec<Finding> {
+    cx.judged()
+        .enumerate()
+        .filter(|(_, (stmt, _))| !url_scoped(stmt))
+        .filter_map(|(i, (stmt, v))| match &v.kind {
+            VerdictKind::NetworkRestricted { networks } => Some((i, stmt, v, networks)),
+            _ => None,
+        })
+        .map(|(i, stmt, v, networks)| {
+            let original = record(stmt, i);
+            cx.manual_finding(
+                &META,
+                Severity::Medium,
+                Some(original.sid.clone()),
+                format!(
+                    "Statement {} lets any account's principals invoke {} from {}: {}",
+                    original.sid,
+                    cx.snapshot.arn.name,
+                    networks.join(", "),
+                    v.reason
+                ),
+                json!({
+                    "statement": stmt.raw,
+                    "verdict": "network_restricted",
+                    "networks": networks,
+                    "reason": v.reason,
+                }),
+                format!(
+                    "Statement {} restricts where callers are, not who they are: name the \
+                     accounts or organization that should invoke the function (a Principal, \
+                     or aws:PrincipalOrgID) besides the network condition.",
+                    original.sid
+                ),
+            )
+        })
+        .collect()
+}
+
+fn public(cx: &Context<'_>) -> Vec<Finding> {
     cx.judged()
         .enumerate()
         .filter(|(_, (stmt, v))| v.kind == VerdictKind::Public && !url_scoped(stmt))
