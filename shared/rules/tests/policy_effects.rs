@@ -18,7 +18,7 @@ fn trust(org: bool) -> TrustContext {
 }
 
 fn allow_star() -> Value {
-    json!({"Sid": "open", "Effect": "Allow", "Principal": "*", "Action": "lambda:InvokeFunction", "Resource": F})
+    json!({"Sid": "open", "Effect": "Allow", "Principal": "*", "Action": "lambda:Invoke*", "Resource": "arn:aws:lambda:us-east-1:111122223333:function:*"})
 }
 
 fn deny(condition: Value) -> Value {
@@ -74,13 +74,13 @@ fn deny_shapes_that_leave_known_callers() {
             },
         ),
         (
-            deny(json!({"Bool": {"aws:PrincipalIsAWSService": "false"}})),
+            deny(json!({"BoolIfExists": {"aws:PrincipalIsAWSService": "false"}})),
             VerdictKind::ConfusedDeputy {
                 services: vec!["any AWS service".to_owned()],
             },
         ),
         (
-            json!({"Sid": "guard", "Effect": "Deny", "Principal": "*", "Action": "lambda:InvokeFunction", "Resource": F}),
+            json!({"Sid": "guard", "Effect": "Deny", "Principal": "*", "Action": "lambda:*", "Resource": "arn:aws:lambda:*"}),
             VerdictKind::Restricted,
         ),
     ];
@@ -103,16 +103,30 @@ fn denies_that_cannot_be_combined_leave_the_allow_as_judged_alone() {
         deny(json!({"StringNotEquals": {"aws:RequestedRegion": "us-east-1"}})),
         // A set operator.
         deny(json!({"ForAnyValue:StringNotEquals": {"aws:PrincipalOrgID": ORG}})),
+        // Plain Bool is false when the key is absent, and anonymous requests lack it.
+        deny(json!({"Bool": {"aws:PrincipalIsAWSService": "false"}})),
+        // What is left is the anonymous internet.
+        deny(json!({"StringNotEquals": {"aws:PrincipalAccount": "anonymous"}})),
+        // A `?` covers one character, not every action `lambda:Invoke*` grants.
+        json!({"Sid": "guard", "Effect": "Deny", "Principal": "*", "Action": "lambda:InvokeFunction?", "Resource": "*"}),
+        // Nor every function name.
+        json!({"Sid": "guard", "Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "arn:aws:lambda:us-east-1:111122223333:function:?"}),
     ];
     for d in cases {
         let (_, effective, reason) = judge(json!([allow_star(), d.clone()]), true);
         assert_eq!(effective, VerdictKind::Public, "{d}: {reason}");
     }
     // A Deny on another function does not apply at all: the reason is the statement's own.
-    let other = json!({"Sid": "guard", "Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "arn:aws:lambda:us-east-1:111122223333:function:other"});
+    let other = json!({"Sid": "guard", "Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "arn:aws:lambda:us-east-2:111122223333:function:*"});
     let (_, effective, reason) = judge(json!([allow_star(), other]), true);
     assert_eq!(effective, VerdictKind::Public);
     assert!(!reason.contains("Deny"), "{reason}");
+}
+
+#[test]
+fn anonymous_callers_are_an_account_value_that_admits_everyone() {
+    let allow = json!({"Sid": "open", "Effect": "Allow", "Principal": "*", "Action": "lambda:InvokeFunctionUrl", "Resource": F, "Condition": {"StringEquals": {"aws:PrincipalAccount": "anonymous"}}});
+    assert_eq!(judge(json!([allow]), false).1, VerdictKind::Public);
 }
 
 #[test]

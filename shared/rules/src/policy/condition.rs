@@ -670,6 +670,13 @@ fn account_value(v: &str, cmp: Comparison) -> ValuePin {
     if has_policy_variable(v) {
         return ValuePin::Open("holds a policy variable, replaced from the request".to_owned());
     }
+    // "For anonymous requests, the request context returns anonymous"
+    // (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalaccount>).
+    if v.eq_ignore_ascii_case("anonymous") {
+        return ValuePin::Open(
+            "is the value anonymous requests carry, so it admits the anonymous internet".to_owned(),
+        );
+    }
     if has_wildcard(v) {
         return match cmp {
             Comparison::Literal => literal_wildcard("account"),

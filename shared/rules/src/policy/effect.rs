@@ -8,7 +8,7 @@
 //! - `Principal "*"` with one negated condition on a key that pins or limits the caller
 //!   (`StringNotEquals aws:PrincipalOrgID o-...`, `StringNotEquals aws:SourceAccount ...`,
 //!   `ArnNotLike aws:SourceArn ...`, `NotIpAddress aws:SourceIp ...`, `StringNotEquals
-//!   aws:SourceVpce ...`) or `Bool aws:PrincipalIsAWSService false`: the `Allow` keeps only
+//!   aws:SourceVpce ...`) or `BoolIfExists aws:PrincipalIsAWSService false`: the `Allow` keeps only
 //!   the callers the positive form admits. A negated operator is true when the key is absent
 //!   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html>),
 //!   so such a `Deny` also refuses requests without the key, and the positive form (without
@@ -31,7 +31,7 @@
 
 use super::condition::{analyse, Condition, ConditionAnalysis, ConditionOperator, OperatorBase};
 use super::model::{Effect, Principal, Statement};
-use super::pattern::{is_account_id, wildcard_match, wildcard_match_ignore_case, ArnParts};
+use super::pattern::{is_account_id, pattern_covers, wildcard_match_ignore_case, ArnParts};
 use super::verdict::{verdict, verdict_with, TrustContext, Verdict, VerdictKind};
 
 /// One statement's verdict alone and within the whole policy.
@@ -168,9 +168,7 @@ fn cover(deny: &Statement, allow: &Statement) -> Cover {
 /// Whether every request for the action pattern `a` is an action `deny` applies to.
 fn action_covered(deny: &Statement, a: &str) -> bool {
     if deny.not_action.is_empty() {
-        // Matching the allowed pattern as text: `lambda:*` covers `lambda:Invoke*` since its
-        // `*` matches the text's `*`.
-        deny.action.iter().any(|d| wildcard_match_ignore_case(d, a))
+        deny.action.iter().any(|d| pattern_covers(d, a, true))
     } else {
         // A Deny with NotAction applies to every action it does not list.
         deny.action.is_empty()
@@ -189,7 +187,7 @@ fn resources_covered(deny: &Statement, allow: &Statement) -> bool {
     allow
         .resource
         .iter()
-        .all(|r| deny.resource.iter().any(|d| wildcard_match(d, r)))
+        .all(|r| deny.resource.iter().any(|d| pattern_covers(d, r, false)))
 }
 
 /// What a `Deny` covering an `Allow` leaves of the callers.
@@ -277,11 +275,13 @@ fn positive(c: &Condition) -> Option<Condition> {
         OperatorBase::ArnNotEquals => (OperatorBase::ArnEquals, c.values.clone()),
         OperatorBase::ArnNotLike => (OperatorBase::ArnLike, c.values.clone()),
         OperatorBase::NotIpAddress => (OperatorBase::IpAddress, c.values.clone()),
-        // Deny when the caller is not a service: what is left are services.
+        // `BoolIfExists aws:PrincipalIsAWSService false` denies every caller that is not a
+        // service, anonymous ones included: what is left are services. Plain `Bool` is false
+        // when the key is absent, and anonymous requests do not carry it
+        // (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalisawsservice>),
+        // so that Deny lets anonymous callers through: not combined.
         OperatorBase::Bool
-            if !op.if_exists
-                && c.values.len() == 1
-                && c.values[0].eq_ignore_ascii_case("false") =>
+            if op.if_exists && c.values.len() == 1 && c.values[0].eq_ignore_ascii_case("false") =>
         {
             (OperatorBase::Bool, vec!["true".to_owned()])
         }

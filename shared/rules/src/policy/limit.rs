@@ -69,6 +69,11 @@ pub(crate) fn analyse_limit(c: &Condition, head: &str) -> Option<(Option<Limit>,
         if let Some(v) = c.values.iter().find(|v| unbounded(key, v)) {
             return open(&format!("value {v:?} admits any network (values are ORed)"));
         }
+        if key == "aws:sourceip" && too_wide(&c.values) {
+            return open(&format!(
+                "its ranges together span more IPv4 addresses than a /{WIDEST_IPV4_PREFIX} ({WIDEST_IPV4_PREFIX_ADDRESSES}), or an IPv6 range is wider than a /{WIDEST_IPV6_PREFIX}: a large part of the internet"
+            ));
+        }
         let values: Vec<String> = c
             .values
             .iter()
@@ -111,6 +116,52 @@ pub(crate) fn analyse_limit(c: &Condition, head: &str) -> Option<(Option<Limit>,
         )
     };
     Some((Some(Limit::Services(services)), note))
+}
+
+/// The widest IPv4 range, as a prefix length, that still says where a caller is: a /8 holds
+/// 16 777 216 addresses. Wider ranges, or ranges adding up to more, are read as any network.
+const WIDEST_IPV4_PREFIX: u32 = 8;
+/// `2^(32 - WIDEST_IPV4_PREFIX)`.
+const WIDEST_IPV4_PREFIX_ADDRESSES: u64 = 1 << (32 - WIDEST_IPV4_PREFIX);
+/// The widest IPv6 range, as a prefix length: a /32 is what a regional registry allocates to
+/// one network operator.
+const WIDEST_IPV6_PREFIX: u32 = 32;
+
+/// Whether `aws:SourceIp` values (CIDR ranges, or single addresses) together admit too much
+/// of the internet to count as a network restriction: IPv4 ranges adding up to more than a
+/// /8 (`0.0.0.0/1` and `128.0.0.0/1` together are every address), or any IPv6 range wider
+/// than a /32. A value that is not an address is read as too wide (fail closed). IAM
+/// documents `IpAddress` values as CIDR blocks
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IPAddress>).
+fn too_wide(values: &[String]) -> bool {
+    let mut ipv4: u64 = 0;
+    for v in values {
+        let (addr, bits) = match v.trim().split_once('/') {
+            Some((a, b)) => (a, Some(b)),
+            None => (v.trim(), None),
+        };
+        if addr.contains(':') {
+            if addr.parse::<std::net::Ipv6Addr>().is_err() {
+                return true;
+            }
+            match bits.map(str::parse::<u32>) {
+                None => {}
+                Some(Ok(b)) if (WIDEST_IPV6_PREFIX..=128).contains(&b) => {}
+                Some(_) => return true,
+            }
+        } else {
+            if addr.parse::<std::net::Ipv4Addr>().is_err() {
+                return true;
+            }
+            let b = match bits.map(str::parse::<u32>) {
+                None => 32,
+                Some(Ok(b)) if b <= 32 => b,
+                Some(_) => return true,
+            };
+            ipv4 = ipv4.saturating_add(1u64 << (32 - b));
+        }
+    }
+    ipv4 > WIDEST_IPV4_PREFIX_ADDRESSES
 }
 
 /// Whether a network value admits any network: an empty value, a wildcard, or a range whose
@@ -163,6 +214,25 @@ mod tests {
             None
         );
         assert_eq!(limit("Null", "aws:SourceVpce", &["false"]), None);
+        // Two halves of the internet, a wide IPv6 range, a value that is not an address.
+        assert_eq!(
+            limit("IpAddress", "aws:SourceIp", &["0.0.0.0/1", "128.0.0.0/1"]),
+            None
+        );
+        assert_eq!(limit("IpAddress", "aws:SourceIp", &["2000::/3"]), None);
+        assert_eq!(limit("IpAddress", "aws:SourceIp", &["office"]), None);
+        assert!(matches!(
+            limit(
+                "IpAddress",
+                "aws:SourceIp",
+                &["10.0.0.0/9", "2001:db8::/48", "198.51.100.7"]
+            ),
+            Some(Limit::Network(_))
+        ));
+        assert_eq!(
+            limit("IpAddress", "aws:SourceIp", &["10.0.0.0/8", "11.0.0.0/8"]),
+            None
+        );
     }
 
     #[test]

@@ -64,6 +64,49 @@ fn wildcard_match_units<U: Copy + PartialEq + From<u8>>(
     p[pi..].iter().all(|&c| c == star_unit)
 }
 
+/// Whether every text the pattern `narrow` matches is also matched by `wide` (both IAM
+/// patterns, `*` any run, `?` one character): a sound inclusion test, used to decide that a
+/// `Deny` covers what an `Allow` grants. `wide`'s `*` may stand for any part of `narrow`,
+/// wildcards included; `wide`'s `?` for one literal or `?` of `narrow`, never for its `*`
+/// (which may be several characters or none); `wide`'s literals only for the same literal.
+/// `ignore_case` compares ASCII letters without case (actions), else exactly (ARNs). Text
+/// that is not ASCII is covered only by an equal pattern or `*`.
+pub(crate) fn pattern_covers(wide: &str, narrow: &str, ignore_case: bool) -> bool {
+    if !(wide.is_ascii() && narrow.is_ascii()) {
+        return wide == "*" || wide == narrow;
+    }
+    let (p, t) = (wide.as_bytes(), narrow.as_bytes());
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    let unit = |w: u8, n: u8| match w {
+        b'?' => n != b'*',
+        _ if n == b'*' || n == b'?' => false,
+        _ if ignore_case => w.eq_ignore_ascii_case(&n),
+        _ => w == n,
+    };
+    while ti < t.len() {
+        match p.get(pi) {
+            Some(b'*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(&c) if unit(c, t[ti]) => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
+}
+
 /// Whether a string holds an IAM wildcard character (`*` or `?`).
 pub(crate) fn has_wildcard(s: &str) -> bool {
     s.contains(['*', '?'])
@@ -154,6 +197,34 @@ mod tests {
                 "{p} should not match {t}"
             );
         }
+    }
+
+    #[test]
+    fn coverage_is_inclusion_of_what_the_patterns_match() {
+        for (wide, narrow) in [
+            ("lambda:*", "lambda:Invoke*"),
+            ("*", "lambda:*"),
+            ("lambda:InvokeFunction?", "lambda:InvokeFunction?"),
+            ("lambda:Invoke?unction", "lambda:InvokeFunction"),
+            ("LAMBDA:invoke*", "lambda:InvokeFunction"),
+        ] {
+            assert!(pattern_covers(wide, narrow, true), "{wide} covers {narrow}");
+        }
+        for (wide, narrow) in [
+            ("lambda:InvokeFunction?", "lambda:InvokeFunction*"),
+            ("lambda:Invoke", "lambda:Invoke?"),
+            ("lambda:Invoke*Url", "lambda:Invoke*"),
+            (
+                "arn:aws:lambda:us-east-1:1:function:?",
+                "arn:aws:lambda:us-east-1:1:function:*",
+            ),
+        ] {
+            assert!(
+                !pattern_covers(wide, narrow, true),
+                "{wide} does not cover {narrow}"
+            );
+        }
+        assert!(!pattern_covers("a:Orders-api", "a:orders-api", false));
     }
 
     #[test]
