@@ -144,3 +144,11 @@ fn a_deny_of_some_actions_leaves_the_rest() {
     let d = deny(json!({"StringNotEquals": {"aws:PrincipalOrgID": ORG}}));
     assert_eq!(judge(json!([allow, d]), true).1, VerdictKind::Restricted);
 }
+
+#[test]
+fn a_deny_for_all_values_outside_the_organization_paths_leaves_the_organization() {
+    let d =
+        deny(json!({"ForAllValues:StringNotLike": {"aws:PrincipalOrgPaths": format!("{ORG}/*")}}));
+    let (_, effective, reason) = judge(json!([allow_star(), d]), true);
+    assert_eq!(effective, VerdictKind::Restricted, "{reason}");
+}

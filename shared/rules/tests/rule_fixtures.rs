@@ -29,12 +29,15 @@ use serde::Deserialize;
 use serde_json::Value;
 use warden_rules::findings::{Finding, Severity};
 use warden_rules::ids::{AccountId, FunctionArn, LayerVersionArn};
+mod common;
+
+use common::{execution_role, text, unreadable};
 use warden_rules::rules::runtimes::{days_from_civil, DAY_SECONDS};
 use warden_rules::rules::{evaluate, evaluate_layer, RuleConfig, RuleId, RULES};
 use warden_rules::snapshot::{
-    AttachedPolicy, Cors, EventInvokeConfig, ExecutionRole, FunctionConfiguration,
-    FunctionSnapshot, FunctionUrlAuthType, FunctionUrlConfig, InlinePolicy, LayerSnapshot,
-    PackageType, PolicyDocument, Readable, Redacted, TracingMode, VpcConfig,
+    Cors, EventInvokeConfig, FunctionConfiguration, FunctionSnapshot, FunctionUrlAuthType,
+    FunctionUrlConfig, LayerSnapshot, PackageType, PolicyDocument, Readable, Redacted, TracingMode,
+    VpcConfig,
 };
 
 /// 2026-05-28T00:00:00Z.
@@ -84,19 +87,6 @@ struct Fixture {
     expect: Vec<Expect>,
 }
 
-fn unreadable<T>(v: &Value, operation: &str) -> Option<Readable<T>> {
-    v.get("unreadable")
-        .and_then(Value::as_str)
-        .map(|code| Readable::Unreadable {
-            operation: operation.to_owned(),
-            error_code: code.to_owned(),
-        })
-}
-
-fn text(v: &Value, key: &str) -> Option<String> {
-    v.get(key).and_then(Value::as_str).map(str::to_owned)
-}
-
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
         .map(|a| {
@@ -119,15 +109,6 @@ fn policy_doc(v: &Value) -> Option<PolicyDocument> {
             revision_id: Some("fixture-rev".into()),
         }),
     }
-}
-
-fn document(v: &Value, operation: &str) -> Readable<String> {
-    unreadable(v, operation).unwrap_or_else(|| {
-        Readable::read(match v {
-            Value::String(s) => s.clone(),
-            doc => doc.to_string(),
-        })
-    })
 }
 
 fn configuration(c: &Value) -> Readable<FunctionConfiguration> {
@@ -180,57 +161,6 @@ fn configuration(c: &Value) -> Readable<FunctionConfiguration> {
             .as_i64()
             .map(|n| i32::try_from(n).unwrap()),
     })
-}
-
-fn execution_role(r: &Value) -> Readable<Option<ExecutionRole>> {
-    if r.is_null() {
-        return Readable::read(None);
-    }
-    if let Some(u) = unreadable(r, "GetRole") {
-        return u;
-    }
-    let attached =
-        unreadable(&r["AttachedPolicies"], "ListAttachedRolePolicies").unwrap_or_else(|| {
-            Readable::read(
-                r["AttachedPolicies"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .map(|p| AttachedPolicy {
-                                arn: text(p, "PolicyArn").unwrap(),
-                                name: text(p, "PolicyName").unwrap(),
-                                document: document(&p["Document"], "GetPolicyVersion"),
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            )
-        });
-    let inline = unreadable(&r["RolePolicies"], "ListRolePolicies").unwrap_or_else(|| {
-        Readable::read(
-            r["RolePolicies"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .map(|p| InlinePolicy {
-                            name: text(p, "PolicyName").unwrap(),
-                            document: document(&p["PolicyDocument"], "GetRolePolicy"),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-        )
-    });
-    Readable::read(Some(ExecutionRole {
-        arn: text(r, "Arn").unwrap(),
-        name: text(r, "RoleName").unwrap(),
-        trust_policy: match &r["AssumeRolePolicyDocument"] {
-            Value::String(s) => s.clone(),
-            doc => doc.to_string(),
-        },
-        attached,
-        inline,
-    }))
 }
 
 enum Subject {

@@ -461,8 +461,10 @@ pub(crate) struct ConditionAnalysis {
 /// How an operator compares values, for operators that can pin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Comparison {
-    /// `StringEquals`, `StringEqualsIgnoreCase`: `*` and `?` are ordinary characters.
+    /// `StringEquals`: `*` and `?` are ordinary characters.
     Literal,
+    /// `StringEqualsIgnoreCase`: as `Literal`, letters compared without case.
+    LiteralIgnoreCase,
     /// `StringLike`: `*` and `?` are wildcards and may span `:`.
     StringGlob,
     /// `ArnEquals`, `ArnLike`: wildcards within each ARN part.
@@ -542,10 +544,28 @@ pub(crate) fn analyse(c: &Condition) -> ConditionAnalysis {
         ));
     }
     let comparison = match op.base {
-        OperatorBase::StringEquals | OperatorBase::StringEqualsIgnoreCase => Comparison::Literal,
+        OperatorBase::StringEquals => Comparison::Literal,
+        OperatorBase::StringEqualsIgnoreCase => Comparison::LiteralIgnoreCase,
         OperatorBase::StringLike => Comparison::StringGlob,
         OperatorBase::ArnEquals | OperatorBase::ArnLike => Comparison::ArnGlob,
         OperatorBase::Null => {
+            let source_key = matches!(
+                c.key.lowercase(),
+                keys::SOURCE_ACCOUNT | keys::SOURCE_ARN | keys::SOURCE_OWNER
+            );
+            if source_key && c.values.iter().all(|v| v.eq_ignore_ascii_case("false")) {
+                // The key is present only when a service calls on behalf of a resource
+                // (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceaccount>):
+                // requiring it admits AWS services only, acting for any account.
+                return ConditionAnalysis {
+                    key: key.clone(),
+                    pin: None,
+                    limit: Some(Limit::Services(Vec::new())),
+                    note: format!(
+                        "{head} pins no account, but admits only AWS services: the key is present only when a service calls on behalf of a resource"
+                    ),
+                };
+            }
             return no_pin("Null only tests whether the key is present".to_owned());
         }
         OperatorBase::Bool
@@ -679,7 +699,7 @@ fn account_value(v: &str, cmp: Comparison) -> ValuePin {
     }
     if has_wildcard(v) {
         return match cmp {
-            Comparison::Literal => literal_wildcard("account"),
+            Comparison::Literal | Comparison::LiteralIgnoreCase => literal_wildcard("account"),
             Comparison::StringGlob | Comparison::ArnGlob => ValuePin::Open(
                 "has a wildcard, so it matches accounts that cannot be named".to_owned(),
             ),
@@ -704,7 +724,7 @@ fn arn_value(v: &str, cmp: Comparison) -> ValuePin {
     }
     let Some(arn) = ArnParts::split(v) else {
         return match cmp {
-            Comparison::Literal => ValuePin::Nobody(
+            Comparison::Literal | Comparison::LiteralIgnoreCase => ValuePin::Nobody(
                 "is not an ARN, and is compared literally, so no request ARN equals it".to_owned(),
             ),
             Comparison::StringGlob if has_wildcard(v) => ValuePin::Open(
@@ -729,7 +749,7 @@ fn arn_value(v: &str, cmp: Comparison) -> ValuePin {
         ));
     }
     match cmp {
-        Comparison::Literal if has_wildcard(arn.account) => {
+        Comparison::Literal | Comparison::LiteralIgnoreCase if has_wildcard(arn.account) => {
             return literal_wildcard("account");
         }
         Comparison::StringGlob if arn.head_has_wildcard() => {
@@ -744,7 +764,10 @@ fn arn_value(v: &str, cmp: Comparison) -> ValuePin {
                 arn.account
             ));
         }
-        Comparison::Literal | Comparison::StringGlob | Comparison::ArnGlob => {}
+        Comparison::Literal
+        | Comparison::LiteralIgnoreCase
+        | Comparison::StringGlob
+        | Comparison::ArnGlob => {}
     }
     if is_account_id(arn.account) {
         ValuePin::Value(arn.account.to_owned())
@@ -797,13 +820,28 @@ fn org_value(v: &str, cmp: Comparison) -> ValuePin {
     }
     if has_wildcard(v) {
         return match cmp {
-            Comparison::Literal => literal_wildcard("organization"),
+            Comparison::Literal | Comparison::LiteralIgnoreCase => literal_wildcard("organization"),
             Comparison::StringGlob | Comparison::ArnGlob => ValuePin::Open(
                 "has a wildcard, so it matches organizations that cannot be named".to_owned(),
             ),
         };
     }
-    ValuePin::Value(v.to_owned())
+    org_id(v, cmp)
+}
+
+/// An organization id as a pin. Organization ids are `o-` and 10 to 32 lower-case letters or
+/// digits (<https://docs.aws.amazon.com/organizations/latest/APIReference/API_Organization.html>):
+/// compared without case, a value names its lower-case form; compared with case, a value
+/// with capitals matches no organization.
+fn org_id(v: &str, cmp: Comparison) -> ValuePin {
+    match cmp {
+        Comparison::LiteralIgnoreCase => ValuePin::Value(v.to_ascii_lowercase()),
+        _ if v.bytes().any(|b| b.is_ascii_uppercase()) => ValuePin::Nobody(
+            "has capital letters, and organization ids are lower case, so no organization matches it"
+                .to_owned(),
+        ),
+        _ => ValuePin::Value(v.to_owned()),
+    }
 }
 
 /// Reads an organization path (`o-xxx/r-xxx/ou-xxx/`): its first segment is the organization.
@@ -814,14 +852,14 @@ fn org_path_value(v: &str, cmp: Comparison) -> ValuePin {
     }
     if has_wildcard(org) {
         return match cmp {
-            Comparison::Literal => literal_wildcard("organization"),
+            Comparison::Literal | Comparison::LiteralIgnoreCase => literal_wildcard("organization"),
             Comparison::StringGlob | Comparison::ArnGlob => ValuePin::Open(
                 "has a wildcard in its organization segment, so it matches organizations that cannot be named"
                     .to_owned(),
             ),
         };
     }
-    ValuePin::Value(org.to_owned())
+    org_id(org, cmp)
 }
 
 /// Reads an Alexa event source token (a skill id).
@@ -831,7 +869,7 @@ fn token_value(v: &str, cmp: Comparison) -> ValuePin {
     }
     if has_wildcard(v) {
         return match cmp {
-            Comparison::Literal => literal_wildcard("token"),
+            Comparison::Literal | Comparison::LiteralIgnoreCase => literal_wildcard("token"),
             Comparison::StringGlob | Comparison::ArnGlob => {
                 ValuePin::Open("has a wildcard, so it matches any token".to_owned())
             }

@@ -29,7 +29,9 @@
 //! policy read from AWS rarely holds a `Deny`; policies given to `check-policy`, and those
 //! of the sources in front of a function, do.
 
-use super::condition::{analyse, Condition, ConditionAnalysis, ConditionOperator, OperatorBase};
+use super::condition::{
+    analyse, Condition, ConditionAnalysis, ConditionOperator, OperatorBase, SetOperator,
+};
 use super::model::{Effect, Principal, Statement};
 use super::pattern::{is_account_id, pattern_covers, wildcard_match_ignore_case, ArnParts};
 use super::verdict::{verdict, verdict_with, TrustContext, Verdict, VerdictKind};
@@ -263,9 +265,15 @@ fn leaves(deny: &Statement, name: &str) -> Leaves {
 /// for operators with no positive form here (set operators, numeric, date, `Null`).
 fn positive(c: &Condition) -> Option<Condition> {
     let op = &c.operator;
-    if op.set.is_some() {
-        return None;
-    }
+    // `ForAllValues:` with a negated operator in a Deny refuses a request whose values are
+    // all outside the list (and one without the key): what is left are requests with at
+    // least one listed value, `ForAnyValue:` of the positive operator. `ForAnyValue:` with a
+    // negated operator is false without the key, so such a Deny lets those requests through.
+    let set = match op.set {
+        None => None,
+        Some(SetOperator::ForAllValues) if op.base.is_negated() => Some(SetOperator::ForAnyValue),
+        Some(_) => return None,
+    };
     let (base, values) = match &op.base {
         OperatorBase::StringNotEquals => (OperatorBase::StringEquals, c.values.clone()),
         OperatorBase::StringNotEqualsIgnoreCase => {
@@ -291,7 +299,7 @@ fn positive(c: &Condition) -> Option<Condition> {
         operator: ConditionOperator {
             base,
             if_exists: false,
-            set: None,
+            set,
         },
         key: c.key.clone(),
         values,

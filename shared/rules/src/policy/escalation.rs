@@ -19,8 +19,9 @@
 //! - "any resource" (the attacker's choice: any policy, user, role, function) is covered by a
 //!   `Resource` of `*` or a pattern whose last part is `*` (`arn:aws:iam::*:role/*`), or by
 //!   `NotResource`; a `Deny` removes it only with `Resource` `*` or such a pattern of the
-//!   action's service. A request on the role itself or on a customer managed policy attached
-//!   to it is also covered by an ARN pattern that matches that ARN.
+//!   action's service. A request on the role itself (the paths that edit the execution role
+//!   are judged on its ARN only) or on a customer managed policy attached to it is covered by
+//!   an ARN pattern that matches that ARN, and removed by a `Deny` on it.
 //!   `iam:PassRole` on named roles (no wildcard) is not a path: what those roles may do is
 //!   not known here.
 //!
@@ -37,8 +38,10 @@ use super::session::{conditions_truth, SessionRequest, Truth};
 pub enum Scope {
     /// Any resource of the action's type, chosen by the attacker.
     Any,
-    /// Any resource, or the execution role itself.
-    AnyOrOwnRole,
+    /// The execution role itself (a grant on `*`, or on a pattern matching its ARN, covers
+    /// it): editing another role gains nothing without a way to use that role, which other
+    /// paths need (`UpdateRolePolicyToAssumeIt`, the `PassRole` paths).
+    OwnRole,
     /// Any resource, or a customer managed policy attached to the execution role.
     AnyOrAttachedPolicy,
 }
@@ -70,6 +73,11 @@ pub struct Path {
 const RHINO: &str =
     "https://rhinosecuritylabs.com/aws/aws-privilege-escalation-methods-mitigation/";
 const BISHOP_FOX: &str = "https://bishopfox.com/blog/privilege-escalation-in-aws";
+/// "AWS CloudFormation uses the role for all operations on that stack ... users who have
+/// permission to perform stack operations can use the role's permissions, even if they don't
+/// have permission to pass it" (the service role page).
+const CLOUDFORMATION_SERVICE_ROLE: &str =
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html";
 
 const fn any(action: &'static str) -> Need {
     Need {
@@ -82,7 +90,7 @@ const fn any(action: &'static str) -> Need {
 const fn on_self(action: &'static str) -> Need {
     Need {
         action,
-        scope: Scope::AnyOrOwnRole,
+        scope: Scope::OwnRole,
         passed_to: None,
     }
 }
@@ -120,7 +128,7 @@ pub const PATHS: &[Path] = &[
     Path { name: "PutRolePolicy", how: "write an inline policy with any permissions on a role, the execution role included", needs: &[on_self("iam:PutRolePolicy")], source: RHINO },
     Path { name: "AddUserToGroup", how: "add a user it controls to a more privileged group", needs: &[any("iam:AddUserToGroup")], source: RHINO },
     Path { name: "UpdateRolePolicyToAssumeIt", how: "rewrite a role's trust policy to trust itself, then assume the role", needs: &[any("iam:UpdateAssumeRolePolicy"), any("sts:AssumeRole")], source: RHINO },
-    Path { name: "UpdateOwnTrustPolicy", how: "rewrite the execution role's own trust policy so that a principal outside the function can assume it", needs: &[Need { action: "iam:UpdateAssumeRolePolicy", scope: Scope::AnyOrOwnRole, passed_to: None }], source: BISHOP_FOX },
+    Path { name: "UpdateOwnTrustPolicy", how: "rewrite the execution role's own trust policy so that a principal outside the function can assume it", needs: &[Need { action: "iam:UpdateAssumeRolePolicy", scope: Scope::OwnRole, passed_to: None }], source: BISHOP_FOX },
     Path { name: "AssumeAnyRole", how: "assume any role whose trust policy trusts the account", needs: &[any("sts:AssumeRole")], source: BISHOP_FOX },
     Path { name: "DeleteOrReplacePermissionsBoundary", how: "remove or replace the permissions boundary that limits a role or user", needs: &[any("iam:DeleteRolePermissionsBoundary")], source: BISHOP_FOX },
     Path { name: "DeleteUserPermissionsBoundary", how: "remove the permissions boundary that limits a user", needs: &[any("iam:DeleteUserPermissionsBoundary")], source: BISHOP_FOX },
@@ -136,6 +144,8 @@ pub const PATHS: &[Path] = &[
     Path { name: "PassRoleToCloudFormationCreateStack", how: "create a stack that runs with a more privileged role", needs: &[pass_to("cloudformation.amazonaws.com"), any("cloudformation:CreateStack")], source: RHINO },
     Path { name: "PassRoleToCloudFormationUpdateStack", how: "update a stack so that it runs with a more privileged role", needs: &[pass_to("cloudformation.amazonaws.com"), any("cloudformation:UpdateStack")], source: BISHOP_FOX },
     Path { name: "PassRoleToCloudFormationChangeSet", how: "create and execute a change set that runs with a more privileged role", needs: &[pass_to("cloudformation.amazonaws.com"), any("cloudformation:CreateChangeSet"), any("cloudformation:ExecuteChangeSet")], source: BISHOP_FOX },
+    Path { name: "UpdateStackWithItsServiceRole", how: "update an existing stack that has a service role: CloudFormation uses that role for the update, whether or not the caller may pass it (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html)", needs: &[any("cloudformation:UpdateStack")], source: CLOUDFORMATION_SERVICE_ROLE },
+    Path { name: "ChangeSetWithItsServiceRole", how: "create and execute a change set on an existing stack that has a service role, which CloudFormation uses without iam:PassRole", needs: &[any("cloudformation:CreateChangeSet"), any("cloudformation:ExecuteChangeSet")], source: CLOUDFORMATION_SERVICE_ROLE },
     Path { name: "PassRoleToGlueDevEndpoint", how: "create a Glue development endpoint with a more privileged role and log in to it", needs: &[pass_to("glue.amazonaws.com"), any("glue:CreateDevEndpoint")], source: RHINO },
     Path { name: "UpdateExistingGlueDevEndpoint", how: "add its SSH key to an existing Glue development endpoint and use that endpoint's role", needs: &[any("glue:UpdateDevEndpoint")], source: RHINO },
     Path { name: "PassRoleToNewGlueJobThenRun", how: "create a Glue job with a more privileged role and start it", needs: &[pass_to("glue.amazonaws.com"), any("glue:CreateJob"), any("glue:StartJobRun")], source: BISHOP_FOX },
@@ -294,8 +304,8 @@ pub fn find(policies: &[&ResourcePolicy], role: &RoleContext<'_>) -> Vec<Found> 
                     let mut targets = vec![("*", Target::Any)];
                     match need.scope {
                         Scope::Any => {}
-                        Scope::AnyOrOwnRole => {
-                            targets.push((role.role_arn, Target::Arn(role.role_arn)))
+                        Scope::OwnRole => {
+                            targets = vec![(role.role_arn, Target::Arn(role.role_arn))];
                         }
                         Scope::AnyOrAttachedPolicy => targets.extend(
                             role.attached_customer_policies

@@ -11,10 +11,14 @@
 //! What is modelled, and what is not (each choice reports more rather than less):
 //! - only `Allow` statements grant (an unknown `Effect` counts as `Allow`, fail closed);
 //! - "every resource" means a `Resource` of exactly `*`, or any `NotResource` in an `Allow`;
-//!   an ARN pattern with wildcards (`arn:aws:iam::*:role/*`) is not treated as `*`;
+//!   an ARN pattern with wildcards (`arn:aws:iam::*:role/*`) is not treated as `*`, except
+//!   for `iam:PassRole`, where a pattern that matches every role of the execution role's
+//!   account passes any role ([`passrole_grant`]);
+//! - an `Allow` whose conditions no Lambda session can meet (`aws:MultiFactorAuthPresent`
+//!   true: a function's credentials never carry MFA) grants nothing ([`super::session`]);
 //! - an `Allow` with `NotAction` on every resource allows nearly everything: it is reported
 //!   as administrator-like access;
-//! - conditions of an `Allow` are not evaluated: the statement is reported, with its
+//! - other conditions of an `Allow` are not evaluated: the statement is reported, with its
 //!   conditions in the evidence;
 //! - a `Deny` cancels an allowed action only when its conditions hold for every call made
 //!   with a function's credentials (none, or one such as "deny unless MFA", which a function
@@ -25,7 +29,7 @@
 //!   policies are not read.
 
 use super::model::{Effect, ResourcePolicy, Statement};
-use super::pattern::wildcard_match_ignore_case;
+use super::pattern::{pattern_covers, wildcard_match_ignore_case};
 use super::session::{conditions_truth, SessionRequest, Truth};
 
 /// Whether the statement grants (`Allow`, or an unknown effect read as `Allow`).
@@ -34,6 +38,20 @@ pub fn is_allow(s: &Statement) -> bool {
         Effect::Allow | Effect::Unknown(_) => true,
         Effect::Deny => false,
     }
+}
+
+/// Whether an `Allow`'s conditions can hold for a call made with a function's credentials:
+/// not when they are false for every Lambda session (e.g. `aws:MultiFactorAuthPresent` true).
+/// `iam:PassedToService` is left out: it depends on the request (which service a role is
+/// passed to), and the rules that use this report a `PassRole` grant whatever its service.
+fn may_grant(s: &Statement) -> bool {
+    let session: Vec<_> = s
+        .conditions
+        .iter()
+        .filter(|c| !c.key.is("iam:passedtoservice"))
+        .cloned()
+        .collect();
+    is_allow(s) && conditions_truth(&session, &SessionRequest::default()) != Truth::False
 }
 
 /// Whether the statement applies to every resource: `Resource` contains `*`, or it uses
@@ -45,7 +63,7 @@ pub fn on_every_resource(s: &Statement) -> bool {
 /// How an `Allow` on every resource grants every action, when it does: `Action` `*` (or
 /// `*:*`), or `NotAction` (every action but those listed).
 pub fn admin_shape(s: &Statement) -> Option<String> {
-    if !is_allow(s) || !on_every_resource(s) {
+    if !may_grant(s) || !on_every_resource(s) {
         return None;
     }
     if s.action.iter().any(|a| a == "*" || a == "*:*") {
@@ -62,7 +80,7 @@ pub fn admin_shape(s: &Statement) -> Option<String> {
 
 /// The `service:*` action patterns of an `Allow` on every resource (e.g. `s3:*`), as written.
 pub fn service_wildcards(s: &Statement) -> Vec<String> {
-    if !is_allow(s) || !on_every_resource(s) {
+    if !may_grant(s) || !on_every_resource(s) {
         return Vec::new();
     }
     s.action
@@ -83,13 +101,38 @@ pub fn is_service_wildcard(pattern: &str) -> bool {
 /// and it is narrower than a whole service (`*` and `service:*` are reported by the broader
 /// rules). `NotAction` statements are administrator-like and reported as such.
 pub fn narrow_grant<'s>(s: &'s Statement, action: &str) -> Option<&'s str> {
-    if !is_allow(s) || !on_every_resource(s) || admin_shape(s).is_some() {
+    if !on_every_resource(s) {
+        return None;
+    }
+    narrow_action(s, action)
+}
+
+/// The pattern by which `s` allows `iam:PassRole` of every role in the account of
+/// `every_role` (`arn:PARTITION:iam::ACCOUNT:role/*`): on every resource, or on a `Resource`
+/// pattern that matches every role ARN there (`arn:aws:iam::*:role/*`,
+/// `arn:aws:iam::111122223333:role/*`). Narrower than a whole service, like [`narrow_grant`].
+pub fn passrole_grant<'s>(s: &'s Statement, every_role: &str) -> Option<&'s str> {
+    let all_roles = on_every_resource(s)
+        || s.resource
+            .iter()
+            .any(|r| pattern_covers(r, every_role, false));
+    if !all_roles {
+        return None;
+    }
+    narrow_action(s, "iam:PassRole")
+}
+
+fn narrow_action<'s>(s: &'s Statement, action: &str) -> Option<&'s str> {
+    if !may_grant(s) || !s.not_action.is_empty() {
         return None;
     }
     s.action
         .iter()
         .find(|p| {
-            p.as_str() != "*" && !is_service_wildcard(p) && wildcard_match_ignore_case(p, action)
+            p.as_str() != "*"
+                && p.as_str() != "*:*"
+                && !is_service_wildcard(p)
+                && wildcard_match_ignore_case(p, action)
         })
         .map(String::as_str)
 }
@@ -101,13 +144,52 @@ pub fn narrow_grant<'s>(s: &'s Statement, action: &str) -> Option<&'s str> {
 /// a pattern itself (`s3:*`, `*`): it is then covered only by a pattern that covers the
 /// pattern's text (`*`, `s3:*`).
 pub fn cancelled_by<'a>(denies: impl IntoIterator<Item = &'a Statement>, action: &str) -> bool {
+    cancelled_on(denies, action, "*")
+}
+
+/// Whether one of `denies` cancels `action` (a name or a pattern) on every resource that the
+/// pattern `resource` matches: as [`cancelled_by`], with the `Deny`'s `Resource` covering
+/// `resource` (`arn:aws:iam::*:role/*` covers every role of an account). Coverage is
+/// inclusion of what the patterns match: a `Deny` of `iam:Pass?ole` does not cover
+/// `iam:Pass*`, and a `Deny` with `NotAction` covers a pattern only when none of the actions
+/// it leaves out can fall under the pattern.
+pub fn cancelled_on<'a>(
+    denies: impl IntoIterator<Item = &'a Statement>,
+    action: &str,
+    resource: &str,
+) -> bool {
     denies.into_iter().any(|d| {
         d.effect == Effect::Deny
             && conditions_truth(&d.conditions, &SessionRequest::default()) == Truth::True
             && d.not_resource.is_empty()
-            && d.resource.iter().any(|r| r == "*")
-            && d.allows_action(action)
+            && d.resource
+                .iter()
+                .any(|r| pattern_covers(r, resource, false))
+            && deny_covers_action(d, action)
     })
+}
+
+fn deny_covers_action(d: &Statement, action: &str) -> bool {
+    if d.not_action.is_empty() {
+        d.action.iter().any(|p| pattern_covers(p, action, true))
+    } else {
+        d.action.is_empty()
+            && if action.contains(['*', '?']) {
+                !d.not_action.iter().any(|n| may_overlap(n, action))
+            } else {
+                !d.not_action
+                    .iter()
+                    .any(|n| wildcard_match_ignore_case(n, action))
+            }
+    }
+}
+
+/// Whether two action patterns can match a common action: unless their service prefixes
+/// differ with no wildcard in either (`s3:Get*` and `iam:*` cannot), they are taken to.
+fn may_overlap(a: &str, b: &str) -> bool {
+    let service = |p: &str| p.split(':').next().unwrap_or_default().to_ascii_lowercase();
+    let (x, y) = (service(a), service(b));
+    x.contains(['*', '?']) || y.contains(['*', '?']) || x == y
 }
 
 /// Every `Deny` statement of `policies`: IAM evaluates all of a role's policies together, so
@@ -197,5 +279,39 @@ mod tests {
         );
         assert!(!cancelled_by([&deny_ip], "iam:PassRole"));
         assert!(!cancelled_by([&deny_scoped], "iam:PassRole"));
+        // A NotAction Deny that leaves part of IAM allowed does not cancel iam:*.
+        let deny_but =
+            stmt(r#"{"Effect":"Deny","NotAction":["iam:Get*","iam:List*"],"Resource":"*"}"#);
+        assert!(!cancelled_by([&deny_but], "iam:*"));
+        assert!(cancelled_by([&deny_but], "s3:*"));
+        assert!(cancelled_by([&deny_but], "iam:PassRole"));
+        // A Deny on every role ARN covers PassRole of every role; a `?` covers no `*`.
+        let deny_roles =
+            stmt(r#"{"Effect":"Deny","Action":"iam:PassRole","Resource":"arn:aws:iam::*:role/*"}"#);
+        assert!(cancelled_on(
+            [&deny_roles],
+            "iam:PassRole",
+            "arn:aws:iam::111122223333:role/*"
+        ));
+        assert!(!cancelled_by([&deny_roles], "iam:PassRole"));
+        let deny_q = stmt(r#"{"Effect":"Deny","Action":"iam:Pass?ole","Resource":"*"}"#);
+        assert!(!cancelled_by([&deny_q], "iam:Pass*"));
+    }
+
+    #[test]
+    fn passrole_on_every_role_arn_and_session_conditions() {
+        let every = "arn:aws:iam::111122223333:role/*";
+        let all_roles = stmt(
+            r#"{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::*:role/*"}"#,
+        );
+        assert_eq!(passrole_grant(&all_roles, every), Some("iam:PassRole"));
+        let some = stmt(
+            r#"{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::111122223333:role/app-*"}"#,
+        );
+        assert_eq!(passrole_grant(&some, every), None);
+        let mfa = stmt(
+            r#"{"Effect":"Allow","Action":"iam:*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}"#,
+        );
+        assert!(service_wildcards(&mfa).is_empty());
     }
 }

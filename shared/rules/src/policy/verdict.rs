@@ -39,21 +39,22 @@
 //!   an organization, so a condition on a key absent for some principal can in truth make the
 //!   statement grant that principal nothing; the analysis never relies on that, and a pin to
 //!   a foreign account or organization is reported as `CrossAccount` for any principal.
-//! - `aws:PrincipalOrgID` on a service principal is read as an organization pin like
-//!   `aws:SourceOrgID`: services are not members of an organization, so the key is absent
-//!   and the statement may grant the service nothing, but the verdict is never less severe
-//!   than the truth.
+//! - `aws:PrincipalOrgID` (or `aws:PrincipalOrgPaths`) on a service principal grants it
+//!   nothing: the key "is included in the request context only if the principal is a member
+//!   of an organization", and a service principal is not.
 //! - `lambda:EventSourceToken` (an Alexa skill id) pins a *service* principal to that skill;
 //!   for other principals it pins nothing, since any caller can send any token.
 //! - `StringEquals` with a value containing `*` compares the `*` literally; no account,
 //!   ARN account field or organization id contains one, so that value admits nobody
 //!   (`Restricted`, and the reason says "literal '*'").
-//! - an AWS principal value that is neither `*`, an account id nor an ARN with an account
-//!   (e.g. an IAM unique id `AROA...` left when a role was deleted) is reported as
-//!   `CrossAccount` with the raw value and "unrecognised principal": its account cannot be
-//!   proven to be the function's.
-//! - a `Federated` value that is not an ARN (e.g. `accounts.google.com`) admits any user the
-//!   identity provider authenticates: treated as everyone.
+//! - an IAM unique id (`AIDA...`, `AROA...`) left when a user or role was deleted matches no
+//!   one: a principal created again under the name gets a new id.
+//! - an AWS principal value that is neither `*`, an account id, an ARN with an account nor a
+//!   unique id is reported as `CrossAccount` with the raw value and "unrecognised
+//!   principal": its account cannot be proven to be the function's.
+//! - a `Federated` principal other than `*` (an OIDC or SAML identity provider) matches no
+//!   invoke request: it is matched only when a role is assumed through the provider, and the
+//!   call then comes from the role session. `Federated` `"*"` is still read as everyone.
 //! - a statement without `Principal` or with `NotPrincipal` is treated as everyone (then
 //!   narrowed by its conditions like `"*"`).
 //! - an `Effect` other than `Allow`/`Deny` is analysed as `Allow` (fail closed).
@@ -324,6 +325,8 @@ enum Who {
     Unrecognised(String),
     /// Service principals.
     Services(Vec<String>),
+    /// Principals no invoke request can be made as; the text says why.
+    Nobody(String),
 }
 
 #[derive(Debug, Clone)]
@@ -424,6 +427,7 @@ fn map_elements(m: &PrincipalMap, out: &mut Vec<Element>) {
     let mut accounts: BTreeSet<String> = BTreeSet::new();
     let mut account_values: Vec<String> = Vec::new();
     let mut unrecognised: Vec<(String, String)> = Vec::new();
+    let mut nobody: Vec<String> = Vec::new();
 
     // An account id, an ARN with an account, or a wildcard account.
     enum Read {
@@ -453,19 +457,20 @@ fn map_elements(m: &PrincipalMap, out: &mut Vec<Element>) {
                 accounts.insert(a);
                 account_values.push(v.clone());
             }
-            Read::Unrecognised => {
-                let hint = if v.len() > 4
+            Read::Unrecognised
+                if v.len() > 4
                     && ["AIDA", "AROA", "AIPA", "ANPA", "AGPA"]
                         .iter()
-                        .any(|p| v.starts_with(p))
-                {
-                    "an IAM unique id, left when the named user or role was deleted"
-                } else {
-                    "neither an account id nor an ARN with an account"
-                };
+                        .any(|p| v.starts_with(p)) =>
+            {
+                nobody.push(format!(
+                    "AWS principal {v:?} (an IAM unique id, left when the user or role it named was deleted; a principal created again under that name gets a new id, so it matches no one: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles)"
+                ));
+            }
+            Read::Unrecognised => {
                 unrecognised.push((
                     v.clone(),
-                    format!("unrecognised principal AWS {v:?} ({hint})"),
+                    format!("unrecognised principal AWS {v:?} (neither an account id nor an ARN with an account)"),
                 ));
             }
         }
@@ -473,12 +478,12 @@ fn map_elements(m: &PrincipalMap, out: &mut Vec<Element>) {
     for v in &m.federated {
         match read_arn_or_account(v) {
             Read::Everyone => everyone.push(format!("Federated principal {v:?}")),
-            Read::Account(a) => {
-                accounts.insert(a);
-                account_values.push(v.clone());
-            }
-            Read::Unrecognised => everyone.push(format!(
-                "Federated principal {v:?} (any user the identity provider authenticates)"
+            // An identity provider is matched only when a role is assumed through it
+            // (sts:AssumeRoleWithWebIdentity, sts:AssumeRoleWithSAML); an invoke request is
+            // made by the role session, never by the provider's principal
+            // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-federated-web-identity).
+            Read::Account(_) | Read::Unrecognised => nobody.push(format!(
+                "Federated principal {v:?} (an identity provider, matched only when a role is assumed through it: an invoke request comes from the role session)"
             )),
         }
     }
@@ -543,6 +548,13 @@ fn map_elements(m: &PrincipalMap, out: &mut Vec<Element>) {
             who: Who::Unrecognised(raw),
             label,
             plural: false,
+        });
+    }
+    if !nobody.is_empty() {
+        out.push(Element {
+            label: nobody.join(", "),
+            plural: nobody.len() > 1,
+            who: Who::Nobody(String::new()),
         });
     }
     if !services.is_empty() {
@@ -629,11 +641,31 @@ fn judge_element(
             },
         );
     }
+    if let Who::Nobody(_) = &e.who {
+        let is = if e.plural { "match" } else { "matches" };
+        return (
+            VerdictKind::Restricted,
+            format!("{} {is} no caller", e.label),
+        );
+    }
     let is_service = matches!(e.who, Who::Services(_));
     for analysis in analyses {
         let Some(pin) = &analysis.pin else { continue };
         if pin.dimension == Dimension::SourceToken && !is_service {
             continue;
+        }
+        if pin.dimension == Dimension::PrincipalOrg && is_service {
+            // "This key is included in the request context only if the principal is a member
+            // of an organization"; a service principal is not, so the condition fails.
+            return (
+                VerdictKind::Restricted,
+                format!(
+                    "{} {} granted to no caller: {} requires the principal's organization, and a service principal belongs to no organization, so its requests lack the key (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgid)",
+                    e.label,
+                    if e.plural { "are" } else { "is" },
+                    analysis.key
+                ),
+            );
         }
         let key = analysis.key.clone();
         match dims.get_mut(&pin.dimension) {
@@ -757,6 +789,8 @@ fn judge_element(
                 "{label} {is} a confused deputy risk: no aws:SourceAccount, aws:SourceOwner, aws:SourceOrgID or account-bearing aws:SourceArn pins the source, so a resource in any account can make the service invoke the function"
             ),
         ),
+        // Handled at the start.
+        Who::Nobody(_) => (VerdictKind::Restricted, format!("{label} {is} granted to no caller")),
         // Named accounts always pin the principal account, handled above.
         Who::Accounts(_) => (
             VerdictKind::Restricted,

@@ -107,9 +107,9 @@ fn escalation_paths_markdown() -> String {
     let mut out = String::from(
         "\n### Escalation paths\n\n\
          Every request of a path must be allowed. `iam:PassRole → SERVICE` is `iam:PassRole` \
-         of any role to that service principal; `(or own role)` and `(or attached policy)` \
-         accept the execution role's own ARN, or a customer managed policy attached to it, \
-         besides any resource.\n\n\
+         of any role to that service principal; `(on its own role)` is judged on the execution \
+         role's own ARN only; `(or attached policy)` accepts a customer managed policy \
+         attached to it besides any resource.\n\n\
          | path | needs | what it does | source |\n|---|---|---|---|\n",
     );
     for p in PATHS {
@@ -119,7 +119,7 @@ fn escalation_paths_markdown() -> String {
             .map(|n| {
                 let scope = match n.scope {
                     Scope::Any => "",
-                    Scope::AnyOrOwnRole => " (or own role)",
+                    Scope::OwnRole => " (on its own role)",
                     Scope::AnyOrAttachedPolicy => " (or attached policy)",
                 };
                 match n.passed_to {

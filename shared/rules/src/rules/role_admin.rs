@@ -3,7 +3,8 @@
 use serde_json::json;
 
 use super::role::{
-    describe_statement, locator, statement_evidence, PolicySource, ROLE_REMEDIATION_NOTE,
+    describe_statement, locator, statement_evidence, PolicySource, RoleAnalysis,
+    ROLE_REMEDIATION_NOTE,
 };
 use super::{declare_rule, Context, RuleId};
 use crate::findings::{Finding, FixSafety, Severity};
@@ -54,6 +55,25 @@ declare_rule! {
     checkov: "",
     prowler: "iam_role_administratoraccess_policy",
     beyond: "Ties the role to the function that runs with it, reads inline and AWS managed policies alike, treats NotAction on every resource as administrator access, and names the exact policy and statement.",
+}
+
+/// Whether the role has administrator access as LW019 judges it (an admin-shaped statement
+/// that a function's session can use, or an administrator managed policy attached, with no
+/// unconditional `Deny` of everything): LW020 and LW021 then report nothing, since LW019
+/// covers them.
+pub(crate) fn has_admin_access(ra: &RoleAnalysis<'_>) -> bool {
+    if identity::cancelled_by(ra.denies().iter().copied(), "*") {
+        return false;
+    }
+    ra.statements()
+        .any(|(_, _, s)| identity::admin_shape(s).is_some())
+        || ra
+            .role
+            .attached
+            .value()
+            .into_iter()
+            .flatten()
+            .any(|p| p.is_aws_managed() && ADMIN_MANAGED_POLICIES.contains(&p.name.as_str()))
 }
 
 pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {

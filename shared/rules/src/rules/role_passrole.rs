@@ -10,9 +10,11 @@ use crate::policy::identity;
 declare_rule! {
     /// ## What it flags
     /// A statement of the execution role's policies that allows `iam:PassRole` (directly or
-    /// through a pattern such as `iam:Pass*`) on `Resource` `*`. Statements allowing `*` or
+    /// through a pattern such as `iam:Pass*`) on `Resource` `*`, or on a pattern that matches
+    /// every role of the account (`arn:aws:iam::*:role/*`). Statements allowing `*` or
     /// `iam:*` are reported by LW019 and LW020 instead. An unconditional `Deny` of
-    /// `iam:PassRole` on every resource cancels it. Conditions such as `iam:PassedToService`
+    /// `iam:PassRole` on every role cancels it, and so does administrator access (LW019
+    /// reports that); an `Allow` that needs MFA grants a function nothing. Conditions such as `iam:PassedToService`
     /// are not evaluated; they appear in the evidence.
     ///
     /// ## Why it matters
@@ -49,13 +51,17 @@ pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {
     let Some(ra) = &cx.role else {
         return Vec::new();
     };
+    if super::role_admin::has_admin_access(ra) {
+        return Vec::new(); // LW019 reports it
+    }
     let denies = ra.denies();
-    if identity::cancelled_by(denies.iter().copied(), "iam:PassRole") {
+    let every_role = every_role_of(&ra.role.arn);
+    if identity::cancelled_on(denies.iter().copied(), "iam:PassRole", &every_role) {
         return Vec::new();
     }
     ra.statements()
         .filter_map(|(p, i, stmt)| {
-            let pattern = identity::narrow_grant(stmt, "iam:PassRole")?;
+            let pattern = identity::passrole_grant(stmt, &every_role)?;
             Some(cx.manual_finding(
                 &META,
                 META.severity,
@@ -74,4 +80,13 @@ pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {
             ))
         })
         .collect()
+}
+
+/// `arn:PARTITION:iam::ACCOUNT:role/*` for the account of `role_arn`: every role there
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns>).
+/// `*` when the ARN is not a role ARN.
+fn every_role_of(role_arn: &str) -> String {
+    role_arn
+        .split_once(":role/")
+        .map_or_else(|| "*".to_owned(), |(head, _)| format!("{head}:role/*"))
 }
