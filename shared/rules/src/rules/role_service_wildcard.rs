@@ -25,8 +25,11 @@ declare_rule! {
     /// every AWS managed policy named `...FullAccess`. A policy's document decides when it
     /// was read (`PowerUserAccess` is then reported as administrator access, LW019, for its
     /// `NotAction`); the name decides when no statement of it was reported. Statements with
-    /// `Action` `*` are LW019's. An unconditional `Deny` of the service (or of `*`) on every
-    /// resource cancels it.
+    /// `Action` `*` are LW019's, and a role with administrator access (LW019) gets no LW020.
+    /// An unconditional `Deny` of the service (or of `*`) on every resource cancels it; a
+    /// `Deny` with `NotAction` cancels it only when none of the actions it leaves out is in
+    /// the service. An `Allow` that needs MFA grants a function nothing (its credentials never
+    /// carry MFA).
     ///
     /// ## Why it matters
     /// `iam:*` is administrator access in two steps; `s3:*` on `*` reads and deletes every
