@@ -10,12 +10,12 @@
 pub(crate) fn wildcard_match_ignore_case(pattern: &str, text: &str) -> bool {
     if pattern.is_ascii() && text.is_ascii() {
         return wildcard_match_units(pattern.as_bytes(), text.as_bytes(), |p, t| {
-            p.eq_ignore_ascii_case(&t)
+            p == b'?' || p.eq_ignore_ascii_case(&t)
         });
     }
     let p: Vec<char> = pattern.chars().map(|c| c.to_ascii_lowercase()).collect();
     let t: Vec<char> = text.chars().map(|c| c.to_ascii_lowercase()).collect();
-    wildcard_match_units(&p, &t, |a, b| a == b)
+    wildcard_match_units(&p, &t, |a, b| a == '?' || a == b)
 }
 
 /// Whether `text` matches `pattern` case-sensitively, `*` and `?` as in
@@ -23,21 +23,25 @@ pub(crate) fn wildcard_match_ignore_case(pattern: &str, text: &str) -> bool {
 /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN>).
 pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
     if pattern.is_ascii() && text.is_ascii() {
-        return wildcard_match_units(pattern.as_bytes(), text.as_bytes(), |p, t| p == t);
+        return wildcard_match_units(pattern.as_bytes(), text.as_bytes(), |p, t| {
+            p == b'?' || p == t
+        });
     }
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
-    wildcard_match_units(&p, &t, |a, b| a == b)
+    wildcard_match_units(&p, &t, |a, b| a == '?' || a == b)
 }
 
-/// The matcher over units (bytes of ASCII text, else characters, so `?` is one character):
-/// no allocation on the ASCII path, which is every action name and nearly every ARN.
+/// The matcher over units (bytes of ASCII text, else characters): the pattern's `*` matches
+/// any run of text units; every other pattern unit must `fit` the text unit under it (for
+/// plain matching, `?` fits any unit and a literal fits itself). No allocation on the ASCII
+/// path, which is every action name and nearly every ARN.
 fn wildcard_match_units<U: Copy + PartialEq + From<u8>>(
     p: &[U],
     t: &[U],
-    eq: impl Fn(U, U) -> bool,
+    fit: impl Fn(U, U) -> bool,
 ) -> bool {
-    let (star_unit, any_unit) = (U::from(b'*'), U::from(b'?'));
+    let star_unit = U::from(b'*');
     let (mut pi, mut ti) = (0usize, 0usize);
     // Position of the last `*` seen in the pattern, and the text position it was tried at.
     let mut star: Option<(usize, usize)> = None;
@@ -47,7 +51,7 @@ fn wildcard_match_units<U: Copy + PartialEq + From<u8>>(
                 star = Some((pi, ti));
                 pi += 1;
             }
-            Some(&c) if c == any_unit || eq(c, t[ti]) => {
+            Some(&c) if fit(c, t[ti]) => {
                 pi += 1;
                 ti += 1;
             }
@@ -75,36 +79,12 @@ pub(crate) fn pattern_covers(wide: &str, narrow: &str, ignore_case: bool) -> boo
     if !(wide.is_ascii() && narrow.is_ascii()) {
         return wide == "*" || wide == narrow;
     }
-    let (p, t) = (wide.as_bytes(), narrow.as_bytes());
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    let unit = |w: u8, n: u8| match w {
+    wildcard_match_units(wide.as_bytes(), narrow.as_bytes(), |w, n| match w {
         b'?' => n != b'*',
         _ if n == b'*' || n == b'?' => false,
         _ if ignore_case => w.eq_ignore_ascii_case(&n),
         _ => w == n,
-    };
-    while ti < t.len() {
-        match p.get(pi) {
-            Some(b'*') => {
-                star = Some((pi, ti));
-                pi += 1;
-            }
-            Some(&c) if unit(c, t[ti]) => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p[pi..].iter().all(|&c| c == b'*')
+    })
 }
 
 /// Whether a string holds an IAM wildcard character (`*` or `?`).

@@ -29,6 +29,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::policy::pattern::ArnParts;
+
 pub mod benign;
 pub mod detectors;
 pub mod names;
@@ -153,19 +155,14 @@ fn reference(v: &str) -> Option<Reference> {
     if lower.starts_with("{{resolve:secretsmanager:") || lower.starts_with("{{resolve:ssm") {
         return Some(Reference::DynamicReference);
     }
-    let mut parts = v.splitn(6, ':');
-    if let (Some("arn"), Some(partition), Some(service), Some(_), Some(_), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) {
-        if partition.starts_with("aws") && !service.is_empty() && !v.contains(char::is_whitespace) {
-            return Some(match service {
+    if let Some(arn) = ArnParts::split(v) {
+        if arn.partition.starts_with("aws")
+            && !arn.service.is_empty()
+            && !v.contains(char::is_whitespace)
+        {
+            return Some(match arn.service {
                 "secretsmanager" => Reference::SecretsManagerArn,
-                "ssm" if resource.starts_with("parameter") => Reference::SsmParameterArn,
+                "ssm" if arn.resource.starts_with("parameter") => Reference::SsmParameterArn,
                 _ => Reference::OtherArn,
             });
         }
