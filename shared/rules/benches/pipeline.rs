@@ -2,6 +2,13 @@
 //! policy has N statements, plan. Run with `cargo bench -p warden-rules --bench pipeline`
 //! (or `bench/run.sh`); compare medians across N rather than absolute times, since the
 //! machines are shared.
+//!
+//! `evaluate_role_corpus` evaluates a function under each of the 146 execution roles of
+//! `tests/corpus/roles.json` (their managed and inline policies in full): the role rules,
+//! LW022's escalation analysis the largest of them, on realistic documents.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use serde_json::{json, Value};
@@ -82,6 +89,26 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+    let corpus: Value = serde_json::from_str(include_str!("../../../tests/corpus/roles.json"))
+        .expect("the role corpus is JSON");
+    let arn = FunctionArn::parse("arn:aws:lambda:us-east-1:111122223333:function:corpus")
+        .expect("valid ARN");
+    let roles: Vec<FunctionSnapshot> = corpus["roles"]
+        .as_array()
+        .expect("roles")
+        .iter()
+        .map(|r| FunctionSnapshot {
+            execution_role: common::execution_role(&r["execution_role"]),
+            ..FunctionSnapshot::empty(arn.clone())
+        })
+        .collect();
+    c.bench_function("evaluate_role_corpus", |b| {
+        b.iter(|| {
+            for s in &roles {
+                black_box(evaluate(black_box(s), &rc, NOW));
+            }
+        })
+    });
 }
 
 criterion_group!(benches, bench);
