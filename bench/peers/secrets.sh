@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# LW007 against detect-secrets on the labelled corpus tests/corpus/variables.json.
+# LW007 against detect-secrets on the labelled corpus tests/corpus/variables*.json.
 # detect-secrets runs in its own virtual environment (target/peers/detect-secrets), over the
 # corpus written as the JSON map of `Environment.Variables` (one variable per line, as
 # `aws lambda get-function-configuration` returns it), with its default plugins and filters.
@@ -20,7 +20,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 - "$work/variables.json" <<'PY'
 import json, sys
-cases = json.load(open("tests/corpus/variables.json"))["variables"]
+import glob
+cases = [c for f in sorted(glob.glob("tests/corpus/variables*.json")) for c in json.load(open(f))["variables"]]
 with open(sys.argv[1], "w") as f:
     f.write("{\n")
     f.write(",\n".join(f"  {json.dumps(c['name'])}: {json.dumps(''.join(c['value']))}" for c in cases))

@@ -11,7 +11,7 @@
 //! for the key=value and URL forms. Examples are assembled with `concat!` from pieces so that
 //! no credential-shaped literal sits in the source.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use regex::Regex;
 
@@ -1212,14 +1212,19 @@ pub static SECRET_NAME: Detector = Detector {
     source: "https://github.com/Yelp/detect-secrets/blob/master/detect_secrets/plugins/keyword.py",
 };
 
-/// The compiled patterns, in the order of [`DETECTORS`]. Every pattern is a constant tested
-/// to compile (`every_pattern_compiles`), so the `expect` cannot fail in a released build.
-static COMPILED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    DETECTORS
-        .iter()
-        .map(|d| Regex::new(d.pattern).expect("detector patterns are tested to compile"))
-        .collect()
-});
+/// The compiled patterns, in the order of [`DETECTORS`], each compiled the first time a value
+/// passes its keywords and names (compiling all 56 at once costs about 10 ms, a cold start's
+/// worth; most processes need a few). Every pattern is a constant tested to compile
+/// (`every_pattern_compiles_and_ids_are_unique`), so the `expect` cannot fail in a released
+/// build.
+static COMPILED: LazyLock<Vec<OnceLock<Regex>>> =
+    LazyLock::new(|| DETECTORS.iter().map(|_| OnceLock::new()).collect());
+
+fn compiled(i: usize) -> &'static Regex {
+    COMPILED[i].get_or_init(|| {
+        Regex::new(DETECTORS[i].pattern).expect("detector patterns are tested to compile")
+    })
+}
 
 /// The first detector that finds a secret in `value` which `benign` does not excuse.
 /// `lower` is `value` in ASCII lower case, for the keywords.
@@ -1230,12 +1235,13 @@ pub(crate) fn find(
 ) -> Option<&'static Detector> {
     let name_words = words(name);
     let lower = value.to_ascii_lowercase();
-    DETECTORS.iter().zip(COMPILED.iter()).find_map(|(d, re)| {
+    DETECTORS.iter().enumerate().find_map(|(i, d)| {
         let keyed = d.keywords.is_empty() || d.keywords.iter().any(|k| lower.contains(k));
         if !keyed || !d.applies_to(&name_words) {
             return None;
         }
-        re.captures_iter(value)
+        compiled(i)
+            .captures_iter(value)
             .any(|c| {
                 let secret = c
                     .name("secret")
@@ -1303,6 +1309,9 @@ mod tests {
     #[test]
     fn every_pattern_compiles_and_ids_are_unique() {
         assert_eq!(COMPILED.len(), DETECTORS.len());
+        for i in 0..DETECTORS.len() {
+            compiled(i);
+        }
         let mut ids: Vec<_> = DETECTORS.iter().map(|d| d.id).collect();
         ids.extend([HIGH_ENTROPY.id, SECRET_NAME.id]);
         let n = ids.len();
