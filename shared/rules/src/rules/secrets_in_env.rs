@@ -12,8 +12,9 @@ declare_rule! {
     /// variable's name (CRITICAL): the credential formats of the detector table below (AWS
     /// access keys, PEM private keys, JSON Web Tokens, GitHub, GitLab, Slack, Stripe, Google,
     /// OpenAI, Anthropic, npm, SendGrid, Vault, Shopify, ... tokens; Slack, Discord and
-    /// Teams webhook URLs; passwords in URLs, JDBC, ADO.NET and ODBC connection strings and
-    /// JSON values; Azure `AccountKey=` / `SharedAccessKey=` and URL signatures;
+    /// Teams webhook URLs; passwords in URLs, JDBC, ADO.NET, ODBC, Go MySQL and Oracle
+    /// connection strings; secret fields in JSON, YAML, dotenv, INI and netrc values (also
+    /// inside base64); Azure `AccountKey=` / `SharedAccessKey=`; credentials in URL queries;
     /// `Authorization: Basic` / `Bearer` values), and the formats too generic to judge
     /// alone under a name that says whose they are (32 hexadecimal digits under
     /// `DD_API_KEY`, `TWILIO_AUTH_TOKEN`, `ALGOLIA_ADMIN_KEY`). By name (HIGH): a name with
@@ -68,7 +69,7 @@ declare_rule! {
     config_rule: "",
     checkov: "CKV_AWS_45",
     prowler: "awslambda_function_no_secrets_in_variables",
-    beyond: "Never copies the value into a finding, log, tag or alert (name, detector, length and a 16-bit fingerprint only); accepts Secrets Manager and SSM references as the fix, not as findings; 56 credential formats with sources, connection-string and header credentials, and placeholders, example keys, hashes and KMS ciphertext left alone.",
+    beyond: "Never copies the value into a finding, log, tag or alert (name, detector, length and a 16-bit fingerprint only); accepts Secrets Manager and SSM references as the fix, not as findings; 60 credential formats with sources, connection-string, config-blob and header credentials, and placeholders, example keys, hashes and KMS ciphertext left alone.",
 }
 
 pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {

@@ -43,7 +43,7 @@ pub static BENIGN: &[Benign] = &[
     Benign {
         id: "template-reference",
         title: "A reference resolved by a template or the shell (${VAR}, $VAR, {{...}}, <...>, %(...)s)",
-        pattern: r"\$\{\{[^}]*\}\}|\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|\{\{[^}]*\}\}|<[^<>]*>|%\([A-Za-z0-9_]+\)s|%[A-Za-z_]+%|#\{[^}]*\}",
+        pattern: r"\$\{\{[^}]*\}\}|\$\{[^}]*\}?|\$[A-Z_][A-Z0-9_]*|\{\{[^}]*\}\}|<[^<>]*>|%\([A-Za-z0-9_]+\)s|%[A-Za-z_]+%|#\{[^}]*\}",
         example: "${DB_PASSWORD}",
         counter_example: concat!("$6", "Yq2!tr0ub4dor"),
         source: "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-sub.html",
@@ -137,6 +137,24 @@ pub static BENIGN: &[Benign] = &[
         counter_example: concat!("https://hooks.example.com/", "?key=", "9f8e7d6c5b4a3928"),
         source: "https://www.rfc-editor.org/rfc/rfc3986#section-3",
         in_captures: false,
+    },
+    Benign {
+        id: "config-server-cipher",
+        title: "A value encrypted for Spring Cloud Config ({cipher}...): ciphertext, readable only with the server's key",
+        pattern: r"\{cipher\}[A-Za-z0-9+/=]+",
+        example: concat!("{cipher}", "AQA4bXlfc2VjcmV0X2tleV9pZA=="),
+        counter_example: concat!("cipher:", "hunter2-prod"),
+        source: "https://docs.spring.io/spring-cloud-config/reference/server/encryption-and-decryption.html",
+        in_captures: true,
+    },
+    Benign {
+        id: "datadog-client-token",
+        title: "A Datadog client token (pub + 32 hex digits), made for browsers and mobile apps",
+        pattern: r"pub[a-f0-9]{32}",
+        example: concat!("pub", "0123456789abcdef0123456789abcdef"),
+        counter_example: concat!("0123456789abcdef", "0123456789abcdef"),
+        source: "https://docs.datadoghq.com/account_management/api-app-keys/#client-tokens",
+        in_captures: true,
     },
     Benign {
         id: "kms-alias",

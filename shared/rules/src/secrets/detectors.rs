@@ -59,8 +59,8 @@ pub struct Detector {
     /// Lower-case literals of which the value must contain one before the pattern is tried
     /// (none: the pattern is always tried, where the name allows).
     pub keywords: &'static [&'static str],
-    /// The regular expression (Rust `regex` syntax). A group named `secret` is the secret
-    /// itself; otherwise the whole match is.
+    /// The regular expression (Rust `regex` syntax). A group named `secret` (or `secret2`,
+    /// for a second alternative) is the secret itself; otherwise the whole match is.
     pub pattern: &'static str,
     /// The check run on the secret after the pattern matched.
     pub check: Check,
@@ -294,12 +294,12 @@ pub static DETECTORS: &[Detector] = &[
     },
     Detector {
         id: "stripe-secret-key",
-        title: "Stripe secret or restricted key",
+        title: "Stripe secret, restricted or webhook signing key",
         known_format: true,
         name_words: &[],
         unless_name: &[],
-        keywords: &["sk_live_", "sk_test_", "sk_prod_", "rk_live_", "rk_test_", "rk_prod_"],
-        pattern: r##"\b(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,99}\b"##,
+        keywords: &["sk_live_", "sk_test_", "sk_prod_", "rk_live_", "rk_test_", "rk_prod_", "whsec_"],
+        pattern: r##"\b(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,99}\b|\bwhsec_[A-Za-z0-9]{24,}"##,
         check: Check::None,
         example: Example {
             name: "PAYMENTS",
@@ -316,7 +316,7 @@ pub static DETECTORS: &[Detector] = &[
         title: "Google API key",
         known_format: true,
         name_words: &[],
-        unless_name: &[],
+        unless_name: &["FIREBASE"],
         keywords: &["aiza"],
         pattern: r##"\bAIza[A-Za-z0-9_-]{35}"##,
         check: Check::None,
@@ -540,14 +540,14 @@ pub static DETECTORS: &[Detector] = &[
         source: "https://learn.microsoft.com/en-us/azure/service-bus-messaging/service-bus-sas",
     },
     Detector {
-        id: "url-signature",
-        title: "Signature in a URL (Azure SAS, Logic Apps, S3 presigned URL)",
+        id: "url-credential",
+        title: "Credential in a URL query (signature, API key, token, secret, password)",
         known_format: true,
         name_words: &[],
         unless_name: &[],
-        keywords: &["sig=", "signature="],
-        pattern: r##"(?i)[?&](?:sig|x-amz-signature|signature)=(?P<secret>[A-Za-z0-9%+/=_-]{20,})"##,
-        check: Check::None,
+        keywords: &["sig=", "signature=", "key=", "token=", "secret=", "password="],
+        pattern: r##"(?i)[?&](?:sig|x-amz-signature|signature|api[_-]?key|apikey|access[_-]?token|auth[_-]?token|token|client[_-]?secret|secret|password|key)=(?P<secret>[A-Za-z0-9%+/=_.-]{16,})"##,
+        check: Check::LettersAndDigits,
         example: Example {
             name: "EXPORT",
             value: concat!("https://orders.blob.core.windows", ".net/exports?sv=2022-11-02&ss=b&", "srt=o&sp=r&se=2027-01-01T00:00:0", "0Z&", "sig=", "pwqDzHLaAiAIv1IuZtHU94nFnXtqGe", "%3D"),
@@ -622,7 +622,7 @@ pub static DETECTORS: &[Detector] = &[
         name_words: &[],
         unless_name: &[],
         keywords: &["basic"],
-        pattern: r##"(?i)(?:^|[\s:])Basic\s+(?P<secret>[A-Za-z0-9+/]{6,}={0,2})(?:$|[\s;,])"##,
+        pattern: r##"(?i)(?:^|[\s:=])Basic(?:\s+|%20)(?P<secret>[A-Za-z0-9+/]{6,}={0,2})(?:$|[\s;,&])"##,
         check: Check::BasicCredentials,
         example: Example {
             name: "UPSTREAM_AUTH",
@@ -640,8 +640,8 @@ pub static DETECTORS: &[Detector] = &[
         known_format: true,
         name_words: &[],
         unless_name: &[],
-        keywords: &["bearer", "token"],
-        pattern: r##"(?i)(?:^|[\s:])(?:Bearer|Token)\s+(?P<secret>[A-Za-z0-9._~+/-]{16,}=*)(?:$|[\s;,])"##,
+        keywords: &["bearer", "token", "apikey"],
+        pattern: r##"(?i)(?:^|[\s:=])(?:Bearer|Token|ApiKey)(?:\s+|%20)(?P<secret>[A-Za-z0-9._~+/-]{16,}=*)(?:$|[\s;,&])"##,
         check: Check::LettersAndDigits,
         example: Example {
             name: "UPSTREAM_AUTH",
@@ -654,23 +654,99 @@ pub static DETECTORS: &[Detector] = &[
         source: "https://www.rfc-editor.org/rfc/rfc6750#section-2.1",
     },
     Detector {
-        id: "json-secret-field",
-        title: "Secret field in a JSON value",
+        id: "config-secret-field",
+        title: "Secret field in a JSON, YAML, dotenv or INI value (password, secret, token, API key, credentials)",
+        known_format: true,
+        name_words: &[],
+        unless_name: &["FIREBASE"],
+        keywords: &["password", "passwd", "pwd", "secret", "token", "apikey", "api_key", "api-key", "credential"],
+        pattern: r##"(?im)(?:^|[\s{,;"'])["']?[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|credentials?)["']?[ \t]*[:=][ \t]*["']?(?P<secret>[^\s"',;}]{6,})"##,
+        check: Check::None,
+        example: Example {
+            name: "APP_CONFIG",
+            value: concat!("database:\n  host: db.internal\n  pass", "word: \"", "p3FOFCRXux25", "B2pe\"\n"),
+        },
+        counter_example: Example {
+            name: "APP_CONFIG",
+            value: "{\"token_url\": \"https://auth.example.com/oauth2/token\", \"password_min_length\": 12}",
+        },
+        source: "https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_secret_json_structure.html",
+    },
+    Detector {
+        id: "netrc-password",
+        title: "Password in a .netrc entry (machine ... login ... password ...)",
         known_format: true,
         name_words: &[],
         unless_name: &[],
-        keywords: &["\":"],
-        pattern: r##"(?i)"(?:password|passwd|pwd|secret|client_secret|api_key|apikey|token|access_token|refresh_token|private_key)"\s*:\s*"(?P<secret>[^"]{6,})""##,
+        keywords: &["machine"],
+        pattern: r##"(?i)\bmachine\s+\S+\s+login\s+\S+\s+password\s+(?P<secret>\S+)"##,
         check: Check::None,
         example: Example {
-            name: "DB_CONFIG",
-            value: concat!("{\"host\":\"db.internal\",\"username\"", ":\"app\",\"pass", "word\":\"", "AQkcwf6CjF8sBS", "\"}"),
+            name: "NETRC",
+            value: concat!("machine api.example.com\n  login ops@example.com\n  pass", "word 61aea88c-d04b-", "4a80-b9f2-120729f6ea47\n"),
         },
         counter_example: Example {
-            name: "DB_CONFIG",
-            value: concat!("{\"host\":\"db.internal\",\"username\"", ":\"app\",\"password\":\"\"}"),
+            name: "NETRC_HOST",
+            value: "machine api.example.com",
         },
-        source: "https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_secret_json_structure.html",
+        source: "https://www.gnu.org/software/inetutils/manual/html_node/The-_002enetrc-file.html",
+    },
+    Detector {
+        id: "dsn-password",
+        title: "Password in a Go MySQL DSN (user:password@tcp(host)/db) or an Oracle EZConnect string (user/password@host/service)",
+        known_format: true,
+        name_words: &[],
+        unless_name: &[],
+        keywords: &["@tcp(", "@unix(", "@udp(", "@//", ":1521/"],
+        pattern: r##"(?:^|[\s"'])[A-Za-z0-9_.-]+:(?P<secret>[^@\s/]+)@(?:tcp|unix|udp)\(|^[A-Za-z0-9_$#]+/(?P<secret2>[^@\s/]+)@(?://)?[A-Za-z0-9.-]+(?::[0-9]+)?/"##,
+        check: Check::None,
+        example: Example {
+            name: "DSN",
+            value: concat!("reporting:", "xIqCrKVrs6#vq", "@tcp(mysql.internal:3306)/analytics"),
+        },
+        counter_example: Example {
+            name: "DSN",
+            value: "reporting@tcp(mysql.internal:3306)/analytics",
+        },
+        source: "https://github.com/go-sql-driver/mysql#dsn-data-source-name",
+    },
+    Detector {
+        id: "docker-auth",
+        title: "Registry credentials in a Docker config (\"auth\": base64 of user:password)",
+        known_format: true,
+        name_words: &[],
+        unless_name: &[],
+        keywords: &["\"auth\""],
+        pattern: r##""auth"\s*:\s*"(?P<secret>[A-Za-z0-9+/]{8,}={0,2})""##,
+        check: Check::BasicCredentials,
+        example: Example {
+            name: "DOCKER_AUTH_CONFIG",
+            value: concat!("{\"auths\": {\"registry.example.com\": {\"auth\": \"", "b3JkZXJzOmh1bnRlcjIt", "cHJvZA==\"}}}"),
+        },
+        counter_example: Example {
+            name: "DOCKER_AUTH_CONFIG",
+            value: "{\"auths\": {\"registry.example.com\": {\"auth\": \"configuration\"}}}",
+        },
+        source: "https://docs.docker.com/reference/cli/docker/login/#credential-stores",
+    },
+    Detector {
+        id: "splunk-hec-token",
+        title: "Splunk HTTP Event Collector token (a UUID under a Splunk or HEC name)",
+        known_format: true,
+        name_words: &[&["SPLUNK"], &["HEC"]],
+        unless_name: &["URL", "ENDPOINT", "INDEX", "HOST", "CHANNEL"],
+        keywords: &[],
+        pattern: r##"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"##,
+        check: Check::None,
+        example: Example {
+            name: "SPLUNK_HEC",
+            value: concat!("0295a736-a70a-", "477c-a3ea-3beac261b0ea"),
+        },
+        counter_example: Example {
+            name: "SPLUNK_HEC_URL",
+            value: "https://hec.example.com:8088/services/collector",
+        },
+        source: "https://docs.splunk.com/Documentation/Splunk/latest/Data/UsetheHTTPEventCollector",
     },
     Detector {
         id: "vault-token",
@@ -1279,7 +1355,7 @@ fn passes(check: Check, secret: &str) -> bool {
 }
 
 /// Decodes standard base64 (RFC 4648 section 4, padding optional); `None` on any other byte.
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() * 3 / 4);
     let mut acc = 0u32;
     let mut bits = 0u32;

@@ -11,6 +11,7 @@
 //! 2. A detector finds a credential format in the value, and what it captured is not benign
 //!    (a placeholder password, a masked or documented example key, a sample token):
 //!    a secret, whatever the name (CRITICAL in LW007).
+//!    A long base64 value is decoded once and its text scanned the same way.
 //! 3. The whole value is benign ([`benign::benign`]: placeholders, masked values, example
 //!    keys, publishable keys, identifiers, password hashes, KMS ciphertext, flags, plain URLs,
 //!    relative paths): not a secret.
@@ -21,7 +22,7 @@
 //!    secret by heuristic (HIGH), detector `high-entropy` when the value's Shannon entropy
 //!    reaches [`ENTROPY_BITS_PER_CHAR`] over at least [`ENTROPY_MIN_CHARS`] characters, else
 //!    `secret-name`. A name whose last word is `KEY` (`JWT_KEY`) counts only with a
-//!    random-looking token of letters and digits.
+//!    random-looking token of letters and digits. A JSON value is judged by its fields only.
 //!
 //! The value is only read here: what leaves is the detector or benign kind, never the text.
 
@@ -113,11 +114,25 @@ pub fn classify(name: &str, value: &str) -> Classification {
     if let Some(r) = reference(trimmed) {
         return Classification::Reference(r);
     }
-    if let Some(d) = detectors::find(name, trimmed, benign::excuses_capture) {
+    let excused = |c: &str| benign::excuses_capture(c) || reference(c).is_some();
+    if let Some(d) = detectors::find(name, trimmed, excused) {
         return Classification::Secret(d);
+    }
+    // A secret wrapped in base64 (a service-account file, a config blob) is still one.
+    if let Some(text) = base64_text(trimmed) {
+        if let Some(d) = detectors::find(name, &text, excused) {
+            return Classification::Secret(d);
+        }
     }
     if let Some(b) = benign::benign(trimmed) {
         return Classification::Benign(b);
+    }
+    // A JSON document is judged by its fields, which the detectors read; its name says
+    // nothing more (`GOOGLE_CREDENTIALS` holding a configuration without key material).
+    if (trimmed.starts_with('{') || trimmed.starts_with('['))
+        && serde_json::from_str::<serde::de::IgnoredAny>(trimmed).is_ok()
+    {
+        return Classification::Clean;
     }
     let chars = trimmed.chars().count();
     let random = chars >= ENTROPY_MIN_CHARS && shannon_entropy(trimmed) >= ENTROPY_BITS_PER_CHAR;
@@ -139,6 +154,22 @@ pub fn classify_all<'a>(
     vars: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> BTreeMap<&'a str, Classification> {
     vars.into_iter().map(|(n, v)| (n, classify(n, v))).collect()
+}
+
+/// The text a long base64 value decodes to, when it is text (JSON, YAML, `user:password`):
+/// at least 24 characters of standard base64, decoding to UTF-8 that is printable.
+fn base64_text(v: &str) -> Option<String> {
+    if v.len() < 24
+        || !v
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+    {
+        return None;
+    }
+    let text = String::from_utf8(detectors::base64_decode(v)?).ok()?;
+    text.chars()
+        .all(|c| !c.is_control() || c.is_whitespace())
+        .then_some(text)
 }
 
 /// One run of base64 or base64url characters holding both letters and digits: the shape of

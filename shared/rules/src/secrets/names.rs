@@ -145,7 +145,23 @@ const POINTER_WORDS: &[&str] = &[
     "LIMIT",
     "RETRIES",
     "INTERVAL",
+    "NAMESPACE",
+    "LAMBDA",
+    "FUNCTION",
+    "ROLE",
+    "REGEX",
+    "PATTERN",
+    "ENC",
+    "ENCRYPTED",
+    "CIPHERTEXT",
 ];
+
+/// Vendor tokens documented as public, by the words of their usual names: Segment's write key
+/// (<https://segment.com/docs/connections/find-writekey/>: "safe to expose in client code"),
+/// Mixpanel's project token (<https://docs.mixpanel.com/docs/orgs-and-projects/managing-projects#project-token>),
+/// Firebase's web configuration (<https://firebase.google.com/docs/projects/api-keys>).
+const PUBLIC_VENDOR_NAMES: &[&[&str]] =
+    &[&["SEGMENT", "WRITE"], &["MIXPANEL", "TOKEN"], &["FIREBASE"]];
 
 /// Words that say the value is meant to be public: a publishable key, a site key, a public
 /// key (`STRIPE_PUBLISHABLE_KEY`, `RECAPTCHA_SITE_KEY`, `JWT_PUBLIC_KEY`).
@@ -169,20 +185,23 @@ fn core_words(name: &str) -> Vec<String> {
     w
 }
 
+/// Whether the name's words say the value is meant to be public: a public word, Algolia's
+/// search-only key (meant for browsers:
+/// <https://www.algolia.com/doc/guides/security/api-keys/#search-only-api-key>), or a vendor
+/// token documented as public.
+fn says_public(w: &[String]) -> bool {
+    w.iter().any(|x| PUBLIC_WORDS.contains(&x.as_str()))
+        || (holds(w, "ALGOLIA") && holds(w, "SEARCH"))
+        || PUBLIC_VENDOR_NAMES.iter().any(|set| has_word_set(w, set))
+}
+
 /// Whether the variable's name suggests that it holds a secret.
 pub fn name_suggests_secret(name: &str) -> bool {
     let w = core_words(name);
     let Some(last) = w.last() else {
         return false;
     };
-    if POINTER_WORDS.contains(&last.as_str())
-        || w.iter().any(|x| PUBLIC_WORDS.contains(&x.as_str()))
-    {
-        return false;
-    }
-    // Algolia's search-only key is meant for browsers
-    // (<https://www.algolia.com/doc/guides/security/api-keys/#search-only-api-key>).
-    if holds(&w, "ALGOLIA") && holds(&w, "SEARCH") {
+    if POINTER_WORDS.contains(&last.as_str()) || says_public(&w) {
         return false;
     }
     SECRET_WORDS.iter().any(|s| holds(&w, s))
@@ -195,9 +214,7 @@ pub fn name_suggests_secret(name: &str) -> bool {
 /// value is a random-looking token, since `CACHE_KEY` or `S3_KEY` name no secret.
 pub fn ends_in_key(name: &str) -> bool {
     let w = core_words(name);
-    w.last().is_some_and(|l| l == "KEY")
-        && !w.iter().any(|x| PUBLIC_WORDS.contains(&x.as_str()))
-        && !(holds(&w, "ALGOLIA") && holds(&w, "SEARCH"))
+    w.last().is_some_and(|l| l == "KEY") && !says_public(&w)
 }
 
 #[cfg(test)]
