@@ -208,28 +208,28 @@ static COMPILED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         .collect()
 });
 
+/// The kinds of benign value the whole `text` is, in order: low variety first, then
+/// [`BENIGN`]'s patterns.
+fn kinds(text: &str) -> impl Iterator<Item = &'static Benign> + '_ {
+    let text = text.trim();
+    low_variety(text).then_some(&LOW_VARIETY).into_iter().chain(
+        BENIGN
+            .iter()
+            .zip(COMPILED.iter())
+            .filter(move |(_, re)| re.is_match(text))
+            .map(|(b, _)| b),
+    )
+}
+
 /// The first kind of benign value the whole `text` (a variable's value) is, if any.
 pub fn benign(text: &str) -> Option<&'static Benign> {
-    let text = text.trim();
-    if low_variety(text) {
-        return Some(&LOW_VARIETY);
-    }
-    BENIGN
-        .iter()
-        .zip(COMPILED.iter())
-        .find(|(_, re)| re.is_match(text))
-        .map(|(b, _)| b)
+    kinds(text).next()
 }
 
 /// Whether a secret a detector captured is benign (a placeholder, a masked or example
 /// value, ...): the kinds with [`Benign::in_captures`].
 pub fn excuses_capture(text: &str) -> bool {
-    let text = text.trim();
-    low_variety(text)
-        || BENIGN
-            .iter()
-            .zip(COMPILED.iter())
-            .any(|(b, re)| b.in_captures && re.is_match(text))
+    kinds(text).any(|b| b.in_captures)
 }
 
 /// At most two distinct characters (`0000…`, `abab…`), from eight characters on: no secret

@@ -15,7 +15,7 @@ use std::sync::{LazyLock, OnceLock};
 
 use regex::Regex;
 
-use super::names::{has_word_set, words};
+use super::names::has_word_set;
 
 /// A name and value pair for a detector's example or counter-example.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +50,7 @@ pub struct Detector {
     /// (HIGH).
     pub known_format: bool,
     /// When not empty, the variable's name must hold every word of one of these sets
-    /// (words as [`words`] splits them, upper case; a word also counts inside a compound
+    /// (words as [`words`](super::names::words) splits them, upper case; a word also counts inside a compound
     /// such as `DATADOGKEY`).
     pub name_words: &'static [&'static [&'static str]],
     /// Words that, in the name, rule the detector out (`ALGOLIA_SEARCH_KEY` holds a public
@@ -1303,17 +1303,16 @@ fn compiled(i: usize) -> &'static Regex {
 }
 
 /// The first detector that finds a secret in `value` which `benign` does not excuse.
-/// `lower` is `value` in ASCII lower case, for the keywords.
+/// `name_words` are the variable name's [`words`](super::names::words).
 pub(crate) fn find(
-    name: &str,
+    name_words: &[String],
     value: &str,
     benign: impl Fn(&str) -> bool,
 ) -> Option<&'static Detector> {
-    let name_words = words(name);
     let lower = value.to_ascii_lowercase();
     DETECTORS.iter().enumerate().find_map(|(i, d)| {
         let keyed = d.keywords.is_empty() || d.keywords.iter().any(|k| lower.contains(k));
-        if !keyed || !d.applies_to(&name_words) {
+        if !keyed || !d.applies_to(name_words) {
             return None;
         }
         compiled(i)

@@ -114,13 +114,14 @@ pub fn classify(name: &str, value: &str) -> Classification {
     if let Some(r) = reference(trimmed) {
         return Classification::Reference(r);
     }
+    let name_words = names::words(name);
     let excused = |c: &str| benign::excuses_capture(c) || reference(c).is_some();
-    if let Some(d) = detectors::find(name, trimmed, excused) {
+    if let Some(d) = detectors::find(&name_words, trimmed, excused) {
         return Classification::Secret(d);
     }
     // A secret wrapped in base64 (a service-account file, a config blob) is still one.
     if let Some(text) = base64_text(trimmed) {
-        if let Some(d) = detectors::find(name, &text, excused) {
+        if let Some(d) = detectors::find(&name_words, &text, excused) {
             return Classification::Secret(d);
         }
     }
@@ -136,14 +137,15 @@ pub fn classify(name: &str, value: &str) -> Classification {
     }
     let chars = trimmed.chars().count();
     let random = chars >= ENTROPY_MIN_CHARS && shannon_entropy(trimmed) >= ENTROPY_BITS_PER_CHAR;
-    if names::name_suggests_secret(name) && chars >= NAME_ONLY_MIN_CHARS {
+    let core = names::core_words(name_words);
+    if names::suggests_secret(&core) && chars >= NAME_ONLY_MIN_CHARS {
         return Classification::Secret(if random {
             &detectors::HIGH_ENTROPY
         } else {
             &detectors::SECRET_NAME
         });
     }
-    if names::ends_in_key(name) && random && is_token(trimmed) {
+    if names::ends_in_key(&core) && random && is_token(trimmed) {
         return Classification::Secret(&detectors::HIGH_ENTROPY);
     }
     Classification::Clean

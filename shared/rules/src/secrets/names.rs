@@ -36,7 +36,8 @@ fn holds(name_words: &[String], word: &str) -> bool {
         .any(|w| w == word || (word.len() >= 5 && (w.starts_with(word) || w.ends_with(word))))
 }
 
-/// Whether the name holds every word of `set` (see [`holds`]).
+/// Whether the name holds every word of `set`: each is one of its words or, from five
+/// letters on, the start or end of one.
 pub fn has_word_set(name_words: &[String], set: &[&str]) -> bool {
     set.iter().all(|w| holds(name_words, w))
 }
@@ -173,9 +174,8 @@ const ENCODING_WORDS: &[&str] = &[
     "HEX", "B64", "BASE64", "PEM", "DER", "RAW", "JSON", "STR", "STRING", "VALUE", "TEXT",
 ];
 
-/// The name's words without trailing encoding words.
-fn core_words(name: &str) -> Vec<String> {
-    let mut w = words(name);
+/// The name's words (as [`words`] gives them) without trailing encoding words.
+pub(crate) fn core_words(mut w: Vec<String>) -> Vec<String> {
     while w.len() > 1
         && w.last()
             .is_some_and(|l| ENCODING_WORDS.contains(&l.as_str()))
@@ -197,24 +197,28 @@ fn says_public(w: &[String]) -> bool {
 
 /// Whether the variable's name suggests that it holds a secret.
 pub fn name_suggests_secret(name: &str) -> bool {
-    let w = core_words(name);
+    suggests_secret(&core_words(words(name)))
+}
+
+/// [`name_suggests_secret`] on the name's [`core_words`].
+pub(crate) fn suggests_secret(w: &[String]) -> bool {
     let Some(last) = w.last() else {
         return false;
     };
-    if POINTER_WORDS.contains(&last.as_str()) || says_public(&w) {
+    if POINTER_WORDS.contains(&last.as_str()) || says_public(w) {
         return false;
     }
-    SECRET_WORDS.iter().any(|s| holds(&w, s))
+    SECRET_WORDS.iter().any(|s| holds(w, s))
         || SECRET_LAST_WORDS.contains(&last.as_str())
         || w.windows(2)
             .any(|p| SECRET_PAIRS.contains(&(p[0].as_str(), p[1].as_str())))
 }
 
-/// Whether the name's last word is `KEY` (`STRIPE_KEY`, `JWT_KEY`): a secret only when the
-/// value is a random-looking token, since `CACHE_KEY` or `S3_KEY` name no secret.
-pub fn ends_in_key(name: &str) -> bool {
-    let w = core_words(name);
-    w.last().is_some_and(|l| l == "KEY") && !says_public(&w)
+/// Whether the name's last word, from its [`core_words`], is `KEY` (`STRIPE_KEY`, `JWT_KEY`):
+/// a secret only when the value is a random-looking token, since `CACHE_KEY` or `S3_KEY`
+/// name no secret.
+pub(crate) fn ends_in_key(w: &[String]) -> bool {
+    w.last().is_some_and(|l| l == "KEY") && !says_public(w)
 }
 
 #[cfg(test)]
