@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use warden_rules::config::Config;
 use warden_rules::grant::grant_from_statement;
 use warden_rules::ids::AccountId;
-use warden_rules::policy::{verdict, ResourcePolicy, TrustContext};
+use warden_rules::policy::{policy_verdicts, verdict, ResourcePolicy, TrustContext};
 
 /// What `fuzz/fuzz_targets/trigger_parse.rs` does with one input.
 fn trigger_parse(data: &[u8]) {
@@ -25,6 +25,8 @@ fn policy_parse(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    // LW007 reads any string: the whole document as both name and value.
+    let _ = warden_rules::secrets::classify(text, text);
     let Ok(policy) = ResourcePolicy::parse(text) else {
         return;
     };
@@ -32,6 +34,9 @@ fn policy_parse(data: &[u8]) {
     for statement in &policy.statements {
         assert!(!verdict(statement, &ctx).reason.is_empty());
         let _ = grant_from_statement(statement, None);
+    }
+    for v in policy_verdicts(&policy.statements, &ctx) {
+        assert!(!v.effective.reason.is_empty());
     }
 }
 

@@ -412,4 +412,15 @@ mod tests {
         assert!(shannon_entropy("9f8e7d6c5b4a39281706f5e4d3c2b1a0") >= ENTROPY_BITS_PER_CHAR);
         assert_eq!(shannon_entropy(""), 0.0);
     }
+
+    proptest::proptest! {
+        /// Any name and value, ASCII or not, classify without a panic; a value made of a
+        /// detector's example with arbitrary text around it still classifies.
+        #[test]
+        fn any_variable_classifies(name in ".{0,40}", value in "(?s).{0,300}", i in 0usize..60) {
+            let _ = classify(&name, &value);
+            let d = &detectors::DETECTORS[i % detectors::DETECTORS.len()];
+            let _ = classify(&name, &format!("{value}{}{value}", d.example.value));
+        }
+    }
 }
