@@ -45,13 +45,11 @@ pub fn is_allow(s: &Statement) -> bool {
 /// `iam:PassedToService` is left out: it depends on the request (which service a role is
 /// passed to), and the rules that use this report a `PassRole` grant whatever its service.
 fn may_grant(s: &Statement) -> bool {
-    let session: Vec<_> = s
+    let session = s
         .conditions
         .iter()
-        .filter(|c| !c.key.is("iam:passedtoservice"))
-        .cloned()
-        .collect();
-    is_allow(s) && conditions_truth(&session, &SessionRequest::default()) != Truth::False
+        .filter(|c| !c.key.is("iam:passedtoservice"));
+    is_allow(s) && conditions_truth(session, &SessionRequest::default()) != Truth::False
 }
 
 /// Whether the statement applies to every resource: `Resource` contains `*`, or it uses

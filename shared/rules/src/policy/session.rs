@@ -107,7 +107,10 @@ pub fn condition_truth(c: &Condition, request: &SessionRequest<'_>) -> Truth {
 
 /// What a statement's `Condition` block (its conditions ANDed) decides for `request`: `True`
 /// without conditions.
-pub fn conditions_truth(conditions: &[Condition], request: &SessionRequest<'_>) -> Truth {
+pub fn conditions_truth<'c>(
+    conditions: impl IntoIterator<Item = &'c Condition>,
+    request: &SessionRequest<'_>,
+) -> Truth {
     let mut all = Truth::True;
     for c in conditions {
         match condition_truth(c, request) {
