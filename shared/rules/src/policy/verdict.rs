@@ -325,8 +325,8 @@ enum Who {
     Unrecognised(String),
     /// Service principals.
     Services(Vec<String>),
-    /// Principals no invoke request can be made as; the text says why.
-    Nobody(String),
+    /// Principals no invoke request can be made as; the element's label says why.
+    Nobody,
 }
 
 #[derive(Debug, Clone)]
@@ -554,7 +554,7 @@ fn map_elements(m: &PrincipalMap, out: &mut Vec<Element>) {
         out.push(Element {
             label: nobody.join(", "),
             plural: nobody.len() > 1,
-            who: Who::Nobody(String::new()),
+            who: Who::Nobody,
         });
     }
     if !services.is_empty() {
@@ -641,7 +641,7 @@ fn judge_element(
             },
         );
     }
-    if let Who::Nobody(_) = &e.who {
+    if e.who == Who::Nobody {
         let is = if e.plural { "match" } else { "matches" };
         return (
             VerdictKind::Restricted,
@@ -790,7 +790,7 @@ fn judge_element(
             ),
         ),
         // Handled at the start.
-        Who::Nobody(_) => (VerdictKind::Restricted, format!("{label} {is} granted to no caller")),
+        Who::Nobody => (VerdictKind::Restricted, format!("{label} {is} granted to no caller")),
         // Named accounts always pin the principal account, handled above.
         Who::Accounts(_) => (
             VerdictKind::Restricted,
