@@ -180,6 +180,16 @@ pub struct RuleArgs {
     /// A rule id (LW005) or slug that does not run; repeatable.
     #[arg(long = "disable-rule", value_name = "RULE")]
     pub disabled_rules: Vec<String>,
+    /// Run only these rules (ids or slugs, comma-separated; LW006 always runs), e.g.
+    /// `--rules LW001,LW002,LW003`: parts of a function no listed rule reads are not read
+    /// (overrides WARDEN_RULES; not with --disable-rule).
+    #[arg(
+        long = "rules",
+        value_name = "RULES",
+        value_delimiter = ',',
+        conflicts_with = "disabled_rules"
+    )]
+    pub only_rules: Vec<String>,
     /// The mode the plan is made for (default: WARDEN_MODE, else `tag`; `scan --fix`: else
     /// `enforce`).
     #[arg(long, value_enum)]

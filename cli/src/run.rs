@@ -301,6 +301,7 @@ fn settings(
 ) -> Result<Config, CliError> {
     let trusted = rules.trust.trusted_accounts.join(",");
     let disabled = rules.disabled_rules.join(",");
+    let only = rules.only_rules.join(",");
     let mode = rules.mode.map(|m| match m {
         ModeArg::Report => "report",
         ModeArg::Tag => "tag",
@@ -313,6 +314,9 @@ fn settings(
                 rules.trust.organization_id.clone()
             }
             "WARDEN_DISABLED_RULES" if !disabled.is_empty() => Some(disabled.clone()),
+            "WARDEN_RULES" if !only.is_empty() => Some(only.clone()),
+            // The command line's rule selection replaces the environment's.
+            "WARDEN_DISABLED_RULES" | "WARDEN_ENABLED_RULES" if !only.is_empty() => None,
             "WARDEN_MODE" if mode.is_some() => mode.map(str::to_owned),
             "WARDEN_STATE_TABLE" if state_table.is_some() => state_table.map(str::to_owned),
             // The CLI is not a function: its own name is not lambda-warden's.

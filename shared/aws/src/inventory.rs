@@ -11,7 +11,7 @@
 //! `NextMarker`, and a service that repeats a marker is stopped with an error, not followed
 //! forever).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 
 use warden_rules::ids::{FunctionArn, Qualifier};
@@ -93,6 +93,13 @@ where
     Err(stop(TOO_MANY_PAGES))
 }
 
+/// One item of `ListFunctions` with `FunctionVersion=ALL`: a function's `$LATEST`, or one of
+/// its published versions.
+enum Listed {
+    Latest(ListedFunction),
+    Version(FunctionArn, Qualifier),
+}
+
 /// A function as `ListFunctions` listed it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListedFunction {
@@ -101,6 +108,10 @@ pub struct ListedFunction {
     /// Its configuration as listed (`reserved_concurrent_executions` is `None`: `ListFunctions`
     /// does not return it). Environment values are [`Redacted`](warden_rules::snapshot::Redacted).
     pub configuration: FunctionConfiguration,
+    /// Its published versions, in the listing's order (`ListFunctions` with
+    /// `FunctionVersion=ALL` lists every version beside `$LATEST`, so no
+    /// `ListVersionsByFunction` is needed).
+    pub versions: Vec<Qualifier>,
 }
 
 fn malformed(operation: &'static str, resource: &str) -> AwsError {
@@ -141,10 +152,11 @@ impl Aws {
     pub async fn list_function_configurations(&self) -> Result<Vec<ListedFunction>, AwsError> {
         const OP: &str = "ListFunctions";
         let region = self.region().unwrap_or_default().to_owned();
-        let mut functions = collect_pages(OP, &region, |marker| {
+        let listed = collect_pages(OP, &region, |marker| {
             let request = self
                 .lambda
                 .list_functions()
+                .function_version(aws_sdk_lambda::types::FunctionVersion::All)
                 .set_marker(marker)
                 .max_items(PAGE_SIZE);
             let region = region.clone();
@@ -162,9 +174,19 @@ impl Aws {
                             .and_then(|a| FunctionArn::parse(a).ok())
                             .map(|a| a.unqualified())
                             .ok_or_else(|| malformed(OP, &region))?;
-                        Ok(ListedFunction {
-                            arn,
-                            configuration: configuration_of(config_parts!(f), OP),
+                        let version = match f.version() {
+                            None | Some("$LATEST") => None,
+                            Some(v) => {
+                                Some(Qualifier::parse(v).map_err(|_| malformed(OP, &region))?)
+                            }
+                        };
+                        Ok(match version {
+                            Some(v) => Listed::Version(arn, v),
+                            None => Listed::Latest(ListedFunction {
+                                arn,
+                                configuration: configuration_of(config_parts!(f), OP),
+                                versions: Vec::new(),
+                            }),
                         })
                     })
                     .collect::<Result<Vec<_>, AwsError>>()?;
@@ -175,8 +197,25 @@ impl Aws {
             }
         })
         .await?;
+        let mut versions: BTreeMap<FunctionArn, Vec<Qualifier>> = BTreeMap::new();
+        let mut functions: Vec<ListedFunction> = listed
+            .into_iter()
+            .filter_map(|item| match item {
+                Listed::Latest(f) => Some(f),
+                Listed::Version(arn, v) => {
+                    let of = versions.entry(arn).or_default();
+                    if !of.contains(&v) {
+                        of.push(v);
+                    }
+                    None
+                }
+            })
+            .collect();
         functions.sort_by(|a, b| a.arn.name.cmp(&b.arn.name));
         functions.dedup_by(|a, b| a.arn == b.arn);
+        for f in &mut functions {
+            f.versions = versions.remove(&f.arn).unwrap_or_default();
+        }
         Ok(functions)
     }
 
@@ -258,6 +297,26 @@ impl Aws {
         Ok(versions
             .into_iter()
             .filter(|v| v.as_str() != "$LATEST")
+            .collect())
+    }
+
+    /// Every alias of `listed` (`ListAliases`) and every published version the listing
+    /// carried, as qualified ARNs: aliases first (in the service's order), then versions.
+    ///
+    /// # Errors
+    /// An [`AwsError`] with operation `ListAliases`.
+    pub async fn listed_qualified_arns(
+        &self,
+        listed: &ListedFunction,
+    ) -> Result<Vec<FunctionArn>, AwsError> {
+        let aliases = self.list_aliases(&listed.arn).await?;
+        Ok(aliases
+            .into_iter()
+            .chain(listed.versions.iter().cloned())
+            .map(|q| FunctionArn {
+                qualifier: Some(q),
+                ..listed.arn.clone()
+            })
             .collect())
     }
 

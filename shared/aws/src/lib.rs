@@ -60,6 +60,9 @@ pub struct Aws {
     /// The state table, when one is configured ([`Aws::with_state_table`]). It stays the same
     /// when the adapter moves to another Region or account: the table is the deployment's.
     store: Option<store::StateStore>,
+    /// The roles and managed policies read during the current sweep, when this adapter is a
+    /// sweep's ([`Aws::with_role_cache`]).
+    roles: Option<Arc<role::RoleCache>>,
 }
 
 impl Aws {
@@ -94,6 +97,7 @@ impl Aws {
             sdk: config.clone(),
             assumed: Arc::default(),
             store: None,
+            roles: None,
         }
     }
 

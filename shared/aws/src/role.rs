@@ -7,7 +7,11 @@
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetPolicyVersion.html>): they are
 //! decoded here, once.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
 use futures_util::future::join_all;
+use tokio::sync::OnceCell;
 use warden_rules::outcome::FailureKind;
 use warden_rules::snapshot::{AttachedPolicy, ExecutionRole, InlinePolicy, Readable};
 
@@ -106,7 +110,74 @@ fn document(result: Result<String, AwsError>) -> Result<Readable<String>, AwsErr
     }
 }
 
+/// The execution roles and managed policies read during one sweep, by ARN, so that each is
+/// read once however many functions share it. A role's attachments and a policy's default
+/// version can change at any time, so the cache lives only as long as the sweep that made it
+/// ([`Aws::with_role_cache`]); the event path never uses one (a change made a second before
+/// an event must be seen). Concurrent readers of the same ARN wait for one read; a failed read
+/// is not kept, the next reader tries again.
+#[derive(Debug, Default)]
+pub struct RoleCache {
+    roles: Mutex<HashMap<String, Arc<OnceCell<Readable<Option<ExecutionRole>>>>>>,
+    policies: Mutex<HashMap<String, Arc<OnceCell<String>>>>,
+}
+
+fn cell<T>(map: &Mutex<HashMap<String, Arc<OnceCell<T>>>>, key: &str) -> Arc<OnceCell<T>> {
+    let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
+    Arc::clone(map.entry(key.to_owned()).or_default())
+}
+
+/// The most managed-policy version documents kept by [`version_document`]'s process-wide
+/// cache; past it the cache is emptied and refilled.
+const MAX_CACHED_VERSIONS: usize = 2048;
+
+/// Documents of managed-policy versions already read, by `(policy ARN, version id)`. A policy
+/// version is immutable: changing a managed policy creates a new version, and an existing
+/// version's document never changes
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-versioning.html>),
+/// so a document read once is valid for as long as the process lives (a warm function's later
+/// invocations included). Which version is the default is read every time (`GetPolicy`).
+fn versions() -> &'static Mutex<HashMap<(String, String), String>> {
+    static VERSIONS: OnceLock<Mutex<HashMap<(String, String), String>>> = OnceLock::new();
+    VERSIONS.get_or_init(Mutex::default)
+}
+
 impl Aws {
+    /// The same adapter with a fresh [`RoleCache`], shared by its clones: what one sweep uses.
+    pub fn with_role_cache(&self) -> Aws {
+        Aws {
+            roles: Some(Arc::new(RoleCache::default())),
+            ..self.clone()
+        }
+    }
+
+    /// The same adapter sharing `other`'s [`RoleCache`] (none when `other` has none): for the
+    /// adapters of the other Regions of one sweep.
+    pub fn sharing_role_cache(&self, other: &Aws) -> Aws {
+        Aws {
+            roles: other.roles.clone(),
+            ..self.clone()
+        }
+    }
+
+    /// Reads the execution role `role_arn`, once per [`RoleCache`] when the adapter has one
+    /// ([`Aws::read_execution_role`] otherwise).
+    ///
+    /// # Errors
+    /// As [`Aws::read_execution_role`].
+    pub async fn fetch_execution_role(
+        &self,
+        role_arn: &str,
+    ) -> Result<Readable<Option<ExecutionRole>>, AwsError> {
+        match &self.roles {
+            Some(cache) => cell(&cache.roles, role_arn)
+                .get_or_try_init(|| self.read_execution_role(role_arn))
+                .await
+                .cloned(),
+            None => self.read_execution_role(role_arn).await,
+        }
+    }
+
     /// Reads the execution role `role_arn`.
     ///
     /// `GetRole` first (`NoSuchEntity` gives `Read(None)`: the role was deleted; access denied
@@ -122,7 +193,7 @@ impl Aws {
     /// # Errors
     /// An [`AwsError`] for throttling, transient failures and other errors than not-found and
     /// access-denied.
-    pub async fn fetch_execution_role(
+    pub async fn read_execution_role(
         &self,
         role_arn: &str,
     ) -> Result<Readable<Option<ExecutionRole>>, AwsError> {
@@ -241,9 +312,21 @@ impl Aws {
         }
     }
 
-    /// The decoded document of managed policy `arn`'s default version: `GetPolicy`, then
-    /// `GetPolicyVersion`.
+    /// The decoded document of managed policy `arn`'s default version, once per
+    /// [`RoleCache`] when the adapter has one.
     async fn managed_document(&self, arn: &str) -> Result<String, AwsError> {
+        match &self.roles {
+            Some(cache) => cell(&cache.policies, arn)
+                .get_or_try_init(|| self.read_managed_document(arn))
+                .await
+                .cloned(),
+            None => self.read_managed_document(arn).await,
+        }
+    }
+
+    /// The decoded document of managed policy `arn`'s default version: `GetPolicy`, then
+    /// `GetPolicyVersion` unless that version's document is already known ([`versions`]).
+    async fn read_managed_document(&self, arn: &str) -> Result<String, AwsError> {
         let policy = self
             .iam
             .get_policy()
@@ -256,19 +339,35 @@ impl Aws {
             .and_then(|p| p.default_version_id())
             .unwrap_or("v1")
             .to_owned();
+        let key = (arn.to_owned(), version);
+        let known = versions()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+            .cloned();
+        if let Some(document) = known {
+            return Ok(document);
+        }
+        let version = &key.1;
         let out = self
             .iam
             .get_policy_version()
             .policy_arn(arn)
-            .version_id(&version)
+            .version_id(version)
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("GetPolicyVersion", arn, &e))?;
-        Ok(decode_document(
+        let document = decode_document(
             out.policy_version()
                 .and_then(|v| v.document())
                 .unwrap_or(""),
-        ))
+        );
+        let mut known = versions().lock().unwrap_or_else(PoisonError::into_inner);
+        if known.len() >= MAX_CACHED_VERSIONS {
+            known.clear();
+        }
+        known.insert(key, document.clone());
+        Ok(document)
     }
 
     /// The decoded document of inline policy `policy` of role `role`: `GetRolePolicy`.

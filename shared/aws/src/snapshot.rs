@@ -20,6 +20,7 @@ use warden_rules::snapshot::{
 use crate::error::AwsError;
 use crate::inventory::ListedFunction;
 use crate::Aws;
+use warden_rules::reads::Reads;
 
 /// The fields of a function's configuration the rules read, borrowed from either of the SDK's
 /// two shapes of it (`GetFunctionConfiguration`'s output and `ListFunctions`' items carry the
@@ -134,9 +135,24 @@ impl Aws {
     /// another read fails with anything but not-found or access-denied (throttling, 5xx, no
     /// response).
     pub async fn fetch_snapshot(&self, arn: &FunctionArn) -> Result<Fetched, AwsError> {
+        self.fetch_snapshot_of(arn, Reads::ALL).await
+    }
+
+    /// As [`Aws::fetch_snapshot`], reading only the parts `reads` names (the configuration
+    /// and the tags always; [`Reads::for_rules`] gives the parts the enabled rules need, and
+    /// [`Reads::given`] drops those the configuration makes moot). A part not read is
+    /// [`Readable::NotRead`] and costs no call.
+    ///
+    /// # Errors
+    /// As [`Aws::fetch_snapshot`].
+    pub async fn fetch_snapshot_of(
+        &self,
+        arn: &FunctionArn,
+        reads: Reads,
+    ) -> Result<Fetched, AwsError> {
         // On the heap: seven joined SDK futures are large, and a handler's future holds this
         // one across several awaits.
-        Box::pin(self.fetch(arn, None)).await
+        Box::pin(self.fetch(arn, None, reads)).await
     }
 
     /// As [`Aws::fetch_snapshot`] for a function `ListFunctions` has just listed, with the
@@ -150,14 +166,17 @@ impl Aws {
     pub async fn fetch_listed_snapshot(
         &self,
         listed: &ListedFunction,
+        reads: Reads,
     ) -> Result<Fetched, AwsError> {
-        Box::pin(self.fetch(&listed.arn, Some(&listed.configuration))).await
+        let reads = reads.given(&listed.configuration);
+        Box::pin(self.fetch(&listed.arn, Some(&listed.configuration), reads)).await
     }
 
     async fn fetch(
         &self,
         arn: &FunctionArn,
         listed: Option<&FunctionConfiguration>,
+        reads: Reads,
     ) -> Result<Fetched, AwsError> {
         let function_name = arn.unqualified().to_string();
         let qualifier = arn.qualifier.as_ref().map(|q| q.as_str().to_owned());
@@ -177,34 +196,74 @@ impl Aws {
             }
         };
         let list_tags = self.lambda.list_tags().resource(&function_name).send();
-        let get_concurrency = self
-            .lambda
-            .get_function_concurrency()
-            .function_name(&function_name)
-            .send();
-        let get_policy = self
-            .lambda
-            .get_policy()
-            .function_name(&function_name)
-            .set_qualifier(qualifier.clone())
-            .send();
-        let get_url = self
-            .lambda
-            .get_function_url_config()
-            .function_name(&function_name)
-            .set_qualifier(qualifier.clone())
-            .send();
-        let get_invoke = self
-            .lambda
-            .get_function_event_invoke_config()
-            .function_name(&function_name)
-            .set_qualifier(qualifier.clone())
-            .send();
-        let get_signing = self
-            .lambda
-            .get_function_code_signing_config()
-            .function_name(&function_name)
-            .send();
+        let get_concurrency = async {
+            if reads.concurrency {
+                Some(
+                    self.lambda
+                        .get_function_concurrency()
+                        .function_name(&function_name)
+                        .send()
+                        .await,
+                )
+            } else {
+                None
+            }
+        };
+        let get_policy = async {
+            if reads.policy {
+                Some(
+                    self.lambda
+                        .get_policy()
+                        .function_name(&function_name)
+                        .set_qualifier(qualifier.clone())
+                        .send()
+                        .await,
+                )
+            } else {
+                None
+            }
+        };
+        let get_url = async {
+            if reads.url {
+                Some(
+                    self.lambda
+                        .get_function_url_config()
+                        .function_name(&function_name)
+                        .set_qualifier(qualifier.clone())
+                        .send()
+                        .await,
+                )
+            } else {
+                None
+            }
+        };
+        let get_invoke = async {
+            if reads.event_invoke_config {
+                Some(
+                    self.lambda
+                        .get_function_event_invoke_config()
+                        .function_name(&function_name)
+                        .set_qualifier(qualifier.clone())
+                        .send()
+                        .await,
+                )
+            } else {
+                None
+            }
+        };
+        let get_signing = async {
+            if reads.code_signing {
+                Some(
+                    self.lambda
+                        .get_function_code_signing_config()
+                        .function_name(&function_name)
+                        .send()
+                        .await,
+                )
+            } else {
+                None
+            }
+        };
         let (configuration, tags, concurrency, policy, url, invoke, signing) = tokio::join!(
             get_configuration,
             list_tags,
@@ -246,11 +305,12 @@ impl Aws {
         };
 
         let concurrency_refused = match concurrency {
-            Ok(out) => {
+            None => None,
+            Some(Ok(out)) => {
                 configuration.reserved_concurrent_executions = out.reserved_concurrent_executions();
                 None
             }
-            Err(err) => {
+            Some(Err(err)) => {
                 let err = AwsError::from_sdk("GetFunctionConcurrency", &resource_arn, &err);
                 match err.kind {
                     FailureKind::NotFound => return Ok(Fetched::Gone),
@@ -264,15 +324,17 @@ impl Aws {
         };
 
         let policy = match policy {
-            Ok(out) => Readable::read(out.policy().map(|json| PolicyDocument {
+            None => Readable::NotRead,
+            Some(Ok(out)) => Readable::read(out.policy().map(|json| PolicyDocument {
                 json: json.to_owned(),
                 revision_id: out.revision_id().map(str::to_owned),
             })),
-            Err(err) => optional_part(AwsError::from_sdk("GetPolicy", &resource_arn, &err))?,
+            Some(Err(err)) => optional_part(AwsError::from_sdk("GetPolicy", &resource_arn, &err))?,
         };
 
         let url = match url {
-            Ok(out) => Readable::read(Some(FunctionUrlConfig {
+            None => Readable::NotRead,
+            Some(Ok(out)) => Readable::read(Some(FunctionUrlConfig {
                 function_url: out.function_url().to_owned(),
                 auth_type: FunctionUrlAuthType::parse(out.auth_type().as_str()),
                 cors: out.cors().map(|c| Cors {
@@ -281,7 +343,7 @@ impl Aws {
                     allow_methods: c.allow_methods().to_vec(),
                 }),
             })),
-            Err(err) => optional_part(AwsError::from_sdk(
+            Some(Err(err)) => optional_part(AwsError::from_sdk(
                 "GetFunctionUrlConfig",
                 &resource_arn,
                 &err,
@@ -289,7 +351,8 @@ impl Aws {
         };
 
         let event_invoke_config = match invoke {
-            Ok(out) => Readable::read(Some(EventInvokeConfig {
+            None => Readable::NotRead,
+            Some(Ok(out)) => Readable::read(Some(EventInvokeConfig {
                 on_failure_destination: out
                     .destination_config()
                     .and_then(|d| d.on_failure())
@@ -303,7 +366,7 @@ impl Aws {
                 maximum_retry_attempts: out.maximum_retry_attempts(),
                 maximum_event_age_in_seconds: out.maximum_event_age_in_seconds(),
             })),
-            Err(err) => optional_part(AwsError::from_sdk(
+            Some(Err(err)) => optional_part(AwsError::from_sdk(
                 "GetFunctionEventInvokeConfig",
                 &resource_arn,
                 &err,
@@ -311,12 +374,13 @@ impl Aws {
         };
 
         let code_signing_config_arn = match signing {
-            Ok(out) => Readable::read(
+            None => Readable::NotRead,
+            Some(Ok(out)) => Readable::read(
                 Some(out.code_signing_config_arn())
                     .filter(|a| !a.is_empty())
                     .map(str::to_owned),
             ),
-            Err(err) => optional_part(AwsError::from_sdk(
+            Some(Err(err)) => optional_part(AwsError::from_sdk(
                 "GetFunctionCodeSigningConfig",
                 &resource_arn,
                 &err,
@@ -324,6 +388,7 @@ impl Aws {
         };
 
         let execution_role = match configuration.role.as_deref().filter(|r| !r.is_empty()) {
+            _ if !reads.execution_role => Readable::NotRead,
             Some(role_arn) => self.fetch_execution_role(role_arn).await?,
             None => Readable::read(None),
         };

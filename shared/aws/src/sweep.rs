@@ -26,6 +26,7 @@ use warden_rules::findings::Finding;
 use warden_rules::ids::FunctionArn;
 use warden_rules::outcome::{ActionResult, FailureKind};
 use warden_rules::plan::{self, Action, FixDecision};
+use warden_rules::reads::Reads;
 use warden_rules::rules::{self, RuleConfig};
 use warden_rules::snapshot::{FunctionSnapshot, Readable};
 use warden_rules::tags::ComplianceStatus;
@@ -227,6 +228,17 @@ pub async fn sweep(
 ) -> SweepReport {
     let mut report = SweepReport::default();
     let clock = Clock::at(options.now);
+    // One role cache for the whole sweep, all Regions: each distinct execution role and
+    // managed policy is read once, however many functions share it.
+    let first_region = regions.first().map(Aws::with_role_cache);
+    let regions: Vec<Aws> = regions
+        .iter()
+        .map(|a| match &first_region {
+            Some(f) => a.sharing_role_cache(f),
+            None => a.clone(),
+        })
+        .collect();
+    let regions = regions.as_slice();
     let start = resume.and_then(|c| {
         let at = regions
             .iter()
@@ -326,7 +338,8 @@ async fn sweep_function(
         result.own = true;
         return result;
     }
-    let base = match read_listed(aws, &listed).await {
+    let reads = Reads::for_rules(&RuleConfig::from(options.config));
+    let base = match read_listed(aws, &listed, reads).await {
         Ok(Some(s)) => s,
         Ok(None) => {
             result.evaluations.push(gone(function));
@@ -377,11 +390,12 @@ async fn sweep_function(
             .failures
             .push(Failure::of_remediate(region, &function, &e)),
     }
-    if unreadable_base {
-        // The function's configuration or tags were refused: so would its aliases' be.
+    if unreadable_base || !(reads.policy || reads.url) {
+        // The function's configuration or tags were refused: so would its aliases' be. Or no
+        // rule that runs reads what an alias or version has of its own (policy, URL).
         return result;
     }
-    let qualified = match aws.qualified_arns(&function).await {
+    let qualified = match aws.listed_qualified_arns(&listed).await {
         Ok(q) => q,
         Err(e) => {
             result
@@ -391,7 +405,7 @@ async fn sweep_function(
         }
     };
     for arn in qualified {
-        let snapshot = match read(aws, &arn).await {
+        let snapshot = match read(aws, &arn, reads).await {
             Ok(Some(s)) => s,
             Ok(None) => continue,
             Err(e) => {
@@ -399,8 +413,13 @@ async fn sweep_function(
                 continue;
             }
         };
-        let nothing_of_its_own = matches!(snapshot.policy, Readable::Read { value: None })
-            && matches!(snapshot.url, Readable::Read { value: None });
+        let nothing_of_its_own = matches!(
+            snapshot.policy,
+            Readable::Read { value: None } | Readable::NotRead
+        ) && matches!(
+            snapshot.url,
+            Readable::Read { value: None } | Readable::NotRead
+        );
         if nothing_of_its_own {
             continue;
         }
@@ -416,8 +435,12 @@ async fn sweep_function(
 
 /// Reads `arn`'s state: `None` when it is gone; an all-unverified snapshot when
 /// `GetFunctionConfiguration` or `ListTags` is refused (never taken as compliant).
-async fn read(aws: &Aws, arn: &FunctionArn) -> Result<Option<FunctionSnapshot>, AwsError> {
-    match aws.fetch_snapshot(arn).await {
+async fn read(
+    aws: &Aws,
+    arn: &FunctionArn,
+    reads: Reads,
+) -> Result<Option<FunctionSnapshot>, AwsError> {
+    match aws.fetch_snapshot_of(arn, reads).await {
         Ok(Fetched::Found(s)) => Ok(Some(s)),
         Ok(Fetched::Gone) => Ok(None),
         Err(e) if e.kind == FailureKind::AccessDenied => Ok(Some(remediate::unreadable(arn, &e))),
@@ -429,8 +452,9 @@ async fn read(aws: &Aws, arn: &FunctionArn) -> Result<Option<FunctionSnapshot>, 
 async fn read_listed(
     aws: &Aws,
     listed: &ListedFunction,
+    reads: Reads,
 ) -> Result<Option<FunctionSnapshot>, AwsError> {
-    match aws.fetch_listed_snapshot(listed).await {
+    match aws.fetch_listed_snapshot(listed, reads).await {
         Ok(Fetched::Found(s)) => Ok(Some(s)),
         Ok(Fetched::Gone) => Ok(None),
         Err(e) if e.kind == FailureKind::AccessDenied => {

@@ -105,6 +105,11 @@ pub struct Config {
     /// default (`default_on: false` in the catalogue) and should run. A rule may not be both
     /// enabled and disabled.
     pub enabled_rules: BTreeSet<RuleId>,
+    /// `WARDEN_RULES`: comma-separated rule ids or slugs; when set, exactly these rules run
+    /// (default-off ones included), plus LW006, which always runs. Parts of a function's state
+    /// that none of them reads are not read at all ([`crate::reads::Reads`]). May not be set
+    /// together with `WARDEN_DISABLED_RULES` or `WARDEN_ENABLED_RULES`.
+    pub only_rules: Option<BTreeSet<RuleId>>,
     /// `WARDEN_REQUIRED_TAGS`: comma-separated tag keys every function must carry (LW017).
     /// Empty (the default): LW017 reports nothing.
     pub required_tags: BTreeSet<String>,
@@ -158,6 +163,7 @@ impl Default for Config {
             max_replans: 3,
             disabled_rules: BTreeSet::new(),
             enabled_rules: BTreeSet::new(),
+            only_rules: None,
             required_tags: BTreeSet::new(),
             runtime_warning_days: 90,
             trusted_layer_accounts: BTreeSet::new(),
@@ -359,6 +365,28 @@ impl Config {
                 ));
             }
             c.enabled_rules.insert(id);
+        }
+        let only: Vec<String> = list(get("WARDEN_RULES")).collect();
+        if !only.is_empty() {
+            if !c.disabled_rules.is_empty() || !c.enabled_rules.is_empty() {
+                return Err(err(
+                    "WARDEN_RULES",
+                    only.join(","),
+                    "either WARDEN_RULES or WARDEN_DISABLED_RULES/WARDEN_ENABLED_RULES, not both",
+                ));
+            }
+            let mut ids = BTreeSet::new();
+            for r in only {
+                let id = RuleId::parse(&r).ok_or_else(|| {
+                    err(
+                        "WARDEN_RULES",
+                        r.clone(),
+                        "rule ids (LW001) or slugs (public-invoke)",
+                    )
+                })?;
+                ids.insert(id);
+            }
+            c.only_rules = Some(ids);
         }
         for key in list(get("WARDEN_REQUIRED_TAGS")) {
             // Tag keys: 1-128 characters; the aws: prefix is reserved

@@ -23,6 +23,7 @@ pub mod ids;
 pub mod outcome;
 pub mod plan;
 pub mod policy;
+pub mod reads;
 pub mod report;
 pub mod restore;
 pub mod rule_id;

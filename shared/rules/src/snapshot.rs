@@ -110,6 +110,9 @@ pub enum Readable<T> {
         /// The AWS error code, e.g. `AccessDeniedException`.
         error_code: String,
     },
+    /// Not read, because no rule that runs looks at this part ([`crate::reads::Reads`]): no
+    /// rule judges it, and LW006 does not report it.
+    NotRead,
 }
 
 impl<T> Readable<T> {
@@ -122,14 +125,14 @@ impl<T> Readable<T> {
     pub fn value(&self) -> Option<&T> {
         match self {
             Readable::Read { value } => Some(value),
-            Readable::Unreadable { .. } => None,
+            Readable::Unreadable { .. } | Readable::NotRead => None,
         }
     }
 
     /// `(operation, error_code)` when the read was refused.
     pub fn failure(&self) -> Option<(&str, &str)> {
         match self {
-            Readable::Read { .. } => None,
+            Readable::Read { .. } | Readable::NotRead => None,
             Readable::Unreadable {
                 operation,
                 error_code,

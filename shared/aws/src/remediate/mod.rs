@@ -141,7 +141,8 @@ async fn evaluate_and_fix(
             Some((s, read_at_ms)) => (Ok(Fetched::Found(s)), read_at_ms),
             None => {
                 let read_at_ms = now_unix_millis();
-                (aws.fetch_snapshot(arn).await, read_at_ms)
+                let reads = warden_rules::reads::Reads::for_rules(&rule_config);
+                (aws.fetch_snapshot_of(arn, reads).await, read_at_ms)
             }
         };
         let snapshot = match fetched {

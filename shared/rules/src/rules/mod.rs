@@ -278,6 +278,8 @@ pub struct RuleConfig {
     pub disabled: BTreeSet<RuleId>,
     /// Rules that are off by default, switched on.
     pub enabled: BTreeSet<RuleId>,
+    /// When set, the only rules that run (besides LW006): `WARDEN_RULES`, `--rules`.
+    pub only: Option<BTreeSet<RuleId>>,
     /// Tag keys every function must carry (LW017).
     pub required_tags: BTreeSet<String>,
     /// Days before a runtime's deprecation date that LW009 warns (MEDIUM).
@@ -300,6 +302,7 @@ impl From<&Config> for RuleConfig {
             organization_id: c.organization_id.clone(),
             disabled: c.disabled_rules.clone(),
             enabled: c.enabled_rules.clone(),
+            only: c.only_rules.clone(),
             required_tags: c.required_tags.clone(),
             runtime_warning_days: c.runtime_warning_days,
             trusted_layer_accounts: c.trusted_layer_accounts.clone(),
@@ -308,15 +311,28 @@ impl From<&Config> for RuleConfig {
 }
 
 impl RuleConfig {
-    /// Whether `rule` runs: on by default and not disabled, or off by default and enabled
-    /// (`WARDEN_ENABLED_RULES`); a disabled rule never runs.
+    /// Whether `rule` runs: with [`RuleConfig::only`] set, when it is listed there; else on by
+    /// default and not disabled, or off by default and enabled (`WARDEN_ENABLED_RULES`); a
+    /// disabled rule never runs.
     ///
     /// LW006 (unverified-state) always runs: it is what keeps state that could not be read from
     /// counting as compliant.
     pub fn runs(&self, rule: &RuleMeta) -> bool {
-        rule.id == RuleId::LW006
-            || (!self.disabled.contains(&rule.id)
-                && (rule.default_on || self.enabled.contains(&rule.id)))
+        self.runs_id(rule.id, rule.default_on)
+    }
+
+    /// [`RuleConfig::runs`] for the rule `id` whose catalogue entry says `default_on`.
+    pub fn runs_id(&self, id: RuleId, default_on: bool) -> bool {
+        if id == RuleId::LW006 {
+            return true;
+        }
+        if self.disabled.contains(&id) {
+            return false;
+        }
+        match &self.only {
+            Some(only) => only.contains(&id),
+            None => default_on || self.enabled.contains(&id),
+        }
     }
 }
 
@@ -325,6 +341,8 @@ impl RuleConfig {
 pub enum PolicyView {
     /// The function has no resource-based policy.
     Absent,
+    /// The policy was not read: no rule that runs looks at it.
+    NotRead,
     /// Parsed; one verdict per statement, in statement order.
     Parsed {
         /// The policy: every statement that parsed.
@@ -381,6 +399,7 @@ impl PolicyView {
     ) -> Self {
         match policy {
             Readable::Read { value: None } => PolicyView::Absent,
+            Readable::NotRead => PolicyView::NotRead,
             Readable::Read { value: Some(doc) } => {
                 let (policy, errors) = match ResourcePolicy::parse(&doc.json) {
                     Ok(policy) => (policy, Vec::new()),

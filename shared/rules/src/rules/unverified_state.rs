@@ -116,7 +116,7 @@ pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {
                 ));
             }
         }
-        PolicyView::Absent => {}
+        PolicyView::Absent | PolicyView::NotRead => {}
     }
     match &cx.snapshot.url {
         Readable::Unreadable {
@@ -143,7 +143,7 @@ pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {
                 ));
             }
         }
-        Readable::Read { value: None } => {}
+        Readable::Read { value: None } | Readable::NotRead => {}
     }
     let refused = |part: &str, operation: &str, code: &str, permission: &str| {
         finding_on(
@@ -300,6 +300,6 @@ pub(crate) fn check_layer(cx: &LayerContext<'_>) -> Vec<Finding> {
                 )
             })
             .collect(),
-        PolicyView::Absent => Vec::new(),
+        PolicyView::Absent | PolicyView::NotRead => Vec::new(),
     }
 }
