@@ -21,6 +21,8 @@ use warden_rules::gate::{self, Gate};
 use warden_rules::ids::{AccountId, FunctionArn, IdError};
 use warden_rules::outcome::{ActionResult, ActionStatus, FailureKind, Outcome};
 use warden_rules::plan::{self, Action};
+use warden_rules::reads::Reads;
+use warden_rules::rules::RuleConfig;
 use warden_rules::trigger::{self, partition_of_region, EventError, Trigger};
 
 use crate::args::{
@@ -499,7 +501,8 @@ async fn dry_run(
     let mut report = None;
     let mut tag_update = None;
     if let (Gate::Go, Some(arn)) = (&gate, trigger.function_arn()) {
-        let (mut evaluation, snapshot) = match aws.fetch_snapshot(&arn).await {
+        let reads = Reads::for_rules(&RuleConfig::from(&config));
+        let (mut evaluation, snapshot) = match aws.fetch_snapshot_of(&arn, reads).await {
             Ok(Fetched::Found(s)) => (sweep::evaluate_read_only(&s, &config, cx.now), Some(s)),
             Ok(Fetched::Gone) => (gone(&arn), None),
             Err(e) if e.kind == FailureKind::AccessDenied => {

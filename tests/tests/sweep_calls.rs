@@ -10,8 +10,9 @@ use warden_aws::sweep::{sweep, Apply, Silent, SweepOptions, SweepReport, Unlimit
 use warden_aws::Aws;
 use warden_rules::config::Config;
 use warden_rules::rules::RuleId;
+use warden_tests::moto::sdk_config_at;
 use warden_tests::seed::EMPTY_ZIP;
-use warden_tests::Moto;
+use warden_tests::{Fault, FaultProxy, Moto, Rule};
 
 /// The evaluation time of the pure rules (2026-06-01T00:00:00Z).
 const NOW: i64 = 1_780_272_000;
@@ -200,5 +201,43 @@ async fn a_shared_role_is_read_once_and_unneeded_parts_not_at_all() {
     assert!(
         rules.is_subset(&[RuleId::LW001, RuleId::LW002, RuleId::LW003, RuleId::LW006].into()),
         "{rules:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn throttling_is_retried_and_the_sweep_slows_down() {
+    let moto = Moto::start();
+    seed(&moto.sdk_config()).await;
+    let proxy = FaultProxy::start(moto.port()).await;
+    // The first four GetPolicy requests (one per function in flight) are throttled, as Lambda
+    // answers them: HTTP 429 TooManyRequestsException.
+    proxy.add(Rule::range(
+        "GetPolicy",
+        1,
+        4,
+        Fault::error(429, "TooManyRequestsException"),
+    ));
+    // The standard retry mode: the adaptive mode's client-side rate limiter, fed the rate of
+    // a nearly idle client, holds the retried requests back past the adapter's 15 s call
+    // timeout on this emulator (see the README's sweep section).
+    let sdk = sdk_config_at(&proxy.endpoint())
+        .into_builder()
+        .retry_config(aws_config::retry::RetryConfig::standard())
+        .build();
+    let (report, aws) = scan(&sdk, &Config::default()).await;
+    // The SDK's retries carry every throttled read through: nothing fails, nothing
+    // is missed.
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(public(&report), expected_public());
+    assert_eq!(aws.calls().throttled(), 4);
+    assert_eq!(
+        aws.calls().by_operation().get("GetPolicy"),
+        Some(&(FUNCTIONS + 2 + 4))
+    );
+    // And the sweep took fewer functions at once after the throttled answers.
+    assert!(
+        report.lowest_concurrency.is_some_and(|c| c < 4),
+        "{:?}",
+        report.lowest_concurrency
     );
 }

@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
@@ -59,6 +61,7 @@ struct Counts {
     reads: usize,
     writes: usize,
     store: usize,
+    throttled: usize,
     by_operation: BTreeMap<&'static str, usize>,
 }
 
@@ -109,6 +112,12 @@ impl CallLog {
     /// Requests of all other operations sent so far.
     pub fn writes(&self) -> usize {
         self.lock().writes
+    }
+
+    /// Answers so far that said the request was throttled (HTTP 429, or an error type
+    /// starting with `TooManyRequests` or `Throttling`), SDK retries included.
+    pub fn throttled(&self) -> usize {
+        self.lock().throttled
     }
 
     /// Requests to the state table (DynamoDB) sent so far.
@@ -165,6 +174,29 @@ impl Intercept for CallCounter {
             }
             Some(m) => self.log.record(m.name()),
             None => self.log.record(OTHER_OPERATION),
+        }
+        Ok(())
+    }
+
+    fn read_before_deserialization(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // Lambda answers throttling with HTTP 429 `TooManyRequestsException`; IAM, SNS and
+        // DynamoDB with 400 `Throttling`/`ThrottlingException`/`ProvisionedThroughputExceededException`
+        // (<https://docs.aws.amazon.com/lambda/latest/api/API_GetPolicy.html#API_GetPolicy_Errors>).
+        let response = context.response();
+        let code = response
+            .headers()
+            .get("x-amzn-errortype")
+            .unwrap_or_default();
+        if response.status().as_u16() == 429
+            || code.starts_with("TooManyRequests")
+            || code.starts_with("Throttling")
+        {
+            self.log.lock().throttled += 1;
         }
         Ok(())
     }

@@ -29,6 +29,7 @@ pub mod discover;
 pub mod error;
 pub mod execute;
 pub mod inventory;
+pub mod pace;
 pub mod remediate;
 pub mod restore;
 pub mod role;

@@ -75,7 +75,8 @@ pub enum Fetched {
     Gone,
 }
 
-/// The Lambda reads [`Aws::fetch_snapshot`] sends for every function, alias or version, in
+/// The Lambda reads [`Aws::fetch_snapshot`] sends for every function, alias or version (with
+/// [`Reads::ALL`]; [`Aws::fetch_snapshot_of`] sends only those its [`Reads`] name), in
 /// the order their results are checked: the configuration, the tags, the reserved
 /// concurrency, the policy, the URL, the event invoke configuration and the code signing
 /// configuration. [`Aws::fetch_listed_snapshot`] sends all but the first.

@@ -18,7 +18,9 @@
 //! <https://docs.aws.amazon.com/lambda/latest/dg/urls-configuration.html>); their findings name
 //! the qualified ARN and their status tags use `KEY@QUALIFIER` keys on the function.
 
-use futures::stream::{self, StreamExt};
+use futures::stream::{FuturesOrdered, StreamExt};
+
+use crate::pace::AdaptiveLimit;
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 use warden_rules::config::Config;
@@ -212,6 +214,9 @@ pub struct SweepReport {
     pub skipped_own: usize,
     /// Where the sweep stopped because the budget ran out; `None` when it finished.
     pub stopped_at: Option<Cursor>,
+    /// The lowest number of functions in flight the sweep came down to after throttled
+    /// answers ([`AdaptiveLimit`]); `None` when no function was swept.
+    pub lowest_concurrency: Option<usize>,
 }
 
 /// Sweeps `regions` (one [`Aws`] per Region, in order), resuming at `resume` when given.
@@ -275,13 +280,25 @@ pub async fn sweep(
         let total = functions.len();
         let mut last_done: Option<String> = None;
         let mut done = 0;
-        let mut results = stream::iter(functions)
-            .take_while(|_| std::future::ready(!budget.exhausted()))
-            // Boxed: the future of one function is large and deeply nested (the whole
-            // remediation loop); boxing keeps the callers' future types shallow.
-            .map(|f| Box::pin(sweep_function(aws, options, &clock, &region, f)))
-            .buffered(options.concurrency.max(1));
-        while let Some(result) = results.next().await {
+        let mut pending = functions.into_iter();
+        let mut in_flight = FuturesOrdered::new();
+        let mut limit = AdaptiveLimit::new(options.concurrency, aws.calls().throttled());
+        loop {
+            while in_flight.len() < limit.current() && !budget.exhausted() {
+                let Some(f) = pending.next() else { break };
+                // Boxed: the future of one function is large and deeply nested (the whole
+                // remediation loop); boxing keeps the callers' future types shallow.
+                in_flight.push_back(Box::pin(sweep_function(aws, options, &clock, &region, f)));
+            }
+            let Some(result) = in_flight.next().await else {
+                break;
+            };
+            limit.finished(aws.calls().throttled());
+            report.lowest_concurrency = Some(
+                report
+                    .lowest_concurrency
+                    .map_or(limit.lowest(), |l| l.min(limit.lowest())),
+            );
             done += 1;
             report.functions += 1;
             progress.finished(&result.function);
@@ -290,7 +307,7 @@ pub async fn sweep(
             report.evaluations.extend(result.evaluations);
             report.failures.extend(result.failures);
         }
-        drop(results);
+        drop(in_flight);
         if done < total {
             info!(region = %region, done, total, "budget exhausted; sweep stops");
             report.stopped_at = Some(Cursor {
@@ -549,6 +566,10 @@ impl SweepReport {
         if self.stopped_at.is_none() {
             self.stopped_at = other.stopped_at;
         }
+        self.lowest_concurrency = match (self.lowest_concurrency, other.lowest_concurrency) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
     }
 }
 

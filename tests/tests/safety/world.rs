@@ -29,17 +29,16 @@ pub const NOW: i64 = 1_779_926_400;
 /// backoff so retried faults do not slow the suite.
 pub const ATTEMPTS: u32 = 3;
 
-/// The seven Lambda reads of every evaluation, sent concurrently
-/// (`warden_aws::Aws::fetch_snapshot`): no `GetFunction`, whose permission would let
-/// lambda-warden download code.
-pub const LAMBDA_READS: [&str; 7] = [
+/// The five Lambda reads of every evaluation with the default rules, sent concurrently
+/// (`warden_aws::Aws::fetch_snapshot_of`; reserved concurrency and code signing are read only
+/// when LW012 or LW013 runs): no `GetFunction`, whose permission would let lambda-warden
+/// download code.
+pub const LAMBDA_READS: [&str; 5] = [
     "GetFunctionConfiguration",
     "ListTags",
-    "GetFunctionConcurrency",
     "GetPolicy",
     "GetFunctionUrlConfig",
     "GetFunctionEventInvokeConfig",
-    "GetFunctionCodeSigningConfig",
 ];
 
 /// The IAM reads of the demo role that follow them: the role, and its two (empty) policy
@@ -54,7 +53,7 @@ pub const DEMO_ROLE_READS: [&str; 3] = [
 /// The reads of one evaluation of a demo function: [`LAMBDA_READS`] and [`DEMO_ROLE_READS`].
 pub const EVALUATION_READS: usize = LAMBDA_READS.len() + DEMO_ROLE_READS.len();
 
-/// The per-operation counts of `times` sends of the seven Lambda reads alone: a function that
+/// The per-operation counts of `times` sends of the five Lambda reads alone: a function that
 /// is gone (`GetFunctionConfiguration` answers `ResourceNotFoundException`) or whose
 /// `GetFunctionConfiguration` fails is not read further.
 pub fn lambda_reads_only(times: usize) -> BTreeMap<&'static str, usize> {
