@@ -220,7 +220,33 @@ impl ResourcePolicy {
             });
         }
         let doc: Value = serde_json::from_str(json).map_err(not_json)?;
-        Self::from_value(&doc)
+        Self::from_owned(doc)
+    }
+
+    /// As [`ResourcePolicy::from_value`], moving each statement's value into
+    /// [`Statement::raw`] instead of cloning it.
+    fn from_owned(doc: Value) -> Result<ResourcePolicy, PolicyParseError> {
+        let Value::Object(mut map) = doc else {
+            return Err(PolicyParseError::NotAnObject {
+                found: describe(&doc),
+            });
+        };
+        let version = document_string(&map, "Version")?;
+        let id = document_string(&map, "Id")?;
+        let statements = match map.remove("Statement") {
+            None => return Err(PolicyParseError::MissingStatement),
+            Some(Value::Array(list)) => list
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| Statement::from_owned(i, s))
+                .collect::<Result<Vec<_>, _>>()?,
+            Some(one) => vec![Statement::from_owned(0, one)?],
+        };
+        Ok(ResourcePolicy {
+            version,
+            id,
+            statements,
+        })
     }
 
     /// Builds the model from an already-parsed JSON document.
@@ -240,9 +266,9 @@ impl ResourcePolicy {
             Some(Value::Array(list)) => list
                 .iter()
                 .enumerate()
-                .map(|(i, s)| Statement::from_value(i, s))
+                .map(|(i, s)| Statement::from_owned(i, s.clone()))
                 .collect::<Result<Vec<_>, _>>()?,
-            Some(one) => vec![Statement::from_value(0, one)?],
+            Some(one) => vec![Statement::from_owned(0, one.clone())?],
         };
         Ok(ResourcePolicy {
             version,
@@ -320,11 +346,11 @@ const CONDITION_SHAPE: &str = "an object mapping operators to objects of conditi
 const CONDITION_VALUE_SHAPE: &str = "a string, boolean or number, or a list of them";
 
 impl Statement {
-    fn from_value(index: usize, v: &Value) -> Result<Statement, PolicyParseError> {
-        let Value::Object(map) = v else {
+    fn from_owned(index: usize, v: Value) -> Result<Statement, PolicyParseError> {
+        let Value::Object(map) = &v else {
             return Err(PolicyParseError::StatementNotObject {
                 index,
-                found: describe(v),
+                found: describe(&v),
             });
         };
         let sid = match map.get("Sid") {
@@ -371,8 +397,8 @@ impl Statement {
             resource: string_list(map, "Resource").map_err(at)?,
             not_resource: string_list(map, "NotResource").map_err(at)?,
             conditions: conditions(map).map_err(at)?,
-            raw: v.clone(),
             sid,
+            raw: v,
         })
     }
 

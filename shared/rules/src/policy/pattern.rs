@@ -13,9 +13,7 @@ pub(crate) fn wildcard_match_ignore_case(pattern: &str, text: &str) -> bool {
             p == b'?' || p.eq_ignore_ascii_case(&t)
         });
     }
-    let p: Vec<char> = pattern.chars().map(|c| c.to_ascii_lowercase()).collect();
-    let t: Vec<char> = text.chars().map(|c| c.to_ascii_lowercase()).collect();
-    wildcard_match_units(&p, &t, |a, b| a == '?' || a == b)
+    wildcard_match_chars(pattern, text, |a, b| a.eq_ignore_ascii_case(&b))
 }
 
 /// Whether `text` matches `pattern` case-sensitively, `*` and `?` as in
@@ -27,12 +25,42 @@ pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
             p == b'?' || p == t
         });
     }
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    wildcard_match_units(&p, &t, |a, b| a == '?' || a == b)
+    wildcard_match_chars(pattern, text, |a, b| a == b)
 }
 
-/// The matcher over units (bytes of ASCII text, else characters): the pattern's `*` matches
+/// The matcher of [`wildcard_match_units`] over the characters of text that is not ASCII,
+/// stepping through both strings by byte offset without collecting them: `?` fits any one
+/// character, a literal fits a character `same` accepts.
+fn wildcard_match_chars(pattern: &str, text: &str, same: impl Fn(char, char) -> bool) -> bool {
+    let at = |s: &str, i: usize| s[i..].chars().next();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    // Byte offset of the last `*` seen in the pattern, and the text offset it was tried at.
+    let mut star: Option<(usize, usize)> = None;
+    while let Some(tc) = at(text, ti) {
+        match at(pattern, pi) {
+            Some('*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(pc) if pc == '?' || same(pc, tc) => {
+                pi += pc.len_utf8();
+                ti += tc.len_utf8();
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    let skipped = at(text, st).map_or(1, char::len_utf8);
+                    pi = sp + 1;
+                    ti = st + skipped;
+                    star = Some((sp, ti));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[pi..].chars().all(|c| c == '*')
+}
+
+/// The matcher over units (bytes of ASCII text): the pattern's `*` matches
 /// any run of text units; every other pattern unit must `fit` the text unit under it (for
 /// plain matching, `?` fits any unit and a literal fits itself). No allocation on the ASCII
 /// path, which is every action name and nearly every ARN.
@@ -177,6 +205,18 @@ mod tests {
                 "{p} should not match {t}"
             );
         }
+    }
+
+    #[test]
+    fn text_that_is_not_ascii_matches_by_character() {
+        assert!(wildcard_match("arn:aws:s3:::caf?", "arn:aws:s3:::café"));
+        assert!(wildcard_match("*é*ü", "aébü"));
+        assert!(!wildcard_match("caf?", "cafée"));
+        assert!(!wildcard_match("CAFÉ", "café"));
+        assert!(wildcard_match_ignore_case("Ünï:*", "Ünï:GetX"));
+        assert!(wildcard_match_ignore_case("A?C", "aéc"));
+        assert!(!wildcard_match_ignore_case("É", "é"));
+        assert!(wildcard_match_ignore_case("*ß*x", "aßbßx"));
     }
 
     #[test]
