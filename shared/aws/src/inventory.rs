@@ -96,7 +96,7 @@ where
 /// One item of `ListFunctions` with `FunctionVersion=ALL`: a function's `$LATEST`, or one of
 /// its published versions.
 enum Listed {
-    Latest(ListedFunction),
+    Latest(Box<ListedFunction>),
     Version(FunctionArn, Qualifier),
 }
 
@@ -182,11 +182,11 @@ impl Aws {
                         };
                         Ok(match version {
                             Some(v) => Listed::Version(arn, v),
-                            None => Listed::Latest(ListedFunction {
+                            None => Listed::Latest(Box::new(ListedFunction {
                                 arn,
                                 configuration: configuration_of(config_parts!(f), OP),
                                 versions: Vec::new(),
-                            }),
+                            })),
                         })
                     })
                     .collect::<Result<Vec<_>, AwsError>>()?;
@@ -201,7 +201,7 @@ impl Aws {
         let mut functions: Vec<ListedFunction> = listed
             .into_iter()
             .filter_map(|item| match item {
-                Listed::Latest(f) => Some(f),
+                Listed::Latest(f) => Some(*f),
                 Listed::Version(arn, v) => {
                     let of = versions.entry(arn).or_default();
                     if !of.contains(&v) {

@@ -118,11 +118,14 @@ fn document(result: Result<String, AwsError>) -> Result<Readable<String>, AwsErr
 /// is not kept, the next reader tries again.
 #[derive(Debug, Default)]
 pub struct RoleCache {
-    roles: Mutex<HashMap<String, Arc<OnceCell<Readable<Option<ExecutionRole>>>>>>,
-    policies: Mutex<HashMap<String, Arc<OnceCell<String>>>>,
+    roles: Cells<Readable<Option<ExecutionRole>>>,
+    policies: Cells<String>,
 }
 
-fn cell<T>(map: &Mutex<HashMap<String, Arc<OnceCell<T>>>>, key: &str) -> Arc<OnceCell<T>> {
+/// One read at most per key: the cell of each ARN, filled by its first successful read.
+type Cells<T> = Mutex<HashMap<String, Arc<OnceCell<T>>>>;
+
+fn cell<T>(map: &Cells<T>, key: &str) -> Arc<OnceCell<T>> {
     let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
     Arc::clone(map.entry(key.to_owned()).or_default())
 }

@@ -682,6 +682,29 @@ mod tests {
     }
 
     #[test]
+    fn only_the_listed_rules_run_and_not_with_the_other_lists() {
+        let c = from(&[("WARDEN_RULES", "LW001, confused-deputy,LW003")]).unwrap();
+        assert_eq!(
+            c.only_rules,
+            Some([RuleId::LW001, RuleId::LW002, RuleId::LW003].into())
+        );
+        let rules = crate::rules::RuleConfig::from(&c);
+        assert!(rules.runs_id(RuleId::LW001, true));
+        assert!(rules.runs_id(RuleId::LW006, true), "LW006 always runs");
+        assert!(!rules.runs_id(RuleId::LW004, true));
+        assert!(!rules.runs_id(RuleId::LW013, false));
+        assert_eq!(from(&[]).unwrap().only_rules, None);
+        for other in ["WARDEN_DISABLED_RULES", "WARDEN_ENABLED_RULES"] {
+            let e = from(&[("WARDEN_RULES", "LW001"), (other, "LW014")]).unwrap_err();
+            assert_eq!(e.variable, "WARDEN_RULES");
+        }
+        assert_eq!(
+            from(&[("WARDEN_RULES", "LW999")]).unwrap_err().variable,
+            "WARDEN_RULES"
+        );
+    }
+
+    #[test]
     fn regions_default_to_the_function_s_own() {
         assert_eq!(
             from(&[("AWS_REGION", "eu-central-1")]).unwrap().regions,

@@ -22,7 +22,7 @@
 //! - settings: `trusted_accounts`, `organization_id`, `required_tags`,
 //!   `runtime_warning_days`, `trusted_layer_accounts`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -32,6 +32,7 @@ use warden_rules::ids::{AccountId, FunctionArn, LayerVersionArn};
 mod common;
 
 use common::{execution_role, text, unreadable};
+use warden_rules::reads::{Part, Reads};
 use warden_rules::rules::runtimes::{days_from_civil, DAY_SECONDS};
 use warden_rules::rules::{evaluate, evaluate_layer, RuleConfig, RuleId, RULES};
 use warden_rules::snapshot::{
@@ -320,6 +321,69 @@ fn clean_fixtures_yield_no_finding_of_their_rule() {
                 .filter(|f| f.rule_id == rule.meta.id)
                 .collect();
             assert!(got.is_empty(), "{path:?}: unexpected {got:#?}");
+        }
+    }
+}
+
+/// `snapshot` as the adapter reads it for `reads`: every part not read is `NotRead`.
+fn trimmed(snapshot: &FunctionSnapshot, reads: Reads) -> FunctionSnapshot {
+    let reads = match snapshot.configuration.value() {
+        Some(c) => reads.given(c),
+        None => reads,
+    };
+    let mut s = snapshot.clone();
+    let mut configuration_concurrency = true;
+    if !reads.reads(Part::Policy) {
+        s.policy = Readable::NotRead;
+    }
+    if !reads.reads(Part::Url) {
+        s.url = Readable::NotRead;
+    }
+    if !reads.reads(Part::EventInvokeConfig) {
+        s.event_invoke_config = Readable::NotRead;
+    }
+    if !reads.reads(Part::CodeSigning) {
+        s.code_signing_config_arn = Readable::NotRead;
+    }
+    if !reads.reads(Part::ExecutionRole) {
+        s.execution_role = Readable::NotRead;
+    }
+    if !reads.reads(Part::Concurrency) {
+        configuration_concurrency = false;
+    }
+    if let (false, Readable::Read { value }) = (configuration_concurrency, &mut s.configuration) {
+        value.reserved_concurrent_executions = None;
+    }
+    s
+}
+
+/// The parts table is complete: every rule, run alone on what the adapter reads for it
+/// (`Reads::for_rules`, then `Reads::given` the configuration), finds exactly what it finds
+/// on the whole snapshot, in every flagged and clean fixture. A rule that read a part the
+/// table does not list would find nothing here and fail. LW006 is the exception by design: it
+/// reports the parts that were read and refused, so a part not read is not its business.
+#[test]
+fn every_rule_finds_the_same_on_the_parts_it_declares() {
+    for rule in RULES.iter().filter(|r| r.meta.id != RuleId::LW006) {
+        for kind in ["flagged", "clean"] {
+            for path in fixtures(rule.meta.slug, kind) {
+                let (fx, subject, mut config) = load(&path);
+                let Subject::Function(snapshot) = &subject else {
+                    continue;
+                };
+                config.only = Some(BTreeSet::from([rule.meta.id]));
+                let reads = Reads::for_rules(&config);
+                let now = now_of(&fx);
+                let of_rule = |s: &FunctionSnapshot| -> Vec<Finding> {
+                    evaluate(s, &config, now)
+                        .into_iter()
+                        .filter(|f| f.rule_id == rule.meta.id)
+                        .collect()
+                };
+                let whole = of_rule(snapshot);
+                let part = of_rule(&trimmed(snapshot, reads));
+                assert_eq!(part, whole, "{path:?} ({:?})", reads);
+            }
         }
     }
 }
