@@ -73,6 +73,56 @@ pub const EMPTY_ZIP: [u8; 22] = [
     0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ];
 
+/// Creates role `name` that Lambda may assume (no policy attached) and returns its ARN.
+///
+/// # Errors
+/// [`HarnessError::Aws`] when moto refuses `CreateRole`.
+pub async fn create_function_role(sdk: &SdkConfig, name: &str) -> Result<String, HarnessError> {
+    aws_sdk_iam::Client::new(sdk)
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(LAMBDA_TRUST_POLICY)
+        .send()
+        .await
+        .map_err(|e| HarnessError::aws("CreateRole", name, e))?
+        .role
+        .map(|r| r.arn)
+        .ok_or_else(|| {
+            HarnessError::aws(
+                "CreateRole",
+                name,
+                std::io::Error::other("the answer carried no role"),
+            )
+        })
+}
+
+/// Creates Python 3.12 function `name` (an empty zip, handler `index.handler`) running as
+/// `role` (an ARN).
+///
+/// # Errors
+/// [`HarnessError::Aws`] when moto refuses `CreateFunction`.
+pub async fn create_python_function(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+    role: &str,
+) -> Result<(), HarnessError> {
+    lambda
+        .create_function()
+        .function_name(name)
+        .runtime(Runtime::Python312)
+        .role(role)
+        .handler("index.handler")
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(EMPTY_ZIP.to_vec()))
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| HarnessError::aws("CreateFunction", name, e))?;
+    Ok(())
+}
+
 /// Lets Lambda assume a role, for functions of the demo account only (`aws:SourceAccount`,
 /// the confused-deputy pin AWS recommends for trust policies)
 /// (<https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html>).

@@ -9,14 +9,15 @@ use warden_aws::store::StateStore;
 use warden_aws::Aws;
 use warden_rules::config::{Config, Mode};
 use warden_rules::rules::RuleId;
-use warden_tests::seed::{create_state_table, EMPTY_ZIP, STATE_TABLE};
+use warden_tests::seed::{
+    create_function_role, create_python_function, create_state_table, STATE_TABLE,
+};
 use warden_tests::{tags, Moto};
 
 /// The evaluation time of the pure rules (2026-06-01T00:00:00Z).
 const EVALUATION_TIME: i64 = 1_780_272_000;
 
 const FUNCTIONS: usize = 30;
-const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
 fn name(i: usize) -> String {
     format!("sweep-{i:02}")
@@ -44,31 +45,12 @@ async fn seed(sdk: &aws_config::SdkConfig) -> aws_sdk_lambda::Client {
     create_state_table(sdk, STATE_TABLE)
         .await
         .expect("CreateTable");
-    let iam = aws_sdk_iam::Client::new(sdk);
-    let role = iam
-        .create_role()
-        .role_name("sweep-test-role")
-        .assume_role_policy_document(TRUST)
-        .send()
+    let role = create_function_role(sdk, "sweep-test-role")
         .await
-        .expect("CreateRole")
-        .role
-        .expect("role")
-        .arn;
+        .expect("CreateRole");
     let lambda = aws_sdk_lambda::Client::new(sdk);
     for i in 0..FUNCTIONS {
-        lambda
-            .create_function()
-            .function_name(name(i))
-            .runtime(aws_sdk_lambda::types::Runtime::Python312)
-            .role(&role)
-            .handler("index.handler")
-            .code(
-                aws_sdk_lambda::types::FunctionCode::builder()
-                    .zip_file(aws_sdk_lambda::primitives::Blob::new(EMPTY_ZIP.to_vec()))
-                    .build(),
-            )
-            .send()
+        create_python_function(&lambda, &name(i), &role)
             .await
             .expect("CreateFunction");
         if i % 5 == 0 {

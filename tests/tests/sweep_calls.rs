@@ -11,13 +11,12 @@ use warden_aws::Aws;
 use warden_rules::config::Config;
 use warden_rules::rules::RuleId;
 use warden_tests::moto::sdk_config_at;
-use warden_tests::seed::EMPTY_ZIP;
+use warden_tests::seed::{create_function_role, create_python_function};
 use warden_tests::{Fault, FaultProxy, Moto, Rule};
 
 /// The evaluation time of the pure rules (2026-06-01T00:00:00Z).
 const NOW: i64 = 1_780_272_000;
 const FUNCTIONS: usize = 12;
-const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 const LOGS: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}"#;
 
 /// `FUNCTIONS` functions sharing one role (one customer managed policy, one inline policy);
@@ -25,16 +24,9 @@ const LOGS: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Ac
 /// with a public statement of its own.
 async fn seed(sdk: &aws_config::SdkConfig) {
     let iam = aws_sdk_iam::Client::new(sdk);
-    let role = iam
-        .create_role()
-        .role_name("shared-role")
-        .assume_role_policy_document(TRUST)
-        .send()
+    let role = create_function_role(sdk, "shared-role")
         .await
-        .expect("CreateRole")
-        .role
-        .expect("role")
-        .arn;
+        .expect("CreateRole");
     let policy = iam
         .create_policy()
         .policy_name("shared-logs")
@@ -60,18 +52,7 @@ async fn seed(sdk: &aws_config::SdkConfig) {
         .expect("PutRolePolicy");
     let lambda = aws_sdk_lambda::Client::new(sdk);
     for i in 0..FUNCTIONS {
-        lambda
-            .create_function()
-            .function_name(format!("calls-{i:02}"))
-            .runtime(aws_sdk_lambda::types::Runtime::Python312)
-            .role(&role)
-            .handler("index.handler")
-            .code(
-                aws_sdk_lambda::types::FunctionCode::builder()
-                    .zip_file(aws_sdk_lambda::primitives::Blob::new(EMPTY_ZIP.to_vec()))
-                    .build(),
-            )
-            .send()
+        create_python_function(&lambda, &format!("calls-{i:02}"), &role)
             .await
             .expect("CreateFunction");
     }

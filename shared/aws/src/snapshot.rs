@@ -197,74 +197,44 @@ impl Aws {
             }
         };
         let list_tags = self.lambda.list_tags().resource(&function_name).send();
-        let get_concurrency = async {
-            if reads.concurrency {
-                Some(
-                    self.lambda
-                        .get_function_concurrency()
-                        .function_name(&function_name)
-                        .send()
-                        .await,
-                )
-            } else {
-                None
-            }
-        };
-        let get_policy = async {
-            if reads.policy {
-                Some(
-                    self.lambda
-                        .get_policy()
-                        .function_name(&function_name)
-                        .set_qualifier(qualifier.clone())
-                        .send()
-                        .await,
-                )
-            } else {
-                None
-            }
-        };
-        let get_url = async {
-            if reads.url {
-                Some(
-                    self.lambda
-                        .get_function_url_config()
-                        .function_name(&function_name)
-                        .set_qualifier(qualifier.clone())
-                        .send()
-                        .await,
-                )
-            } else {
-                None
-            }
-        };
-        let get_invoke = async {
-            if reads.event_invoke_config {
-                Some(
-                    self.lambda
-                        .get_function_event_invoke_config()
-                        .function_name(&function_name)
-                        .set_qualifier(qualifier.clone())
-                        .send()
-                        .await,
-                )
-            } else {
-                None
-            }
-        };
-        let get_signing = async {
-            if reads.code_signing {
-                Some(
-                    self.lambda
-                        .get_function_code_signing_config()
-                        .function_name(&function_name)
-                        .send()
-                        .await,
-                )
-            } else {
-                None
-            }
-        };
+        let get_concurrency = when(
+            reads.concurrency,
+            self.lambda
+                .get_function_concurrency()
+                .function_name(&function_name)
+                .send(),
+        );
+        let get_policy = when(
+            reads.policy,
+            self.lambda
+                .get_policy()
+                .function_name(&function_name)
+                .set_qualifier(qualifier.clone())
+                .send(),
+        );
+        let get_url = when(
+            reads.url,
+            self.lambda
+                .get_function_url_config()
+                .function_name(&function_name)
+                .set_qualifier(qualifier.clone())
+                .send(),
+        );
+        let get_invoke = when(
+            reads.event_invoke_config,
+            self.lambda
+                .get_function_event_invoke_config()
+                .function_name(&function_name)
+                .set_qualifier(qualifier.clone())
+                .send(),
+        );
+        let get_signing = when(
+            reads.code_signing,
+            self.lambda
+                .get_function_code_signing_config()
+                .function_name(&function_name)
+                .send(),
+        );
         let (configuration, tags, concurrency, policy, url, invoke, signing) = tokio::join!(
             get_configuration,
             list_tags,
@@ -548,6 +518,16 @@ pub(crate) fn configuration_of(c: ConfigParts<'_>, operation: &str) -> FunctionC
         last_modified: c
             .last_modified
             .and_then(warden_rules::state::parse_last_modified),
+    }
+}
+
+/// Runs `read` only when `wanted`: `None` otherwise, without a request (an SDK `send()` future
+/// sends nothing until it is polled).
+async fn when<F: std::future::Future>(wanted: bool, read: F) -> Option<F::Output> {
+    if wanted {
+        Some(read.await)
+    } else {
+        None
     }
 }
 
