@@ -257,49 +257,6 @@ impl Aws {
         .await
     }
 
-    /// The published versions of `function` (`ListVersionsByFunction`, every page), without
-    /// `$LATEST` (its policy and URL are the unqualified function's).
-    ///
-    /// # Errors
-    /// An [`AwsError`] with operation `ListVersionsByFunction` naming the function.
-    pub async fn list_versions(&self, function: &FunctionArn) -> Result<Vec<Qualifier>, AwsError> {
-        const OP: &str = "ListVersionsByFunction";
-        let name = function.unqualified().to_string();
-        let versions = collect_pages(OP, &name, |marker| {
-            let request = self
-                .lambda
-                .list_versions_by_function()
-                .function_name(&name)
-                .set_marker(marker)
-                .max_items(PAGE_SIZE);
-            let name = name.clone();
-            async move {
-                let out = request
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(OP, &name, &e))?;
-                let items = out
-                    .versions()
-                    .iter()
-                    .map(|v| {
-                        v.version()
-                            .and_then(|n| Qualifier::parse(n).ok())
-                            .ok_or_else(|| malformed(OP, &name))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(Page {
-                    items,
-                    next_marker: out.next_marker().map(str::to_owned),
-                })
-            }
-        })
-        .await?;
-        Ok(versions
-            .into_iter()
-            .filter(|v| v.as_str() != "$LATEST")
-            .collect())
-    }
-
     /// Every alias of `listed` (`ListAliases`) and every published version the listing
     /// carried, as qualified ARNs: aliases first (in the service's order), then versions.
     ///
@@ -316,28 +273,6 @@ impl Aws {
             .map(|q| FunctionArn {
                 qualifier: Some(q),
                 ..listed.arn.clone()
-            })
-            .collect())
-    }
-
-    /// Every alias and published version of `function`, as qualified ARNs: aliases first (in
-    /// the service's order), then versions. Both listings run concurrently.
-    ///
-    /// # Errors
-    /// The first listing error.
-    pub async fn qualified_arns(
-        &self,
-        function: &FunctionArn,
-    ) -> Result<Vec<FunctionArn>, AwsError> {
-        let (aliases, versions) =
-            tokio::join!(self.list_aliases(function), self.list_versions(function));
-        let base = function.unqualified();
-        Ok(aliases?
-            .into_iter()
-            .chain(versions?)
-            .map(|q| FunctionArn {
-                qualifier: Some(q),
-                ..base.clone()
             })
             .collect())
     }

@@ -244,6 +244,7 @@ pub async fn sweep(
         })
         .collect();
     let regions = regions.as_slice();
+    let reads = Reads::for_rules(&RuleConfig::from(options.config));
     let start = resume.and_then(|c| {
         let at = regions
             .iter()
@@ -288,17 +289,14 @@ pub async fn sweep(
                 let Some(f) = pending.next() else { break };
                 // Boxed: the future of one function is large and deeply nested (the whole
                 // remediation loop); boxing keeps the callers' future types shallow.
-                in_flight.push_back(Box::pin(sweep_function(aws, options, &clock, &region, f)));
+                in_flight.push_back(Box::pin(sweep_function(
+                    aws, options, reads, &clock, &region, f,
+                )));
             }
             let Some(result) = in_flight.next().await else {
                 break;
             };
             limit.finished(aws.calls().throttled());
-            report.lowest_concurrency = Some(
-                report
-                    .lowest_concurrency
-                    .map_or(limit.lowest(), |l| l.min(limit.lowest())),
-            );
             done += 1;
             report.functions += 1;
             progress.finished(&result.function);
@@ -308,6 +306,13 @@ pub async fn sweep(
             report.failures.extend(result.failures);
         }
         drop(in_flight);
+        if done > 0 {
+            report.lowest_concurrency = Some(
+                report
+                    .lowest_concurrency
+                    .map_or(limit.lowest(), |l| l.min(limit.lowest())),
+            );
+        }
         if done < total {
             info!(region = %region, done, total, "budget exhausted; sweep stops");
             report.stopped_at = Some(Cursor {
@@ -331,6 +336,7 @@ struct FunctionResult {
 async fn sweep_function(
     aws: &Aws,
     options: &SweepOptions<'_>,
+    reads: Reads,
     clock: &Clock,
     region: &str,
     listed: ListedFunction,
@@ -355,7 +361,6 @@ async fn sweep_function(
         result.own = true;
         return result;
     }
-    let reads = Reads::for_rules(&RuleConfig::from(options.config));
     let base = match read_listed(aws, &listed, reads).await {
         Ok(Some(s)) => s,
         Ok(None) => {
