@@ -145,6 +145,25 @@ pub enum ModeArg {
     Enforce,
 }
 
+/// Which functions a scan lists the aliases of, as `WARDEN_SWEEP_ALIASES`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AliasesArg {
+    /// Functions with a published version (an alias of `$LATEST` on a function never
+    /// published is left to the event path).
+    Versioned,
+    /// Every function (one ListAliases each).
+    All,
+}
+
+/// Where a scan reads tags from, as `WARDEN_SWEEP_TAGS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TagsArg {
+    /// tag:GetResources, 100 functions per call (ListTags per function if refused).
+    Bulk,
+    /// ListTags per function.
+    PerFunction,
+}
+
 /// Who counts as trusted, and which rules run (override `WARDEN_TRUSTED_ACCOUNTS`,
 /// `WARDEN_ORGANIZATION_ID`, `WARDEN_DISABLED_RULES`).
 #[derive(Debug, Clone, Default, Args)]
@@ -264,6 +283,12 @@ pub struct ScanArgs {
     /// Never draw the progress bar (it is drawn only when standard error is a terminal).
     #[arg(long)]
     pub no_progress: bool,
+    /// Which functions' aliases are listed (default: WARDEN_SWEEP_ALIASES, else versioned).
+    #[arg(long, value_enum)]
+    pub aliases: Option<AliasesArg>,
+    /// Where tags are read from (default: WARDEN_SWEEP_TAGS, else bulk).
+    #[arg(long, value_enum)]
+    pub tags: Option<TagsArg>,
     /// Rules and mode.
     #[command(flatten)]
     pub rules: RuleArgs,

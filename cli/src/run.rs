@@ -15,7 +15,7 @@ use warden_aws::accounts::{member_role_arn, AssumeRoleError};
 use warden_aws::remediate::{self, Cause, Resolution};
 use warden_aws::sweep::{self, Apply, Progress, Silent, SweepOptions, Unlimited};
 use warden_aws::{Aws, AwsError, Fetched};
-use warden_rules::config::{Config, ConfigError, Mode};
+use warden_rules::config::{Config, ConfigError, Mode, SweepAliases, SweepTags};
 use warden_rules::findings::Severity;
 use warden_rules::gate::{self, Gate};
 use warden_rules::ids::{AccountId, FunctionArn, IdError};
@@ -27,7 +27,7 @@ use warden_rules::trigger::{self, partition_of_region, EventError, Trigger};
 
 use crate::args::{
     CheckPolicyArgs, Cli, ColorChoice, Command, EvaluateArgs, Format, ModeArg, RestoreArgs,
-    RuleArgs, ScanArgs,
+    RuleArgs, ScanArgs, AliasesArg, TagsArg,
 };
 use crate::check::{self, CheckError};
 use crate::input::{self, InputError};
@@ -648,7 +648,19 @@ async fn scan(
         return Err(CliError::RoleNeedsAccounts);
     }
     let default_mode = if args.fix { Mode::Enforce } else { Mode::Tag };
-    let config = settings(&cx.env, &args.rules, state_table, default_mode)?;
+    let mut config = settings(&cx.env, &args.rules, state_table, default_mode)?;
+    if let Some(a) = args.aliases {
+        config.sweep_aliases = match a {
+            AliasesArg::Versioned => SweepAliases::Versioned,
+            AliasesArg::All => SweepAliases::All,
+        };
+    }
+    if let Some(t) = args.tags {
+        config.sweep_tags = match t {
+            TagsArg::Bulk => SweepTags::Bulk,
+            TagsArg::PerFunction => SweepTags::PerFunction,
+        };
+    }
     let accounts_file = match &args.accounts {
         Some(path) => {
             let path = path.to_string_lossy().into_owned();

@@ -1,14 +1,15 @@
 //! What a sweep asks AWS for, against moto: each execution role and managed policy shared by
-//! many functions is read once per sweep, parts no enabled rule reads are not read, and the
-//! published versions come from the one `ListFunctions` listing (`FunctionVersion=ALL`), not
-//! from a `ListVersionsByFunction` per function.
+//! many functions is read once per sweep, parts no enabled rule reads are not read, the
+//! published versions and their configurations come from the one `ListFunctions` listing
+//! (`FunctionVersion=ALL`), the tags from one `GetResources` per 100 tagged functions, and
+//! aliases are listed only where the setting asks.
 
 use std::collections::BTreeSet;
 
 use warden_aws::remediate::Cause;
 use warden_aws::sweep::{sweep, Apply, Silent, SweepOptions, SweepReport, Unlimited};
 use warden_aws::Aws;
-use warden_rules::config::Config;
+use warden_rules::config::{Config, SweepAliases, SweepTags};
 use warden_rules::rules::RuleId;
 use warden_tests::moto::sdk_config_at;
 use warden_tests::seed::{create_function_role, create_python_function};
@@ -17,6 +18,8 @@ use warden_tests::{Fault, FaultProxy, Moto, Rule};
 /// The evaluation time of the pure rules (2026-06-01T00:00:00Z).
 const NOW: i64 = 1_780_272_000;
 const FUNCTIONS: usize = 12;
+/// `calls-01` declares its own exemption by tag, which nobody approved (LW025).
+const SELF_EXEMPT: &str = "arn:aws:lambda:us-east-1:123456789012:function:calls-01";
 const LOGS: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}"#;
 
 /// `FUNCTIONS` functions sharing one role (one customer managed policy, one inline policy);
@@ -56,6 +59,14 @@ async fn seed(sdk: &aws_config::SdkConfig) {
             .await
             .expect("CreateFunction");
     }
+    lambda
+        .tag_resource()
+        .resource(SELF_EXEMPT)
+        .tags("lambda-warden:exempt", "legacy")
+        .tags("team", "payments")
+        .send()
+        .await
+        .expect("TagResource");
     lambda
         .publish_version()
         .function_name("calls-00")
@@ -114,6 +125,16 @@ fn public(report: &SweepReport) -> BTreeSet<String> {
         .collect()
 }
 
+/// The ARNs with an LW025 finding (an exemption tag nobody approved).
+fn self_exempt(report: &SweepReport) -> BTreeSet<String> {
+    report
+        .evaluations
+        .iter()
+        .filter(|e| e.findings.iter().any(|f| f.rule_id == RuleId::LW025))
+        .map(|e| e.arn.to_string())
+        .collect()
+}
+
 fn expected_public() -> BTreeSet<String> {
     let base = "arn:aws:lambda:us-east-1:123456789012:function:calls-00";
     [base.to_owned(), format!("{base}:1"), format!("{base}:live")].into()
@@ -146,11 +167,22 @@ async fn a_shared_role_is_read_once_and_unneeded_parts_not_at_all() {
     // LW012 and LW013 are off by default: their parts are not read.
     assert_eq!(count("GetFunctionConcurrency"), 0, "{ops:?}");
     assert_eq!(count("GetFunctionCodeSigningConfig"), 0, "{ops:?}");
-    // Versions come with the listing.
-    assert_eq!(count("ListVersionsByFunction"), 0, "{ops:?}");
+    // Versions and their configurations come with the listing (so does the configuration of
+    // the version an alias points to); every operation sent is one the adapter names.
+    assert_eq!(count("Other"), 0, "{ops:?}");
     assert_eq!(count("ListFunctions"), 1, "{ops:?}");
-    assert_eq!(count("ListAliases"), FUNCTIONS, "{ops:?}");
-    assert_eq!(count("GetFunctionConfiguration"), 2, "{ops:?}"); // the version and the alias
+    assert_eq!(count("GetFunctionConfiguration"), 0, "{ops:?}");
+    // Aliases are listed for the one function with a published version.
+    assert_eq!(count("ListAliases"), 1, "{ops:?}");
+    // Tags come from one GetResources, and they are the functions' tags.
+    assert_eq!((count("GetResources"), count("ListTags")), (1, 0), "{ops:?}");
+    assert_eq!(self_exempt(&report), [SELF_EXEMPT.to_owned()].into());
+    // Each alias and version: GetPolicy (and the alias GetFunctionUrlConfig) to see whether
+    // it has anything of its own, then, as both have, their evaluation's reads (a version
+    // has no URL to read).
+    assert_eq!(count("GetPolicy"), FUNCTIONS + 2 + 2, "{ops:?}");
+    assert_eq!(count("GetFunctionUrlConfig"), FUNCTIONS + 1 + 1, "{ops:?}");
+    assert_eq!(count("GetFunctionEventInvokeConfig"), FUNCTIONS + 2, "{ops:?}");
 
     // The resource-policy rules only: no IAM, URL or event invoke configuration reads.
     let only = Config {
@@ -168,11 +200,12 @@ async fn a_shared_role_is_read_once_and_unneeded_parts_not_at_all() {
         "GetFunctionEventInvokeConfig",
         "GetFunctionConcurrency",
         "GetFunctionCodeSigningConfig",
-        "ListVersionsByFunction",
+        "ListTags",
+        "Other",
     ] {
         assert_eq!(count(op), 0, "{op}: {ops:?}");
     }
-    assert_eq!(count("GetPolicy"), FUNCTIONS + 2, "{ops:?}");
+    assert_eq!(count("GetPolicy"), FUNCTIONS + 2 + 2, "{ops:?}");
     // Only LW001-LW003 (and LW006) ran.
     let rules: BTreeSet<RuleId> = report
         .evaluations
@@ -213,7 +246,7 @@ async fn throttling_is_retried_and_the_sweep_slows_down() {
     assert_eq!(aws.calls().throttled(), 4);
     assert_eq!(
         aws.calls().by_operation().get("GetPolicy"),
-        Some(&(FUNCTIONS + 2 + 4))
+        Some(&(FUNCTIONS + 2 + 2 + 4))
     );
     // And the sweep took fewer functions at once after the throttled answers.
     assert!(
@@ -221,4 +254,182 @@ async fn throttling_is_retried_and_the_sweep_slows_down() {
         "{:?}",
         report.lowest_concurrency
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aliases_of_latest_are_swept_with_the_all_setting_only() {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config();
+    seed(&sdk).await;
+    // An alias of $LATEST on a function never published, with a public statement of its own.
+    let lambda = aws_sdk_lambda::Client::new(&sdk);
+    lambda
+        .create_alias()
+        .function_name("calls-05")
+        .name("edge")
+        .function_version("$LATEST")
+        .send()
+        .await
+        .expect("CreateAlias");
+    lambda
+        .add_permission()
+        .function_name("calls-05")
+        .qualifier("edge")
+        .statement_id("open")
+        .action("lambda:InvokeFunction")
+        .principal("*")
+        .send()
+        .await
+        .expect("AddPermission");
+    let edge = "arn:aws:lambda:us-east-1:123456789012:function:calls-05:edge".to_owned();
+
+    // The default leaves it to the event path (the AddPermission with a Qualifier)...
+    let (report, _) = scan(&sdk, &Config::default()).await;
+    assert_eq!(public(&report), expected_public());
+    // ...and `all` lists every function's aliases and finds it, judged with its function's
+    // configuration ($LATEST's, from the listing).
+    let all = Config {
+        sweep_aliases: SweepAliases::All,
+        ..Config::default()
+    };
+    let (report, aws) = scan(&sdk, &all).await;
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let mut want = expected_public();
+    want.insert(edge);
+    assert_eq!(public(&report), want);
+    let ops = aws.calls().by_operation();
+    assert_eq!(ops.get("ListAliases"), Some(&FUNCTIONS), "{ops:?}");
+    assert_eq!(ops.get("GetFunctionConfiguration"), None, "{ops:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tags_refused_in_bulk_are_read_per_function() {
+    let moto = Moto::start();
+    seed(&moto.sdk_config()).await;
+    let proxy = FaultProxy::start(moto.port()).await;
+    proxy.add(Rule::always(
+        "GetResources",
+        Fault::error(400, "AccessDeniedException"),
+    ));
+    let sdk = sdk_config_at(&proxy.endpoint());
+
+    let (report, aws) = scan(&sdk, &Config::default()).await;
+    // Nothing is missed: the tags are read with ListTags, one per function.
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(public(&report), expected_public());
+    assert_eq!(self_exempt(&report), [SELF_EXEMPT.to_owned()].into());
+    let ops = aws.calls().by_operation();
+    assert_eq!(ops.get("GetResources"), Some(&1), "{ops:?}");
+    assert_eq!(ops.get("ListTags"), Some(&FUNCTIONS), "{ops:?}");
+
+    // The per-function setting never asks the tagging API.
+    let per_function = Config {
+        sweep_tags: SweepTags::PerFunction,
+        ..Config::default()
+    };
+    let (report, aws) = scan(&moto.sdk_config(), &per_function).await;
+    assert_eq!(self_exempt(&report), [SELF_EXEMPT.to_owned()].into());
+    let ops = aws.calls().by_operation();
+    assert_eq!(ops.get("GetResources"), None, "{ops:?}");
+    assert_eq!(ops.get("ListTags"), Some(&FUNCTIONS), "{ops:?}");
+}
+
+/// The statement ids of `function`'s resource-based policy, straight from moto.
+async fn statement_ids(lambda: &aws_sdk_lambda::Client, function: &str) -> BTreeSet<String> {
+    // No policy left (moto answers ResourceNotFoundException): no statements.
+    let Ok(out) = lambda.get_policy().function_name(function).send().await else {
+        return BTreeSet::new();
+    };
+    let policy = out.policy.unwrap_or_default();
+    let doc: serde_json::Value = serde_json::from_str(&policy).expect("policy JSON");
+    doc["Statement"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["Sid"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fix_is_planned_from_tags_read_again_not_from_the_bulk_answer() {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config();
+    seed(&sdk).await;
+    let lambda = aws_sdk_lambda::Client::new(&sdk);
+    // calls-02 is public and opted in to fixes...
+    lambda
+        .add_permission()
+        .function_name("calls-02")
+        .statement_id("open")
+        .action("lambda:InvokeFunction")
+        .principal("*")
+        .send()
+        .await
+        .expect("AddPermission");
+    let calls_02 = "arn:aws:lambda:us-east-1:123456789012:function:calls-02";
+    lambda
+        .tag_resource()
+        .resource(calls_02)
+        .tags("lambda-warden:auto-fix", "true")
+        .send()
+        .await
+        .expect("TagResource");
+    // ...until its owner opts out just after the tagging API answered (before any function's
+    // policy is read), as an eventually consistent GetResources may still show the opt-in.
+    let proxy = FaultProxy::start(moto.port()).await;
+    let owner = lambda.clone();
+    proxy.add(Rule::nth(
+        "GetPolicy",
+        1,
+        Fault::before(move || {
+            let owner = owner.clone();
+            async move {
+                owner
+                    .untag_resource()
+                    .resource(calls_02)
+                    .tag_keys("lambda-warden:auto-fix")
+                    .send()
+                    .await
+                    .expect("UntagResource");
+            }
+        }),
+    ));
+    let config = Config {
+        mode: warden_rules::config::Mode::Enforce,
+        ..Config::default()
+    };
+    let aws = Aws::new(&sdk_config_at(&proxy.endpoint()));
+    let options = SweepOptions {
+        config: &config,
+        apply: Apply::Remediate,
+        concurrency: 4,
+        cause: Cause::new("calls-test", "Sweep"),
+        now: NOW,
+    };
+    let report = sweep(
+        std::slice::from_ref(&aws),
+        &options,
+        None,
+        &Unlimited,
+        &Silent,
+    )
+    .await;
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    // THEN the statement is kept: the fix was planned from the function read again
+    assert!(
+        statement_ids(&lambda, "calls-02").await.contains("open"),
+        "the opted-out function's statement was removed"
+    );
+    // (each function with status tags to write is read again, tags by ListTags)
+    let ops = aws.calls().by_operation();
+    assert_eq!(ops.get("GetResources"), Some(&1), "{ops:?}");
+    assert!(ops.get("ListTags") >= Some(&1), "{ops:?}");
+    // AND its finding stays open
+    let open: BTreeSet<String> = report
+        .evaluations
+        .iter()
+        .filter(|e| e.open_findings.iter().any(|f| f.rule_id == RuleId::LW001))
+        .map(|e| e.arn.to_string())
+        .collect();
+    assert!(open.contains(calls_02), "{open:?}");
 }

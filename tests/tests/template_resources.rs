@@ -306,8 +306,10 @@ const EXTRA: &[(&str, &[&str])] = &[
         &[
             "lambda:ListFunctions",
             "lambda:ListAliases",
-            "lambda:ListVersionsByFunction",
             "lambda:InvokeFunction",
+            // Tags and exemptions of many functions per request.
+            "tag:GetResources",
+            "dynamodb:BatchGetItem",
         ],
     ),
 ];
@@ -317,6 +319,7 @@ fn iam_action(operation: &str) -> String {
     match operation {
         "Publish" => "sns:Publish".to_owned(),
         "Invoke" => "lambda:InvokeFunction".to_owned(),
+        "GetResources" => "tag:GetResources".to_owned(),
         op if op.starts_with("iam:") || op.starts_with("dynamodb:") => op.to_owned(),
         op => format!("lambda:{op}"),
     }
@@ -395,7 +398,7 @@ fn the_member_role_allows_what_the_central_functions_call_through_it() {
                 "lambda:GetLayerVersion",
                 "lambda:ListFunctions",
                 "lambda:ListAliases",
-                "lambda:ListVersionsByFunction",
+                "tag:GetResources",
             ]
             .iter(),
         )

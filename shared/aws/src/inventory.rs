@@ -97,7 +97,41 @@ where
 /// its published versions.
 enum Listed {
     Latest(Box<ListedFunction>),
-    Version(FunctionArn, Qualifier),
+    Version(FunctionArn, Box<ListedVersion>),
+}
+
+/// A published version as `ListFunctions` with `FunctionVersion=ALL` listed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedVersion {
+    /// The version number, e.g. `3`.
+    pub qualifier: Qualifier,
+    /// The version's configuration as listed (published versions are immutable:
+    /// <https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html>).
+    pub configuration: FunctionConfiguration,
+}
+
+/// An alias as `ListAliases` answered it
+/// (<https://docs.aws.amazon.com/lambda/latest/api/API_AliasConfiguration.html>).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedAlias {
+    /// The alias name.
+    pub name: Qualifier,
+    /// `FunctionVersion`: the version it points to, a number or `$LATEST`.
+    pub function_version: String,
+}
+
+/// One alias or published version to evaluate beside its function, with the configuration it
+/// runs when the listings carried it (`None`: read it with `GetFunctionConfiguration`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct QualifiedTarget {
+    /// The qualified ARN.
+    pub arn: FunctionArn,
+    /// `true` for an alias, `false` for a published version (only aliases and `$LATEST` have
+    /// function URLs: <https://docs.aws.amazon.com/lambda/latest/dg/urls-configuration.html>).
+    pub alias: bool,
+    /// The configuration of the version it runs (an alias's: the version it points to; its
+    /// routing configuration's additional version is not judged).
+    pub configuration: Option<FunctionConfiguration>,
 }
 
 /// A function as `ListFunctions` listed it.
@@ -108,10 +142,10 @@ pub struct ListedFunction {
     /// Its configuration as listed (`reserved_concurrent_executions` is `None`: `ListFunctions`
     /// does not return it). Environment values are [`Redacted`](warden_rules::snapshot::Redacted).
     pub configuration: FunctionConfiguration,
-    /// Its published versions, in the listing's order (`ListFunctions` with
-    /// `FunctionVersion=ALL` lists every version beside `$LATEST`, so no
+    /// Its published versions with their configurations, in the listing's order
+    /// (`ListFunctions` with `FunctionVersion=ALL` lists every version beside `$LATEST`, so no
     /// `ListVersionsByFunction` is needed).
-    pub versions: Vec<Qualifier>,
+    pub versions: Vec<ListedVersion>,
 }
 
 fn malformed(operation: &'static str, resource: &str) -> AwsError {
@@ -181,7 +215,13 @@ impl Aws {
                             }
                         };
                         Ok(match version {
-                            Some(v) => Listed::Version(arn, v),
+                            Some(qualifier) => Listed::Version(
+                                arn,
+                                Box::new(ListedVersion {
+                                    qualifier,
+                                    configuration: configuration_of(config_parts!(f), OP),
+                                }),
+                            ),
                             None => Listed::Latest(Box::new(ListedFunction {
                                 arn,
                                 configuration: configuration_of(config_parts!(f), OP),
@@ -197,15 +237,15 @@ impl Aws {
             }
         })
         .await?;
-        let mut versions: BTreeMap<FunctionArn, Vec<Qualifier>> = BTreeMap::new();
+        let mut versions: BTreeMap<FunctionArn, Vec<ListedVersion>> = BTreeMap::new();
         let mut functions: Vec<ListedFunction> = listed
             .into_iter()
             .filter_map(|item| match item {
                 Listed::Latest(f) => Some(*f),
                 Listed::Version(arn, v) => {
                     let of = versions.entry(arn).or_default();
-                    if !of.contains(&v) {
-                        of.push(v);
+                    if !of.iter().any(|o| o.qualifier == v.qualifier) {
+                        of.push(*v);
                     }
                     None
                 }
@@ -219,11 +259,11 @@ impl Aws {
         Ok(functions)
     }
 
-    /// The aliases of `function` (`ListAliases`, every page): their names as qualifiers.
+    /// The aliases of `function` (`ListAliases`, every page), in the service's order.
     ///
     /// # Errors
     /// An [`AwsError`] with operation `ListAliases` naming the function.
-    pub async fn list_aliases(&self, function: &FunctionArn) -> Result<Vec<Qualifier>, AwsError> {
+    pub async fn list_aliases(&self, function: &FunctionArn) -> Result<Vec<ListedAlias>, AwsError> {
         const OP: &str = "ListAliases";
         let name = function.unqualified().to_string();
         collect_pages(OP, &name, |marker| {
@@ -243,9 +283,14 @@ impl Aws {
                     .aliases()
                     .iter()
                     .map(|a| {
-                        a.name()
-                            .and_then(|n| Qualifier::parse(n).ok())
-                            .ok_or_else(|| malformed(OP, &name))
+                        let alias = a.name().and_then(|n| Qualifier::parse(n).ok());
+                        match (alias, a.function_version()) {
+                            (Some(name), Some(version)) => Ok(ListedAlias {
+                                name,
+                                function_version: version.to_owned(),
+                            }),
+                            _ => Err(malformed(OP, &name)),
+                        }
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(Page {
@@ -256,26 +301,39 @@ impl Aws {
         })
         .await
     }
+}
 
-    /// Every alias of `listed` (`ListAliases`) and every published version the listing
-    /// carried, as qualified ARNs: aliases first (in the service's order), then versions.
-    ///
-    /// # Errors
-    /// An [`AwsError`] with operation `ListAliases`.
-    pub async fn listed_qualified_arns(
-        &self,
-        listed: &ListedFunction,
-    ) -> Result<Vec<FunctionArn>, AwsError> {
-        let aliases = self.list_aliases(&listed.arn).await?;
-        Ok(aliases
-            .into_iter()
-            .chain(listed.versions.iter().cloned())
-            .map(|q| FunctionArn {
-                qualifier: Some(q),
-                ..listed.arn.clone()
-            })
-            .collect())
-    }
+/// The aliases (in `aliases`' order) and then the published versions of `listed`, as the
+/// targets a sweep evaluates beside the function. An alias's configuration is that of the
+/// version it points to when the listing carried it (`$LATEST`: the function's own).
+pub fn qualified_targets(listed: &ListedFunction, aliases: Vec<ListedAlias>) -> Vec<QualifiedTarget> {
+    let configuration_of_version = |version: &str| {
+        if version == "$LATEST" {
+            return Some(listed.configuration.clone());
+        }
+        listed
+            .versions
+            .iter()
+            .find(|v| v.qualifier.as_str() == version)
+            .map(|v| v.configuration.clone())
+    };
+    let at = |q: Qualifier| FunctionArn {
+        qualifier: Some(q),
+        ..listed.arn.clone()
+    };
+    aliases
+        .into_iter()
+        .map(|a| QualifiedTarget {
+            configuration: configuration_of_version(&a.function_version),
+            arn: at(a.name),
+            alias: true,
+        })
+        .chain(listed.versions.iter().map(|v| QualifiedTarget {
+            arn: at(v.qualifier.clone()),
+            alias: false,
+            configuration: Some(v.configuration.clone()),
+        }))
+        .collect()
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ pub mod runtime;
 pub mod snapshot;
 pub mod store;
 pub mod sweep;
+pub mod tagging;
 
 pub use calls::CallLog;
 pub use error::{classify, classify_code, AwsError};

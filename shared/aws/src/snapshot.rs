@@ -18,7 +18,7 @@ use warden_rules::snapshot::{
 };
 
 use crate::error::AwsError;
-use crate::inventory::ListedFunction;
+use crate::inventory::{ListedFunction, QualifiedTarget};
 use crate::Aws;
 use warden_rules::reads::Reads;
 
@@ -153,30 +153,116 @@ impl Aws {
     ) -> Result<Fetched, AwsError> {
         // On the heap: seven joined SDK futures are large, and a handler's future holds this
         // one across several awaits.
-        Box::pin(self.fetch(arn, None, reads)).await
+        Box::pin(self.fetch(arn, None, None, reads)).await
     }
 
     /// As [`Aws::fetch_snapshot`] for a function `ListFunctions` has just listed, with the
     /// configuration it listed (the same `FunctionConfiguration` shape,
-    /// <https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html>): six reads, no
-    /// `GetFunctionConfiguration`. `ListTags` answering `ResourceNotFoundException` (the
-    /// function was deleted since the listing) gives [`Fetched::Gone`].
+    /// <https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html>): no
+    /// `GetFunctionConfiguration`, and no `ListTags` when `tags` are given (read in bulk,
+    /// [`Aws::function_tags`]). `ListTags` answering `ResourceNotFoundException` (the
+    /// function was deleted since the listing) gives [`Fetched::Gone`]; with `tags` given, a
+    /// function deleted since the listing is evaluated as listed (`GetPolicy`,
+    /// `GetFunctionUrlConfig` and `GetFunctionEventInvokeConfig` answer not-found for a
+    /// missing function and for a missing part alike).
     ///
     /// # Errors
     /// As [`Aws::fetch_snapshot`].
     pub async fn fetch_listed_snapshot(
         &self,
         listed: &ListedFunction,
+        tags: Option<&BTreeMap<String, String>>,
         reads: Reads,
     ) -> Result<Fetched, AwsError> {
         let reads = reads.given(&listed.configuration);
-        Box::pin(self.fetch(&listed.arn, Some(&listed.configuration), reads)).await
+        Box::pin(self.fetch(&listed.arn, Some(&listed.configuration), tags, reads)).await
+    }
+
+    /// Whether the alias or published version `target` has a part of its own that an enabled
+    /// rule reads: `GetPolicy` (when `reads.policy`) and, for an alias, `GetFunctionUrlConfig`
+    /// (when `reads.url`; a published version cannot have a URL,
+    /// <https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunctionUrlConfig.html>,
+    /// `Qualifier` is an alias name), sent concurrently, both with `Qualifier`. `true` when
+    /// either finds something, or is refused (unverified: the target must be evaluated, never
+    /// skipped); `false` when both answer not-found.
+    ///
+    /// # Errors
+    /// An [`AwsError`] for any failure but not-found and access-denied.
+    pub async fn has_own_parts(
+        &self,
+        target: &QualifiedTarget,
+        reads: Reads,
+    ) -> Result<bool, AwsError> {
+        let name = target.arn.unqualified().to_string();
+        let qualifier = target.arn.qualifier.as_ref().map(|q| q.as_str().to_owned());
+        let resource_arn = target.arn.to_string();
+        let (policy, url) = tokio::join!(
+            when(
+                reads.policy,
+                self.lambda
+                    .get_policy()
+                    .function_name(&name)
+                    .set_qualifier(qualifier.clone())
+                    .send()
+            ),
+            when(
+                reads.url && target.alias,
+                self.lambda
+                    .get_function_url_config()
+                    .function_name(&name)
+                    .set_qualifier(qualifier.clone())
+                    .send()
+            ),
+        );
+        let policy = match policy {
+            None => false,
+            Some(Ok(out)) => out.policy().is_some(),
+            Some(Err(e)) => {
+                let found: Readable<Option<()>> =
+                    optional_part(AwsError::from_sdk("GetPolicy", &resource_arn, &e))?;
+                found != Readable::read(None)
+            }
+        };
+        let url = match url {
+            None => false,
+            Some(Ok(_)) => true,
+            Some(Err(e)) => {
+                let found: Readable<Option<()>> =
+                    optional_part(AwsError::from_sdk("GetFunctionUrlConfig", &resource_arn, &e))?;
+                found != Readable::read(None)
+            }
+        };
+        Ok(policy || url)
+    }
+
+    /// As [`Aws::fetch_snapshot_of`] for the alias or published version `target`, with its
+    /// function's `tags` (tags are the function's, not a qualifier's:
+    /// <https://docs.aws.amazon.com/lambda/latest/api/API_ListTags.html>), so no `ListTags`,
+    /// and no `GetFunctionConfiguration` when the listings carried its configuration. No
+    /// `GetFunctionUrlConfig` for a published version (it cannot have a URL): its URL is
+    /// [`Readable::NotRead`].
+    ///
+    /// # Errors
+    /// As [`Aws::fetch_snapshot`].
+    pub async fn fetch_qualified_snapshot(
+        &self,
+        target: &QualifiedTarget,
+        tags: &BTreeMap<String, String>,
+        reads: Reads,
+    ) -> Result<Fetched, AwsError> {
+        let mut reads = match &target.configuration {
+            Some(c) => reads.given(c),
+            None => reads,
+        };
+        reads.url &= target.alias;
+        Box::pin(self.fetch(&target.arn, target.configuration.as_ref(), Some(tags), reads)).await
     }
 
     async fn fetch(
         &self,
         arn: &FunctionArn,
         listed: Option<&FunctionConfiguration>,
+        known_tags: Option<&BTreeMap<String, String>>,
         reads: Reads,
     ) -> Result<Fetched, AwsError> {
         let function_name = arn.unqualified().to_string();
@@ -196,7 +282,10 @@ impl Aws {
                 ),
             }
         };
-        let list_tags = self.lambda.list_tags().resource(&function_name).send();
+        let list_tags = when(
+            known_tags.is_none(),
+            self.lambda.list_tags().resource(&function_name).send(),
+        );
         let get_concurrency = when(
             reads.concurrency,
             self.lambda
@@ -262,11 +351,12 @@ impl Aws {
         };
 
         let tags: BTreeMap<String, String> = match tags {
-            Ok(out) => out
+            None => known_tags.cloned().unwrap_or_default(),
+            Some(Ok(out)) => out
                 .tags()
                 .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
                 .unwrap_or_default(),
-            Err(err) => {
+            Some(Err(err)) => {
                 let err = AwsError::from_sdk("ListTags", &resource_arn, &err);
                 return match err.kind {
                     FailureKind::NotFound => Ok(Fetched::Gone),
@@ -523,7 +613,7 @@ pub(crate) fn configuration_of(c: ConfigParts<'_>, operation: &str) -> FunctionC
 
 /// Runs `read` only when `wanted`: `None` otherwise, without a request (an SDK `send()` future
 /// sends nothing until it is polled).
-async fn when<F: std::future::Future>(wanted: bool, read: F) -> Option<F::Output> {
+pub(crate) async fn when<F: std::future::Future>(wanted: bool, read: F) -> Option<F::Output> {
     if wanted {
         Some(read.await)
     } else {

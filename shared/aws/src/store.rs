@@ -38,6 +38,13 @@ use crate::AwsError;
 /// attribute names and the other attributes included).
 pub const AUDIT_PART_BYTES: usize = 350_000;
 
+/// The most keys of one `BatchGetItem` request (DynamoDB's limit).
+pub const BATCH_GET_KEYS: usize = 100;
+
+/// How many `BatchGetItem` requests [`StateStore::exemptions_of`] sends for one batch while
+/// DynamoDB leaves keys unprocessed.
+pub const BATCH_GET_ROUNDS: usize = 8;
+
 /// The state table's client and name.
 #[derive(Debug, Clone)]
 pub struct StateStore {
@@ -392,6 +399,72 @@ impl StateStore {
             .await
             .map_err(|e| AwsError::from_sdk("DeleteItem", pk, &e))?;
         Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+    }
+
+    /// The exemptions recorded for `functions`, by unqualified function ARN as text:
+    /// strongly consistent `BatchGetItem` requests of at most [`BATCH_GET_KEYS`] exemption
+    /// keys each, the keys DynamoDB leaves unprocessed asked again
+    /// (<https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html>).
+    /// A function absent from the answer has no exemption recorded.
+    ///
+    /// # Errors
+    /// [`AwsError`] when the table cannot be read, an item does not parse, or keys are still
+    /// unprocessed after [`BATCH_GET_ROUNDS`] requests of a batch.
+    pub async fn exemptions_of(
+        &self,
+        functions: &[FunctionArn],
+    ) -> Result<HashMap<String, Exemption>, AwsError> {
+        let mut found = HashMap::new();
+        for batch in functions.chunks(BATCH_GET_KEYS) {
+            let mut keys: Vec<HashMap<String, AttributeValue>> = batch
+                .iter()
+                .map(|f| {
+                    HashMap::from([
+                        ("pk".to_owned(), s(format!("RES#{}", f.unqualified()))),
+                        ("sk".to_owned(), s("EXEMPTION")),
+                    ])
+                })
+                .collect();
+            for _ in 0..BATCH_GET_ROUNDS {
+                if keys.is_empty() {
+                    break;
+                }
+                let request = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut keys)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| corrupt("BatchGetItem", &self.table, &e))?;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("BatchGetItem", self.table.clone(), &e))?;
+                for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                    let exemption: Exemption = doc("BatchGetItem", &item, &self.table)?;
+                    let function = get_s(&item, "pk").and_then(|pk| pk.strip_prefix("RES#"));
+                    if let Some(function) = function {
+                        found.insert(function.to_owned(), exemption);
+                    }
+                }
+                keys = out
+                    .unprocessed_keys
+                    .unwrap_or_default()
+                    .remove(&self.table)
+                    .map(|k| k.keys)
+                    .unwrap_or_default();
+            }
+            if !keys.is_empty() {
+                return Err(AwsError {
+                    operation: "BatchGetItem",
+                    resource_arn: self.table.clone(),
+                    kind: warden_rules::outcome::FailureKind::Throttled,
+                    code: "UnprocessedKeys".to_owned(),
+                });
+            }
+        }
+        Ok(found)
     }
 
     /// Every recorded exemption (a `Scan` of the exemption items, for `lambda-warden

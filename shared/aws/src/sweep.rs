@@ -18,12 +18,14 @@
 //! <https://docs.aws.amazon.com/lambda/latest/dg/urls-configuration.html>); their findings name
 //! the qualified ARN and their status tags use `KEY@QUALIFIER` keys on the function.
 
-use futures::stream::{FuturesOrdered, StreamExt};
+use std::collections::{BTreeMap, HashMap};
+
+use futures::stream::{self, FuturesOrdered, StreamExt};
 
 use crate::pace::AdaptiveLimit;
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
-use warden_rules::config::Config;
+use warden_rules::config::{Config, SweepAliases, SweepTags};
 use warden_rules::findings::Finding;
 use warden_rules::ids::FunctionArn;
 use warden_rules::outcome::{ActionResult, FailureKind};
@@ -31,10 +33,13 @@ use warden_rules::plan::{self, Action, FixDecision};
 use warden_rules::reads::Reads;
 use warden_rules::rules::{self, RuleConfig};
 use warden_rules::snapshot::{FunctionSnapshot, Readable};
+use warden_rules::state::Exemption;
 use warden_rules::tags::ComplianceStatus;
 
 use crate::deadline::Clock;
-use crate::inventory::ListedFunction;
+use crate::inventory::{qualified_targets, ListedFunction};
+use crate::snapshot::when;
+use crate::tagging::RegionTags;
 use crate::remediate::{self, remediate_from, Cause, RemediateError, Resolution};
 use crate::{Aws, AwsError, Fetched};
 
@@ -277,6 +282,7 @@ pub async fn sweep(
         if let Some(after) = after.take() {
             functions.retain(|f| f.arn.name.as_str() > after.as_str());
         }
+        let known = KnownInRegion::read(aws, options.config, &region, &functions).await;
         progress.listed(&region, functions.len());
         let total = functions.len();
         let mut last_done: Option<String> = None;
@@ -287,10 +293,11 @@ pub async fn sweep(
         loop {
             while in_flight.len() < limit.current() && !budget.exhausted() {
                 let Some(f) = pending.next() else { break };
+                let known = known.of(&f.arn);
                 // Boxed: the future of one function is large and deeply nested (the whole
                 // remediation loop); boxing keeps the callers' future types shallow.
                 in_flight.push_back(Box::pin(sweep_function(
-                    aws, options, reads, &clock, &region, f,
+                    aws, options, reads, &clock, &region, f, known,
                 )));
             }
             let Some(result) = in_flight.next().await else {
@@ -325,6 +332,79 @@ pub async fn sweep(
     report
 }
 
+/// What a sweep reads once per Region rather than once per function: the functions' tags
+/// ([`Aws::function_tags`], with [`SweepTags::Bulk`]) and their recorded exemptions
+/// ([`crate::store::StateStore::exemptions_of`]). `None` when it was not read, or its read
+/// failed: each function then reads its own (`ListTags`, a `Query` of the state table).
+struct KnownInRegion {
+    tags: Option<RegionTags>,
+    exemptions: Option<HashMap<String, Exemption>>,
+}
+
+/// What [`KnownInRegion`] knows of one function.
+struct Known<'a> {
+    /// Its tags, read in bulk; `None`: read them with `ListTags`.
+    tags: Option<&'a BTreeMap<String, String>>,
+    /// Its recorded exemption, read in bulk (`Some(None)`: none); `None`: read it.
+    exemption: Option<Option<Exemption>>,
+}
+
+/// The tags of a function the tagging API did not list: none.
+static NO_TAGS: BTreeMap<String, String> = BTreeMap::new();
+
+impl KnownInRegion {
+    async fn read(
+        aws: &Aws,
+        config: &Config,
+        region: &str,
+        functions: &[ListedFunction],
+    ) -> KnownInRegion {
+        let tags = when(config.sweep_tags == SweepTags::Bulk, aws.function_tags());
+        let arns: Vec<FunctionArn> = functions.iter().map(|f| f.arn.clone()).collect();
+        let exemptions = async {
+            match aws.store() {
+                None => Some(Ok(HashMap::new())),
+                Some(store) if !functions.is_empty() => Some(store.exemptions_of(&arns).await),
+                Some(_) => None,
+            }
+        };
+        let (tags, exemptions) = tokio::join!(tags, exemptions);
+        let tags = match tags {
+            None => None,
+            Some(Ok(t)) => Some(t),
+            Some(Err(e)) => {
+                warn!(region = %region, code = %e.code, "tags could not be read in bulk; reading them per function");
+                None
+            }
+        };
+        let exemptions = match exemptions {
+            None => None,
+            Some(Ok(m)) => Some(m),
+            Some(Err(e)) => {
+                warn!(region = %region, code = %e.code, "exemptions could not be read in bulk; reading them per function");
+                None
+            }
+        };
+        KnownInRegion { tags, exemptions }
+    }
+
+    fn of(&self, function: &FunctionArn) -> Known<'_> {
+        Known {
+            tags: self
+                .tags
+                .as_ref()
+                .map(|t| t.get(function).unwrap_or(&NO_TAGS)),
+            exemption: self
+                .exemptions
+                .as_ref()
+                .map(|m| m.get(&function.to_string()).cloned()),
+        }
+    }
+}
+
+/// How many aliases and versions of one function are read at once.
+const QUALIFIED_IN_FLIGHT: usize = 4;
+
 /// One function and its aliases and versions.
 struct FunctionResult {
     function: FunctionArn,
@@ -340,6 +420,7 @@ async fn sweep_function(
     clock: &Clock,
     region: &str,
     listed: ListedFunction,
+    known: Known<'_>,
 ) -> FunctionResult {
     // The listing that carried the configuration came after the sweep began; everything
     // else is read after this point. A sweep can run for many minutes: each function is
@@ -361,7 +442,18 @@ async fn sweep_function(
         result.own = true;
         return result;
     }
-    let base = match read_listed(aws, &listed, reads).await {
+    // Aliases only matter to the rules that read what an alias has of its own (policy,
+    // URL); they are listed while the function itself is read.
+    let list_aliases = (reads.policy || reads.url)
+        && match options.config.sweep_aliases {
+            SweepAliases::All => true,
+            SweepAliases::Versioned => !listed.versions.is_empty(),
+        };
+    let (base, aliases) = tokio::join!(
+        read_listed(aws, &listed, known.tags, reads),
+        when(list_aliases, aws.list_aliases(&function)),
+    );
+    let base = match base {
         Ok(Some(s)) => s,
         Ok(None) => {
             result.evaluations.push(gone(function));
@@ -374,7 +466,12 @@ async fn sweep_function(
             return result;
         }
     };
-    let exemption = match remediate::recorded_exemption(aws, &function, options.now).await {
+    let tags_from_bulk = known.tags.is_some();
+    let exemption = match known.exemption {
+        Some(e) => Ok(e.filter(|e| e.in_force(options.now))),
+        None => remediate::recorded_exemption(aws, &function, options.now).await,
+    };
+    let exemption = match exemption {
         Ok(e) => e,
         Err(e) => {
             result
@@ -392,12 +489,16 @@ async fn sweep_function(
                 exempt_reason: Some(e.reason),
                 ..gone(function)
             }),
-            Apply::Remediate => match evaluate(aws, options, base, listed_at_ms).await {
-                Ok(e) => result.evaluations.push(e),
-                Err(e) => result
-                    .failures
-                    .push(Failure::of_remediate(region, &function, &e)),
-            },
+            Apply::Remediate => {
+                // The exemption's status tag is written from tags read now, not in bulk.
+                let given = (!tags_from_bulk).then_some((base, listed_at_ms));
+                match remediate_given(aws, options, &function, given).await {
+                    Ok(e) => result.evaluations.push(e),
+                    Err(e) => result
+                        .failures
+                        .push(Failure::of_remediate(region, &function, &e)),
+                }
+            }
         }
         return result;
     }
@@ -406,7 +507,8 @@ async fn sweep_function(
         Readable::Unreadable { operation, .. }
             if operation == "GetFunctionConfiguration" || operation == "ListTags"
     );
-    match evaluate(aws, options, base, listed_at_ms).await {
+    let tags = base.tags.clone();
+    match evaluate(aws, options, base, listed_at_ms, tags_from_bulk).await {
         Ok(e) => result.evaluations.push(e),
         Err(e) => result
             .failures
@@ -417,21 +519,46 @@ async fn sweep_function(
         // rule that runs reads what an alias or version has of its own (policy, URL).
         return result;
     }
-    let qualified = match aws.listed_qualified_arns(&listed).await {
-        Ok(q) => q,
-        Err(e) => {
+    let aliases = match aliases {
+        None => Vec::new(),
+        Some(Ok(a)) => a,
+        Some(Err(e)) => {
+            // The versions are still judged.
             result
                 .failures
                 .push(Failure::of(region, Some(&function), &e));
-            return result;
+            Vec::new()
         }
     };
-    for arn in qualified {
-        let snapshot = match read(aws, &arn, reads).await {
-            Ok(Some(s)) => s,
-            Ok(None) => continue,
+    // Most aliases and versions have nothing of their own: one GetPolicy (and, for an alias,
+    // one GetFunctionUrlConfig) tells, before anything else of theirs is read.
+    let targets: Vec<_> = stream::iter(qualified_targets(&listed, aliases))
+        .map(|t| async move { (aws.has_own_parts(&t, reads).await, t) })
+        .buffered(QUALIFIED_IN_FLIGHT)
+        .collect()
+        .await;
+    for (own, target) in targets {
+        match own {
+            Ok(true) => {}
+            Ok(false) => continue,
             Err(e) => {
-                result.failures.push(Failure::of(region, Some(&arn), &e));
+                result
+                    .failures
+                    .push(Failure::of(region, Some(&target.arn), &e));
+                continue;
+            }
+        }
+        let read_at_ms = clock.now_ms();
+        let snapshot = match aws.fetch_qualified_snapshot(&target, &tags, reads).await {
+            Ok(Fetched::Found(s)) => s,
+            Ok(Fetched::Gone) => continue,
+            Err(e) if e.kind == FailureKind::AccessDenied => {
+                remediate::unreadable(&target.arn, &e)
+            }
+            Err(e) => {
+                result
+                    .failures
+                    .push(Failure::of(region, Some(&target.arn), &e));
                 continue;
             }
         };
@@ -445,38 +572,26 @@ async fn sweep_function(
         if nothing_of_its_own {
             continue;
         }
-        match evaluate(aws, options, snapshot, entered_ms).await {
+        match evaluate(aws, options, snapshot, read_at_ms, tags_from_bulk).await {
             Ok(e) => result.evaluations.push(e),
             Err(e) => result
                 .failures
-                .push(Failure::of_remediate(region, &arn, &e)),
+                .push(Failure::of_remediate(region, &target.arn, &e)),
         }
     }
     result
 }
 
-/// Reads `arn`'s state: `None` when it is gone; an all-unverified snapshot when
-/// `GetFunctionConfiguration` or `ListTags` is refused (never taken as compliant).
-async fn read(
-    aws: &Aws,
-    arn: &FunctionArn,
-    reads: Reads,
-) -> Result<Option<FunctionSnapshot>, AwsError> {
-    match aws.fetch_snapshot_of(arn, reads).await {
-        Ok(Fetched::Found(s)) => Ok(Some(s)),
-        Ok(Fetched::Gone) => Ok(None),
-        Err(e) if e.kind == FailureKind::AccessDenied => Ok(Some(remediate::unreadable(arn, &e))),
-        Err(e) => Err(e),
-    }
-}
-
-/// As [`read`], for a function as `ListFunctions` listed it ([`Aws::fetch_listed_snapshot`]).
+/// Reads the state of a function as `ListFunctions` listed it ([`Aws::fetch_listed_snapshot`],
+/// with its tags when they were read in bulk): `None` when it is gone; an all-unverified
+/// snapshot when `ListTags` is refused (never taken as compliant).
 async fn read_listed(
     aws: &Aws,
     listed: &ListedFunction,
+    tags: Option<&BTreeMap<String, String>>,
     reads: Reads,
 ) -> Result<Option<FunctionSnapshot>, AwsError> {
-    match aws.fetch_listed_snapshot(listed, reads).await {
+    match aws.fetch_listed_snapshot(listed, tags, reads).await {
         Ok(Fetched::Found(s)) => Ok(Some(s)),
         Ok(Fetched::Gone) => Ok(None),
         Err(e) if e.kind == FailureKind::AccessDenied => {
@@ -500,41 +615,56 @@ fn gone(arn: FunctionArn) -> Evaluation {
 }
 
 /// Evaluates `snapshot`, read no earlier than `read_at_ms` (milliseconds since the Unix epoch).
+/// Remediating a snapshot whose tags came from the tagging API (`tags_from_bulk`, eventually
+/// consistent), a plan with anything to write is not run on it: the function is read again,
+/// tags by `ListTags`, and planned from that.
 async fn evaluate(
     aws: &Aws,
     options: &SweepOptions<'_>,
     snapshot: FunctionSnapshot,
     read_at_ms: i64,
+    tags_from_bulk: bool,
 ) -> Result<Evaluation, RemediateError> {
-    let arn = snapshot.arn.clone();
     match options.apply {
         Apply::ReadOnly => Ok(evaluate_read_only(&snapshot, options.config, options.now)),
         Apply::Remediate => {
-            let done = remediate_from(
-                aws,
-                options.config,
-                &arn,
-                Some((snapshot, read_at_ms)),
-                options.cause,
-                options.now,
-            )
-            .await?;
-            let (findings, fixes, actions) = done
-                .record
-                .map(|r| (r.findings, r.fixes, r.actions))
-                .unwrap_or_default();
-            Ok(Evaluation {
-                arn,
-                resolution: done.resolution,
-                exempt_reason: done.exempt_reason,
-                findings,
-                fixes,
-                open_findings: done.open_findings,
-                planned: Vec::new(),
-                actions,
-            })
+            let arn = snapshot.arn.clone();
+            let writes = tags_from_bulk && {
+                let findings =
+                    rules::evaluate(&snapshot, &RuleConfig::from(options.config), options.now);
+                !plan::plan(findings, &snapshot, options.config)
+                    .actions
+                    .is_empty()
+            };
+            let given = (!writes).then_some((snapshot, read_at_ms));
+            remediate_given(aws, options, &arn, given).await
         }
     }
+}
+
+/// Runs [`remediate_from`] on `arn`, from `given` (a snapshot and when it was read) or from a
+/// fresh read.
+async fn remediate_given(
+    aws: &Aws,
+    options: &SweepOptions<'_>,
+    arn: &FunctionArn,
+    given: Option<(FunctionSnapshot, i64)>,
+) -> Result<Evaluation, RemediateError> {
+    let done = remediate_from(aws, options.config, arn, given, options.cause, options.now).await?;
+    let (findings, fixes, actions) = done
+        .record
+        .map(|r| (r.findings, r.fixes, r.actions))
+        .unwrap_or_default();
+    Ok(Evaluation {
+        arn: arn.clone(),
+        resolution: done.resolution,
+        exempt_reason: done.exempt_reason,
+        findings,
+        fixes,
+        open_findings: done.open_findings,
+        planned: Vec::new(),
+        actions,
+    })
 }
 
 /// Evaluates and plans `snapshot` without writing anything: the findings, and the fix actions

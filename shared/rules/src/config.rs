@@ -35,6 +35,37 @@ pub enum AutoFixScope {
     AllNonExempt,
 }
 
+/// Which functions a sweep lists the aliases of (`WARDEN_SWEEP_ALIASES`).
+///
+/// An alias points to a published version or to `$LATEST`
+/// (<https://docs.aws.amazon.com/lambda/latest/api/API_CreateAlias.html>, `FunctionVersion`
+/// pattern `(\$LATEST|[0-9]+)`), and has a resource-based policy and URL of its own. Listing
+/// them costs one `ListAliases` per function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SweepAliases {
+    /// Only functions with at least one published version (the default; the sweep's
+    /// `ListFunctions` with `FunctionVersion=ALL` lists the versions at no extra call). An
+    /// alias of `$LATEST` on a function never published is then seen by the event path
+    /// (`CreateAlias`, `AddPermission` with a `Qualifier`), not by the sweep.
+    Versioned,
+    /// Every function.
+    All,
+}
+
+/// Where a sweep reads the functions' tags from (`WARDEN_SWEEP_TAGS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SweepTags {
+    /// One Resource Groups Tagging API `GetResources` per 100 tagged functions of a Region
+    /// (the default), falling back to `ListTags` per function when it is refused or fails.
+    /// The tagging API is eventually consistent: a sweep about to write anything reads the
+    /// function again, tags by `ListTags`, before it plans the write.
+    Bulk,
+    /// `ListTags` per function.
+    PerFunction,
+}
+
 /// Who lambda-warden is, so that its own CloudTrail events and its own functions are skipped
 /// (no remediation loops), and nobody else's: see [`crate::gate::self_initiated`] for how a
 /// call is recognised as lambda-warden's own.
@@ -147,6 +178,10 @@ pub struct Config {
     /// `WARDEN_AUDIT_RETENTION_DAYS`: days an audit record is kept in the state table before
     /// DynamoDB's TTL deletes it (1-36500); unset (the default): kept.
     pub audit_retention_days: Option<u32>,
+    /// `WARDEN_SWEEP_ALIASES`: `versioned` (default) or `all`; see [`SweepAliases`].
+    pub sweep_aliases: SweepAliases,
+    /// `WARDEN_SWEEP_TAGS`: `bulk` (default) or `per-function`; see [`SweepTags`].
+    pub sweep_tags: SweepTags,
 }
 
 impl Default for Config {
@@ -173,6 +208,8 @@ impl Default for Config {
             exemption_approvers: Vec::new(),
             call_attempt_timeout_ms: 5_000,
             call_operation_timeout_ms: 15_000,
+            sweep_aliases: SweepAliases::Versioned,
+            sweep_tags: SweepTags::Bulk,
             write_margin_ms: 20_000,
             audit_retention_days: None,
         }
@@ -274,6 +311,20 @@ impl Config {
                 "tag" => Mode::Tag,
                 "enforce" => Mode::Enforce,
                 _ => return Err(err("WARDEN_MODE", v, "report, tag or enforce")),
+            };
+        }
+        if let Some(v) = get("WARDEN_SWEEP_ALIASES") {
+            c.sweep_aliases = match v.trim().to_ascii_lowercase().as_str() {
+                "versioned" => SweepAliases::Versioned,
+                "all" => SweepAliases::All,
+                _ => return Err(err("WARDEN_SWEEP_ALIASES", v, "versioned or all")),
+            };
+        }
+        if let Some(v) = get("WARDEN_SWEEP_TAGS") {
+            c.sweep_tags = match v.trim().to_ascii_lowercase().as_str() {
+                "bulk" => SweepTags::Bulk,
+                "per-function" => SweepTags::PerFunction,
+                _ => return Err(err("WARDEN_SWEEP_TAGS", v, "bulk or per-function")),
             };
         }
         if let Some(v) = get("WARDEN_AUTO_FIX_SCOPE") {
@@ -694,6 +745,23 @@ mod tests {
         assert!(!rules.runs_id(RuleId::LW004, true));
         assert!(!rules.runs_id(RuleId::LW013, false));
         assert_eq!(from(&[]).unwrap().only_rules, None);
+        let sweep = from(&[
+            ("WARDEN_SWEEP_ALIASES", "All"),
+            ("WARDEN_SWEEP_TAGS", "per-function"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (sweep.sweep_aliases, sweep.sweep_tags),
+            (SweepAliases::All, SweepTags::PerFunction)
+        );
+        let defaults = from(&[]).unwrap();
+        assert_eq!(
+            (defaults.sweep_aliases, defaults.sweep_tags),
+            (SweepAliases::Versioned, SweepTags::Bulk)
+        );
+        for (variable, value) in [("WARDEN_SWEEP_ALIASES", "some"), ("WARDEN_SWEEP_TAGS", "tagged")] {
+            assert_eq!(from(&[(variable, value)]).unwrap_err().variable, variable);
+        }
         for other in ["WARDEN_DISABLED_RULES", "WARDEN_ENABLED_RULES"] {
             let e = from(&[("WARDEN_RULES", "LW001"), (other, "LW014")]).unwrap_err();
             assert_eq!(e.variable, "WARDEN_RULES");
