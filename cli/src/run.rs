@@ -26,8 +26,8 @@ use warden_rules::rules::RuleConfig;
 use warden_rules::trigger::{self, partition_of_region, EventError, Trigger};
 
 use crate::args::{
-    CheckPolicyArgs, Cli, ColorChoice, Command, EvaluateArgs, Format, ModeArg, RestoreArgs,
-    RuleArgs, ScanArgs, AliasesArg, TagsArg,
+    AliasesArg, CheckPolicyArgs, Cli, ColorChoice, Command, EvaluateArgs, Format, ModeArg,
+    RestoreArgs, RuleArgs, ScanArgs, TagsArg,
 };
 use crate::check::{self, CheckError};
 use crate::input::{self, InputError};

@@ -306,7 +306,10 @@ impl Aws {
 /// The aliases (in `aliases`' order) and then the published versions of `listed`, as the
 /// targets a sweep evaluates beside the function. An alias's configuration is that of the
 /// version it points to when the listing carried it (`$LATEST`: the function's own).
-pub fn qualified_targets(listed: &ListedFunction, aliases: Vec<ListedAlias>) -> Vec<QualifiedTarget> {
+pub fn qualified_targets(
+    listed: &ListedFunction,
+    aliases: Vec<ListedAlias>,
+) -> Vec<QualifiedTarget> {
     let configuration_of_version = |version: &str| {
         if version == "$LATEST" {
             return Some(listed.configuration.clone());

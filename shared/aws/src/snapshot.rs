@@ -61,6 +61,30 @@ macro_rules! config_parts {
 }
 pub(crate) use config_parts;
 
+/// The parts an alias or published version may have of its own ([`Aws::own_parts`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnParts {
+    /// Its resource-based policy.
+    pub policy: Readable<Option<PolicyDocument>>,
+    /// Its function URL (`NotRead` for a published version: it cannot have one).
+    pub url: Readable<Option<FunctionUrlConfig>>,
+}
+
+impl OwnParts {
+    /// `true` when it has a policy or a URL, or either could not be read (unverified: it must
+    /// be evaluated, never skipped).
+    pub fn any(&self) -> bool {
+        let has = |none: bool, not_read: bool| !(none || not_read);
+        has(
+            matches!(self.policy, Readable::Read { value: None }),
+            matches!(self.policy, Readable::NotRead),
+        ) || has(
+            matches!(self.url, Readable::Read { value: None }),
+            matches!(self.url, Readable::NotRead),
+        )
+    }
+}
+
 /// What [`Aws::fetch_snapshot`] found.
 // The snapshot is built once per event and moved straight to the caller; boxing it would only
 // add an allocation.
@@ -178,21 +202,20 @@ impl Aws {
         Box::pin(self.fetch(&listed.arn, Some(&listed.configuration), tags, reads)).await
     }
 
-    /// Whether the alias or published version `target` has a part of its own that an enabled
-    /// rule reads: `GetPolicy` (when `reads.policy`) and, for an alias, `GetFunctionUrlConfig`
+    /// What the alias or published version `target` has of its own that an enabled rule
+    /// reads: `GetPolicy` (when `reads.policy`) and, for an alias, `GetFunctionUrlConfig`
     /// (when `reads.url`; a published version cannot have a URL,
     /// <https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunctionUrlConfig.html>,
-    /// `Qualifier` is an alias name), sent concurrently, both with `Qualifier`. `true` when
-    /// either finds something, or is refused (unverified: the target must be evaluated, never
-    /// skipped); `false` when both answer not-found.
+    /// `Qualifier` is an alias name), sent concurrently, both with `Qualifier`. A part not
+    /// asked is [`Readable::NotRead`]; a refused one `Unreadable`.
     ///
     /// # Errors
     /// An [`AwsError`] for any failure but not-found and access-denied.
-    pub async fn has_own_parts(
+    pub async fn own_parts(
         &self,
         target: &QualifiedTarget,
         reads: Reads,
-    ) -> Result<bool, AwsError> {
+    ) -> Result<OwnParts, AwsError> {
         let name = target.arn.unqualified().to_string();
         let qualifier = target.arn.qualifier.as_ref().map(|q| q.as_str().to_owned());
         let resource_arn = target.arn.to_string();
@@ -214,33 +237,17 @@ impl Aws {
                     .send()
             ),
         );
-        let policy = match policy {
-            None => false,
-            Some(Ok(out)) => out.policy().is_some(),
-            Some(Err(e)) => {
-                let found: Readable<Option<()>> =
-                    optional_part(AwsError::from_sdk("GetPolicy", &resource_arn, &e))?;
-                found != Readable::read(None)
-            }
-        };
-        let url = match url {
-            None => false,
-            Some(Ok(_)) => true,
-            Some(Err(e)) => {
-                let found: Readable<Option<()>> =
-                    optional_part(AwsError::from_sdk("GetFunctionUrlConfig", &resource_arn, &e))?;
-                found != Readable::read(None)
-            }
-        };
-        Ok(policy || url)
+        Ok(OwnParts {
+            policy: policy_part(policy, &resource_arn)?,
+            url: url_part(url, &resource_arn)?,
+        })
     }
 
     /// As [`Aws::fetch_snapshot_of`] for the alias or published version `target`, with its
     /// function's `tags` (tags are the function's, not a qualifier's:
-    /// <https://docs.aws.amazon.com/lambda/latest/api/API_ListTags.html>), so no `ListTags`,
-    /// and no `GetFunctionConfiguration` when the listings carried its configuration. No
-    /// `GetFunctionUrlConfig` for a published version (it cannot have a URL): its URL is
-    /// [`Readable::NotRead`].
+    /// <https://docs.aws.amazon.com/lambda/latest/api/API_ListTags.html>), so no `ListTags`;
+    /// with its policy and URL as [`Aws::own_parts`] read them, so neither is read again; and
+    /// no `GetFunctionConfiguration` when the listings carried its configuration.
     ///
     /// # Errors
     /// As [`Aws::fetch_snapshot`].
@@ -248,14 +255,30 @@ impl Aws {
         &self,
         target: &QualifiedTarget,
         tags: &BTreeMap<String, String>,
+        own: OwnParts,
         reads: Reads,
     ) -> Result<Fetched, AwsError> {
         let mut reads = match &target.configuration {
             Some(c) => reads.given(c),
             None => reads,
         };
-        reads.url &= target.alias;
-        Box::pin(self.fetch(&target.arn, target.configuration.as_ref(), Some(tags), reads)).await
+        reads.policy = false;
+        reads.url = false;
+        let fetched = Box::pin(self.fetch(
+            &target.arn,
+            target.configuration.as_ref(),
+            Some(tags),
+            reads,
+        ))
+        .await?;
+        Ok(match fetched {
+            Fetched::Found(mut s) => {
+                s.policy = own.policy;
+                s.url = own.url;
+                Fetched::Found(s)
+            }
+            Fetched::Gone => Fetched::Gone,
+        })
     }
 
     async fn fetch(
@@ -384,32 +407,8 @@ impl Aws {
             }
         };
 
-        let policy = match policy {
-            None => Readable::NotRead,
-            Some(Ok(out)) => Readable::read(out.policy().map(|json| PolicyDocument {
-                json: json.to_owned(),
-                revision_id: out.revision_id().map(str::to_owned),
-            })),
-            Some(Err(err)) => optional_part(AwsError::from_sdk("GetPolicy", &resource_arn, &err))?,
-        };
-
-        let url = match url {
-            None => Readable::NotRead,
-            Some(Ok(out)) => Readable::read(Some(FunctionUrlConfig {
-                function_url: out.function_url().to_owned(),
-                auth_type: FunctionUrlAuthType::parse(out.auth_type().as_str()),
-                cors: out.cors().map(|c| Cors {
-                    allow_origins: c.allow_origins().to_vec(),
-                    allow_credentials: c.allow_credentials(),
-                    allow_methods: c.allow_methods().to_vec(),
-                }),
-            })),
-            Some(Err(err)) => optional_part(AwsError::from_sdk(
-                "GetFunctionUrlConfig",
-                &resource_arn,
-                &err,
-            ))?,
-        };
+        let policy = policy_part(policy, &resource_arn)?;
+        let url = url_part(url, &resource_arn)?;
 
         let event_invoke_config = match invoke {
             None => Readable::NotRead,
@@ -618,6 +617,56 @@ pub(crate) async fn when<F: std::future::Future>(wanted: bool, read: F) -> Optio
         Some(read.await)
     } else {
         None
+    }
+}
+
+type PolicyAnswer = Result<
+    aws_sdk_lambda::operation::get_policy::GetPolicyOutput,
+    aws_sdk_lambda::error::SdkError<aws_sdk_lambda::operation::get_policy::GetPolicyError>,
+>;
+type UrlAnswer = Result<
+    aws_sdk_lambda::operation::get_function_url_config::GetFunctionUrlConfigOutput,
+    aws_sdk_lambda::error::SdkError<
+        aws_sdk_lambda::operation::get_function_url_config::GetFunctionUrlConfigError,
+    >,
+>;
+
+/// The policy a `GetPolicy` answer gives (`None`: not asked); not found is "no policy".
+fn policy_part(
+    answer: Option<PolicyAnswer>,
+    resource_arn: &str,
+) -> Result<Readable<Option<PolicyDocument>>, AwsError> {
+    match answer {
+        None => Ok(Readable::NotRead),
+        Some(Ok(out)) => Ok(Readable::read(out.policy().map(|json| PolicyDocument {
+            json: json.to_owned(),
+            revision_id: out.revision_id().map(str::to_owned),
+        }))),
+        Some(Err(err)) => optional_part(AwsError::from_sdk("GetPolicy", resource_arn, &err)),
+    }
+}
+
+/// The URL a `GetFunctionUrlConfig` answer gives (`None`: not asked); not found is "no URL".
+fn url_part(
+    answer: Option<UrlAnswer>,
+    resource_arn: &str,
+) -> Result<Readable<Option<FunctionUrlConfig>>, AwsError> {
+    match answer {
+        None => Ok(Readable::NotRead),
+        Some(Ok(out)) => Ok(Readable::read(Some(FunctionUrlConfig {
+            function_url: out.function_url().to_owned(),
+            auth_type: FunctionUrlAuthType::parse(out.auth_type().as_str()),
+            cors: out.cors().map(|c| Cors {
+                allow_origins: c.allow_origins().to_vec(),
+                allow_credentials: c.allow_credentials(),
+                allow_methods: c.allow_methods().to_vec(),
+            }),
+        }))),
+        Some(Err(err)) => optional_part(AwsError::from_sdk(
+            "GetFunctionUrlConfig",
+            resource_arn,
+            &err,
+        )),
     }
 }
 

@@ -441,7 +441,12 @@ impl StateStore {
                     .send()
                     .await
                     .map_err(|e| AwsError::from_sdk("BatchGetItem", self.table.clone(), &e))?;
-                for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                for item in out
+                    .responses
+                    .unwrap_or_default()
+                    .remove(&self.table)
+                    .unwrap_or_default()
+                {
                     let exemption: Exemption = doc("BatchGetItem", &item, &self.table)?;
                     let function = get_s(&item, "pk").and_then(|pk| pk.strip_prefix("RES#"));
                     if let Some(function) = function {

@@ -38,9 +38,9 @@ use warden_rules::tags::ComplianceStatus;
 
 use crate::deadline::Clock;
 use crate::inventory::{qualified_targets, ListedFunction};
+use crate::remediate::{self, remediate_from, Cause, RemediateError, Resolution};
 use crate::snapshot::when;
 use crate::tagging::RegionTags;
-use crate::remediate::{self, remediate_from, Cause, RemediateError, Resolution};
 use crate::{Aws, AwsError, Fetched};
 
 /// Where a sweep stopped: it resumes in `region` with the first function whose name sorts
@@ -531,30 +531,17 @@ async fn sweep_function(
         }
     };
     // Most aliases and versions have nothing of their own: one GetPolicy (and, for an alias,
-    // one GetFunctionUrlConfig) tells, before anything else of theirs is read.
+    // one GetFunctionUrlConfig) tells, before anything else of theirs is read; what they
+    // answer is the policy and URL the evaluation judges.
     let targets: Vec<_> = stream::iter(qualified_targets(&listed, aliases))
-        .map(|t| async move { (aws.has_own_parts(&t, reads).await, t) })
+        .map(|t| async move { (aws.own_parts(&t, reads).await, t) })
         .buffered(QUALIFIED_IN_FLIGHT)
         .collect()
         .await;
     for (own, target) in targets {
-        match own {
-            Ok(true) => {}
-            Ok(false) => continue,
-            Err(e) => {
-                result
-                    .failures
-                    .push(Failure::of(region, Some(&target.arn), &e));
-                continue;
-            }
-        }
-        let read_at_ms = clock.now_ms();
-        let snapshot = match aws.fetch_qualified_snapshot(&target, &tags, reads).await {
-            Ok(Fetched::Found(s)) => s,
-            Ok(Fetched::Gone) => continue,
-            Err(e) if e.kind == FailureKind::AccessDenied => {
-                remediate::unreadable(&target.arn, &e)
-            }
+        let own = match own {
+            Ok(own) if own.any() => own,
+            Ok(_) => continue,
             Err(e) => {
                 result
                     .failures
@@ -562,16 +549,21 @@ async fn sweep_function(
                 continue;
             }
         };
-        let nothing_of_its_own = matches!(
-            snapshot.policy,
-            Readable::Read { value: None } | Readable::NotRead
-        ) && matches!(
-            snapshot.url,
-            Readable::Read { value: None } | Readable::NotRead
-        );
-        if nothing_of_its_own {
-            continue;
-        }
+        let read_at_ms = clock.now_ms();
+        let snapshot = match aws
+            .fetch_qualified_snapshot(&target, &tags, own, reads)
+            .await
+        {
+            Ok(Fetched::Found(s)) => s,
+            Ok(Fetched::Gone) => continue,
+            Err(e) if e.kind == FailureKind::AccessDenied => remediate::unreadable(&target.arn, &e),
+            Err(e) => {
+                result
+                    .failures
+                    .push(Failure::of(region, Some(&target.arn), &e));
+                continue;
+            }
+        };
         match evaluate(aws, options, snapshot, read_at_ms, tags_from_bulk).await {
             Ok(e) => result.evaluations.push(e),
             Err(e) => result

@@ -759,7 +759,10 @@ mod tests {
             (defaults.sweep_aliases, defaults.sweep_tags),
             (SweepAliases::Versioned, SweepTags::Bulk)
         );
-        for (variable, value) in [("WARDEN_SWEEP_ALIASES", "some"), ("WARDEN_SWEEP_TAGS", "tagged")] {
+        for (variable, value) in [
+            ("WARDEN_SWEEP_ALIASES", "some"),
+            ("WARDEN_SWEEP_TAGS", "tagged"),
+        ] {
             assert_eq!(from(&[(variable, value)]).unwrap_err().variable, variable);
         }
         for other in ["WARDEN_DISABLED_RULES", "WARDEN_ENABLED_RULES"] {
