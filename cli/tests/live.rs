@@ -306,8 +306,7 @@ fn findings(report: &Value) -> (BTreeSet<String>, BTreeSet<String>) {
 /// `iam:ListAttachedRolePolicies`, `iam:ListRolePolicies`). Operations with no request are
 /// left out, as the report leaves them out.
 fn read_profile(evaluations: usize, listed: usize, roles: usize) -> Value {
-    let mut ops = serde_json::Map::new();
-    for (op, count) in [
+    profile([
         ("GetFunctionConfiguration", evaluations - listed),
         ("ListTags", evaluations),
         ("GetPolicy", evaluations),
@@ -316,11 +315,16 @@ fn read_profile(evaluations: usize, listed: usize, roles: usize) -> Value {
         ("iam:GetRole", roles),
         ("iam:ListAttachedRolePolicies", roles),
         ("iam:ListRolePolicies", roles),
-    ] {
-        if count > 0 {
-            ops.insert(op.to_owned(), Value::from(count));
-        }
-    }
+    ])
+}
+
+/// The per-operation counts as the report shows them: operations with no request left out.
+fn profile<const N: usize>(counts: [(&str, usize); N]) -> Value {
+    let ops: serde_json::Map<String, Value> = counts
+        .into_iter()
+        .filter(|(_, count)| *count > 0)
+        .map(|(op, count)| (op.to_owned(), Value::from(count)))
+        .collect();
     Value::Object(ops)
 }
 
@@ -340,8 +344,7 @@ fn sweep_profile(
     roles: usize,
 ) -> Value {
     let evaluated = evaluated.0 + evaluated.1;
-    let mut ops = serde_json::Map::new();
-    for (op, count) in [
+    profile([
         ("GetResources", 1),
         ("GetPolicy", functions + aliases + versions),
         ("GetFunctionUrlConfig", functions + aliases),
@@ -349,12 +352,7 @@ fn sweep_profile(
         ("iam:GetRole", roles),
         ("iam:ListAttachedRolePolicies", roles),
         ("iam:ListRolePolicies", roles),
-    ] {
-        if count > 0 {
-            ops.insert(op.to_owned(), Value::from(count));
-        }
-    }
-    Value::Object(ops)
+    ])
 }
 
 /// The report's per-operation counts, without the listings that find what to evaluate

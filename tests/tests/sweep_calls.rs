@@ -82,24 +82,38 @@ async fn seed(sdk: &aws_config::SdkConfig) {
         .await
         .expect("CreateAlias");
     for qualifier in [None, Some("1"), Some("live")] {
-        lambda
-            .add_permission()
-            .function_name("calls-00")
-            .set_qualifier(qualifier.map(str::to_owned))
-            .statement_id("open")
-            .action("lambda:InvokeFunction")
-            .principal("*")
-            .send()
-            .await
-            .expect("AddPermission");
+        make_public(&lambda, "calls-00", qualifier).await;
     }
 }
 
+/// Adds statement `open`, letting anyone invoke `function` (or its `qualifier`).
+async fn make_public(lambda: &aws_sdk_lambda::Client, function: &str, qualifier: Option<&str>) {
+    lambda
+        .add_permission()
+        .function_name(function)
+        .set_qualifier(qualifier.map(str::to_owned))
+        .statement_id("open")
+        .action("lambda:InvokeFunction")
+        .principal("*")
+        .send()
+        .await
+        .expect("AddPermission");
+}
+
+/// A read-only sweep of `sdk`'s Region.
 async fn scan(sdk: &aws_config::SdkConfig, config: &Config) -> (SweepReport, Aws) {
+    sweep_with(sdk, config, Apply::ReadOnly).await
+}
+
+async fn sweep_with(
+    sdk: &aws_config::SdkConfig,
+    config: &Config,
+    apply: Apply,
+) -> (SweepReport, Aws) {
     let aws = Aws::new(sdk);
     let options = SweepOptions {
         config,
-        apply: Apply::ReadOnly,
+        apply,
         concurrency: 4,
         cause: Cause::new("calls-test", "Sweep"),
         now: NOW,
@@ -279,16 +293,7 @@ async fn aliases_of_latest_are_swept_with_the_all_setting_only() {
         .send()
         .await
         .expect("CreateAlias");
-    lambda
-        .add_permission()
-        .function_name("calls-05")
-        .qualifier("edge")
-        .statement_id("open")
-        .action("lambda:InvokeFunction")
-        .principal("*")
-        .send()
-        .await
-        .expect("AddPermission");
+    make_public(&lambda, "calls-05", Some("edge")).await;
     let edge = "arn:aws:lambda:us-east-1:123456789012:function:calls-05:edge".to_owned();
 
     // The default leaves it to the event path (the AddPermission with a Qualifier)...
@@ -365,15 +370,7 @@ async fn a_fix_is_planned_from_tags_read_again_not_from_the_bulk_answer() {
     seed(&sdk).await;
     let lambda = aws_sdk_lambda::Client::new(&sdk);
     // calls-02 is public and opted in to fixes...
-    lambda
-        .add_permission()
-        .function_name("calls-02")
-        .statement_id("open")
-        .action("lambda:InvokeFunction")
-        .principal("*")
-        .send()
-        .await
-        .expect("AddPermission");
+    make_public(&lambda, "calls-02", None).await;
     let calls_02 = "arn:aws:lambda:us-east-1:123456789012:function:calls-02";
     lambda
         .tag_resource()
@@ -406,22 +403,8 @@ async fn a_fix_is_planned_from_tags_read_again_not_from_the_bulk_answer() {
         mode: warden_rules::config::Mode::Enforce,
         ..Config::default()
     };
-    let aws = Aws::new(&sdk_config_at(&proxy.endpoint()));
-    let options = SweepOptions {
-        config: &config,
-        apply: Apply::Remediate,
-        concurrency: 4,
-        cause: Cause::new("calls-test", "Sweep"),
-        now: NOW,
-    };
-    let report = sweep(
-        std::slice::from_ref(&aws),
-        &options,
-        None,
-        &Unlimited,
-        &Silent,
-    )
-    .await;
+    let (report, aws) =
+        sweep_with(&sdk_config_at(&proxy.endpoint()), &config, Apply::Remediate).await;
     assert!(report.failures.is_empty(), "{:?}", report.failures);
     // THEN the statement is kept: the fix was planned from the function read again
     assert!(
