@@ -208,10 +208,17 @@ async fn a_sweep_that_runs_out_of_time_resumes_where_it_stopped() {
         EVALUATION_TIME,
     )
     .await;
-    // THEN it starts over, evaluates everything, and writes nothing to the account; per
-    // function the table is read twice (the Query for a recorded exemption, which decides
-    // whether the function's aliases and versions are looked at, then the evaluation's own
-    // Query of what is recorded) and written once (the state)
+    // THEN it starts over, evaluates everything, and writes nothing to the account; the
+    // recorded exemptions (which decide whether a function's aliases and versions are looked
+    // at) are read in one BatchGetItem, and per function the table is read once (the
+    // evaluation's own Query of what is recorded) and written once (the state); nothing had
+    // to be written to a function, so none was read again for its tags
+    let ops = deps.aws.calls().by_operation();
+    assert_eq!(
+        (ops.get("GetResources"), ops.get("ListTags")),
+        (Some(&1), None),
+        "{ops:?}"
+    );
     assert_eq!(
         (third.functions, third.resumed_at.clone()),
         (FUNCTIONS, None)
@@ -223,13 +230,16 @@ async fn a_sweep_that_runs_out_of_time_resumes_where_it_stopped() {
         deps.aws.calls().by_operation()
     );
     assert_eq!(third.actions_done, 0);
-    let ops = deps.aws.calls().by_operation();
     assert_eq!(
-        (ops.get("dynamodb:Query"), ops.get("dynamodb:PutItem")),
-        (Some(&(2 * FUNCTIONS)), Some(&FUNCTIONS)),
+        (
+            ops.get("dynamodb:BatchGetItem"),
+            ops.get("dynamodb:Query"),
+            ops.get("dynamodb:PutItem")
+        ),
+        (Some(&1), Some(&FUNCTIONS), Some(&FUNCTIONS)),
         "{ops:?}"
     );
-    assert_eq!(deps.aws.calls().store_calls(), 3 * FUNCTIONS, "{ops:?}");
+    assert_eq!(deps.aws.calls().store_calls(), 2 * FUNCTIONS + 1, "{ops:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
