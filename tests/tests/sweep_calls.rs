@@ -424,3 +424,61 @@ async fn a_fix_is_planned_from_tags_read_again_not_from_the_bulk_answer() {
         .collect();
     assert!(open.contains(calls_02), "{open:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_execution_role_and_its_policy_lists_are_read_in_one_round_trip() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let moto = Moto::start();
+    seed(&moto.sdk_config()).await;
+    let proxy = FaultProxy::start(moto.port()).await;
+    // ListRolePolicies marks its arrival; GetRole is held until it has arrived (at most 5 s):
+    // read one after the other, GetRole would wait in vain.
+    let listed = Arc::new(AtomicBool::new(false));
+    let overlapped = Arc::new(AtomicBool::new(false));
+    let mark = Arc::clone(&listed);
+    proxy.add(Rule::always(
+        "ListRolePolicies",
+        Fault::before(move || {
+            let mark = Arc::clone(&mark);
+            async move { mark.store(true, Ordering::SeqCst) }
+        }),
+    ));
+    let (seen, flag) = (Arc::clone(&listed), Arc::clone(&overlapped));
+    proxy.add(Rule::always(
+        "GetRole",
+        Fault::before(move || {
+            let (seen, flag) = (Arc::clone(&seen), Arc::clone(&flag));
+            async move {
+                for _ in 0..500 {
+                    if seen.load(Ordering::SeqCst) {
+                        flag.store(true, Ordering::SeqCst);
+                        return;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+            }
+        }),
+    ));
+    let aws = Aws::new(&sdk_config_at(&proxy.endpoint()));
+    let arn = warden_rules::ids::FunctionArn::parse(
+        "arn:aws:lambda:us-east-1:123456789012:function:calls-03",
+    )
+    .expect("ARN");
+    let fetched = aws.fetch_snapshot(&arn).await.expect("read");
+    let warden_aws::Fetched::Found(snapshot) = fetched else {
+        panic!("calls-03 is there");
+    };
+    assert!(
+        matches!(
+            snapshot.execution_role,
+            warden_rules::snapshot::Readable::Read { value: Some(_) }
+        ),
+        "{:?}",
+        snapshot.execution_role
+    );
+    assert!(
+        overlapped.load(Ordering::SeqCst),
+        "ListRolePolicies was sent only after GetRole answered"
+    );
+}

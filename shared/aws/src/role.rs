@@ -183,9 +183,10 @@ impl Aws {
 
     /// Reads the execution role `role_arn`.
     ///
-    /// `GetRole` first (`NoSuchEntity` gives `Read(None)`: the role was deleted; access denied
-    /// gives `Unreadable`), then concurrently every page of `ListAttachedRolePolicies` and of
-    /// `ListRolePolicies`; then, concurrently, `GetPolicy` (for `DefaultVersionId`) and
+    /// `GetRole` (`NoSuchEntity` gives `Read(None)`: the role was deleted; access denied
+    /// gives `Unreadable`) concurrently with every page of `ListAttachedRolePolicies` and of
+    /// `ListRolePolicies` (all three take the role name, which the ARN gives); then,
+    /// concurrently, `GetPolicy` (for `DefaultVersionId`) and
     /// `GetPolicyVersion` for each attached policy, and `GetRolePolicy` for each inline one
     /// (<https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListAttachedRolePolicies.html>,
     /// <https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListRolePolicies.html>,
@@ -206,7 +207,15 @@ impl Aws {
                 error_code: "InvalidRoleArn".to_owned(),
             });
         };
-        let role = match self.iam.get_role().role_name(name).send().await {
+        // The role and its two lists at once: both lists need only the name, so an answer
+        // costs one IAM round trip here rather than two. A role that does not exist wastes
+        // the two lists; their answers are then not looked at.
+        let (role, attached, inline) = tokio::join!(
+            self.iam.get_role().role_name(name).send(),
+            self.list_attached(name, role_arn),
+            self.list_inline(name, role_arn)
+        );
+        let role = match role {
             Ok(out) => out.role,
             Err(e) => return part(AwsError::from_sdk("GetRole", role_arn, &e)),
         };
@@ -214,10 +223,6 @@ impl Aws {
             return Ok(Readable::read(None));
         };
         let trust_policy = decode_document(role.assume_role_policy_document().unwrap_or(""));
-        let (attached, inline) = tokio::join!(
-            self.list_attached(name, role_arn),
-            self.list_inline(name, role_arn)
-        );
         let attached = match attached {
             Ok(list) => {
                 let docs = join_all(list.iter().map(|(arn, _)| self.managed_document(arn))).await;
