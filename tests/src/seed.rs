@@ -123,6 +123,26 @@ pub async fn create_python_function(
     Ok(())
 }
 
+/// Adds statement `open` to the resource-based policy of `function` (or of its alias or
+/// version `qualifier`): anyone may `lambda:InvokeFunction` it.
+pub async fn make_public(
+    lambda: &aws_sdk_lambda::Client,
+    function: &str,
+    qualifier: Option<&str>,
+) -> Result<(), HarnessError> {
+    lambda
+        .add_permission()
+        .function_name(function)
+        .set_qualifier(qualifier.map(str::to_owned))
+        .statement_id("open")
+        .action("lambda:InvokeFunction")
+        .principal("*")
+        .send()
+        .await
+        .map_err(|e| HarnessError::aws("AddPermission", function, e))?;
+    Ok(())
+}
+
 /// Lets Lambda assume a role, for functions of the demo account only (`aws:SourceAccount`,
 /// the confused-deputy pin AWS recommends for trust policies)
 /// (<https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html>).

@@ -10,7 +10,7 @@ use warden_aws::Aws;
 use warden_rules::config::{Config, Mode};
 use warden_rules::rules::RuleId;
 use warden_tests::seed::{
-    create_function_role, create_python_function, create_state_table, STATE_TABLE,
+    create_function_role, create_python_function, create_state_table, make_public, STATE_TABLE,
 };
 use warden_tests::{tags, Moto};
 
@@ -54,13 +54,7 @@ async fn seed(sdk: &aws_config::SdkConfig) -> aws_sdk_lambda::Client {
             .await
             .expect("CreateFunction");
         if i % 5 == 0 {
-            lambda
-                .add_permission()
-                .function_name(name(i))
-                .statement_id("open")
-                .action("lambda:InvokeFunction")
-                .principal("*")
-                .send()
+            make_public(&lambda, &name(i), None)
                 .await
                 .expect("AddPermission");
         }

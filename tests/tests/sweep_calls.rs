@@ -12,7 +12,7 @@ use warden_aws::Aws;
 use warden_rules::config::{Config, SweepAliases, SweepTags};
 use warden_rules::rules::RuleId;
 use warden_tests::moto::sdk_config_at;
-use warden_tests::seed::{create_function_role, create_python_function};
+use warden_tests::seed::{create_function_role, create_python_function, make_public};
 use warden_tests::{Fault, FaultProxy, Moto, Rule};
 
 /// The evaluation time of the pure rules (2026-06-01T00:00:00Z).
@@ -82,22 +82,10 @@ async fn seed(sdk: &aws_config::SdkConfig) {
         .await
         .expect("CreateAlias");
     for qualifier in [None, Some("1"), Some("live")] {
-        make_public(&lambda, "calls-00", qualifier).await;
+        make_public(&lambda, "calls-00", qualifier)
+            .await
+            .expect("AddPermission");
     }
-}
-
-/// Adds statement `open`, letting anyone invoke `function` (or its `qualifier`).
-async fn make_public(lambda: &aws_sdk_lambda::Client, function: &str, qualifier: Option<&str>) {
-    lambda
-        .add_permission()
-        .function_name(function)
-        .set_qualifier(qualifier.map(str::to_owned))
-        .statement_id("open")
-        .action("lambda:InvokeFunction")
-        .principal("*")
-        .send()
-        .await
-        .expect("AddPermission");
 }
 
 /// A read-only sweep of `sdk`'s Region.
@@ -293,7 +281,9 @@ async fn aliases_of_latest_are_swept_with_the_all_setting_only() {
         .send()
         .await
         .expect("CreateAlias");
-    make_public(&lambda, "calls-05", Some("edge")).await;
+    make_public(&lambda, "calls-05", Some("edge"))
+        .await
+        .expect("AddPermission");
     let edge = "arn:aws:lambda:us-east-1:123456789012:function:calls-05:edge".to_owned();
 
     // The default leaves it to the event path (the AddPermission with a Qualifier)...
@@ -370,7 +360,9 @@ async fn a_fix_is_planned_from_tags_read_again_not_from_the_bulk_answer() {
     seed(&sdk).await;
     let lambda = aws_sdk_lambda::Client::new(&sdk);
     // calls-02 is public and opted in to fixes...
-    make_public(&lambda, "calls-02", None).await;
+    make_public(&lambda, "calls-02", None)
+        .await
+        .expect("AddPermission");
     let calls_02 = "arn:aws:lambda:us-east-1:123456789012:function:calls-02";
     lambda
         .tag_resource()

@@ -369,23 +369,10 @@ impl KnownInRegion {
             }
         };
         let (tags, exemptions) = tokio::join!(tags, exemptions);
-        let tags = match tags {
-            None => None,
-            Some(Ok(t)) => Some(t),
-            Some(Err(e)) => {
-                warn!(region = %region, code = %e.code, "tags could not be read in bulk; reading them per function");
-                None
-            }
-        };
-        let exemptions = match exemptions {
-            None => None,
-            Some(Ok(m)) => Some(m),
-            Some(Err(e)) => {
-                warn!(region = %region, code = %e.code, "exemptions could not be read in bulk; reading them per function");
-                None
-            }
-        };
-        KnownInRegion { tags, exemptions }
+        KnownInRegion {
+            tags: read_in_bulk(tags, region, "tags"),
+            exemptions: read_in_bulk(exemptions, region, "exemptions"),
+        }
     }
 
     fn of(&self, function: &FunctionArn) -> Known<'_> {
@@ -398,6 +385,18 @@ impl KnownInRegion {
                 .exemptions
                 .as_ref()
                 .map(|m| m.get(&function.to_string()).cloned()),
+        }
+    }
+}
+
+/// What a bulk read (`None`: not sent) gave; a failed one is logged and gives `None`, so each
+/// function reads its own `what`.
+fn read_in_bulk<T>(read: Option<Result<T, AwsError>>, region: &str, what: &str) -> Option<T> {
+    match read? {
+        Ok(v) => Some(v),
+        Err(e) => {
+            warn!(region = %region, code = %e.code, what, "could not be read in bulk; reading them per function");
+            None
         }
     }
 }
