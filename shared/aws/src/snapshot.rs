@@ -685,3 +685,29 @@ fn optional_part<T>(err: AwsError) -> Result<Readable<Option<T>>, AwsError> {
         | FailureKind::Invalid => Err(err),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_alias_or_version_is_judged_when_it_has_a_part_or_one_was_refused() {
+        fn refused<T>() -> Readable<T> {
+            Readable::Unreadable {
+                operation: "GetPolicy".to_owned(),
+                error_code: "AccessDeniedException".to_owned(),
+            }
+        }
+        let policy = Readable::read(Some(PolicyDocument {
+            json: "{}".to_owned(),
+            revision_id: None,
+        }));
+        let parts = |policy, url| OwnParts { policy, url };
+        assert!(!parts(Readable::read(None), Readable::read(None)).any());
+        assert!(!parts(Readable::read(None), Readable::NotRead).any());
+        assert!(!parts(Readable::NotRead, Readable::NotRead).any());
+        assert!(parts(policy, Readable::NotRead).any());
+        assert!(parts(refused(), Readable::read(None)).any());
+        assert!(parts(Readable::read(None), refused()).any());
+    }
+}
