@@ -13,7 +13,9 @@ use serde_json::Value;
 use thiserror::Error;
 use warden_aws::accounts::{member_role_arn, AssumeRoleError};
 use warden_aws::remediate::{self, Cause, Resolution};
-use warden_aws::sweep::{self, Apply, Progress, Silent, SweepOptions, Unlimited};
+use warden_aws::sweep::{
+    self, Apply, Evaluation, Failure, Progress, Silent, SweepOptions, Unlimited,
+};
 use warden_aws::{Aws, AwsError, Fetched};
 use warden_rules::config::{Config, ConfigError, Mode, SweepAliases, SweepTags};
 use warden_rules::findings::Severity;
@@ -633,7 +635,12 @@ impl Progress for Bar {
         self.0.set_message(region.to_owned());
     }
 
-    fn finished(&self, _function: &FunctionArn) {
+    fn finished(
+        &self,
+        _function: &FunctionArn,
+        _evaluations: &[Evaluation],
+        _failures: &[Failure],
+    ) {
         self.0.inc(1);
     }
 }

@@ -99,6 +99,7 @@ fn deps(sdk: &aws_config::SdkConfig, max_continuations: u32) -> Deps {
             concurrency: 4,
             margin_seconds: 30,
             max_continuations,
+            ..SweepSettings::default()
         },
     }
 }

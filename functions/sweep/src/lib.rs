@@ -17,11 +17,18 @@
 //! the next scheduled run starts a fresh sweep from the first function (every function is still
 //! evaluated by the next full sweep, and by the event path whenever it changes).
 //!
+//! # An organization
+//! With `WARDEN_SWEEP_ACCOUNTS` = `organization` or a list of account ids, the scheduled run
+//! does not sweep: it fans out one work item per (account, Region) to the work queue, and
+//! worker invocations of this function sweep them (see [`organization`]).
+//!
 //! # Output
 //! One structured log record per run (`sweep summary`, field `summary`: [`Summary`] as JSON),
 //! and the same summary as the function's response. Alerts are the per-function alerts of the
 //! event path (one per new set of open findings, deduplicated by the fingerprint tag); the sweep
 //! sends no alert of its own, so a sweep over an unchanged account alerts nobody.
+
+pub mod organization;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,6 +41,7 @@ use warden_aws::remediate::{Cause, Resolution};
 use warden_aws::sweep::{self, Apply, Budget, Cursor, Failure, Silent, SweepOptions};
 use warden_aws::Aws;
 use warden_rules::config::Config;
+use warden_rules::ids::AccountId;
 use warden_rules::outcome::ActionStatus;
 
 /// The key of a continuation event: `{"lambda-warden-sweep": {...}}`.
@@ -47,9 +55,36 @@ pub struct SweepSettings {
     /// `WARDEN_SWEEP_MARGIN_SECONDS`: no function is started once fewer seconds than this
     /// remain before the function's timeout (default 30, at least 1).
     pub margin_seconds: u64,
-    /// `WARDEN_SWEEP_MAX_CONTINUATIONS`: how many times one sweep may hand over to a next run
-    /// (default 20, at most 1000).
+    /// `WARDEN_SWEEP_MAX_CONTINUATIONS`: how many times one sweep (or one work item of an
+    /// organization sweep) may hand over to a next run (default 20, at most 1000).
     pub max_continuations: u32,
+    /// `WARDEN_SWEEP_ACCOUNTS`: which accounts the scheduled run covers.
+    pub accounts: SweepAccounts,
+    /// `WARDEN_SWEEP_QUEUE_URL`: the work queue of an organization sweep.
+    pub queue_url: Option<String>,
+    /// `WARDEN_SWEEP_DEAD_LETTER_URL`: where work items that cannot be swept go, with a reason.
+    pub dead_letter_url: Option<String>,
+    /// `WARDEN_SWEEP_MAX_ATTEMPTS`: deliveries of a work item before a worker gives it up to
+    /// the dead-letter queue (default 3, 1-10). The queue's own redrive policy
+    /// (`maxReceiveCount`) must be higher: it only catches workers that died.
+    pub max_attempts: u32,
+    /// `WARDEN_SWEEP_CHECKPOINT_SECONDS`: the least time between two checkpoints of a work
+    /// item (default 10, 0-300; 0: after every function).
+    pub checkpoint_seconds: u64,
+}
+
+/// `WARDEN_SWEEP_ACCOUNTS`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SweepAccounts {
+    /// `self` (the default): the function's own account, swept by the scheduled run itself.
+    #[default]
+    Own,
+    /// `organization`: every `ACTIVE` account of the organization (AWS Organizations
+    /// `ListAccounts`; the sweep must run in the management account or a delegated
+    /// administrator: <https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccounts.html>).
+    Organization,
+    /// A comma-separated list of account ids.
+    List(Vec<AccountId>),
 }
 
 impl Default for SweepSettings {
@@ -58,6 +93,11 @@ impl Default for SweepSettings {
             concurrency: 8,
             margin_seconds: 30,
             max_continuations: 20,
+            accounts: SweepAccounts::Own,
+            queue_url: None,
+            dead_letter_url: None,
+            max_attempts: 3,
+            checkpoint_seconds: 10,
         }
     }
 }
@@ -126,8 +166,102 @@ impl SweepSettings {
         )? {
             s.max_continuations = n;
         }
+        if let Some(n) = number(
+            &lookup,
+            "WARDEN_SWEEP_MAX_ATTEMPTS",
+            1..=10,
+            "a whole number 1-10",
+        )? {
+            s.max_attempts = n;
+        }
+        if let Some(n) = number(
+            &lookup,
+            "WARDEN_SWEEP_CHECKPOINT_SECONDS",
+            0..=300,
+            "a whole number of seconds 0-300",
+        )? {
+            s.checkpoint_seconds = n;
+        }
+        let url = |variable: &'static str| -> Result<Option<String>, SettingError> {
+            match lookup(variable).map(|v| v.trim().to_owned()) {
+                None => Ok(None),
+                Some(v) if v.is_empty() => Ok(None),
+                Some(v) if v.starts_with("https://") || v.starts_with("http://") => Ok(Some(v)),
+                Some(v) => Err(SettingError {
+                    variable,
+                    value: v,
+                    expected: "an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)",
+                }),
+            }
+        };
+        s.queue_url = url("WARDEN_SWEEP_QUEUE_URL")?;
+        s.dead_letter_url = url("WARDEN_SWEEP_DEAD_LETTER_URL")?;
+        const ACCOUNTS: &str = "WARDEN_SWEEP_ACCOUNTS";
+        const ACCOUNTS_EXPECTED: &str =
+            "self, organization, or a comma-separated list of 12-digit account ids";
+        s.accounts = match lookup(ACCOUNTS).map(|v| v.trim().to_owned()) {
+            None => SweepAccounts::Own,
+            Some(v) if v.is_empty() || v == "self" => SweepAccounts::Own,
+            Some(v) if v == "organization" => SweepAccounts::Organization,
+            Some(v) => {
+                let list: Result<Vec<AccountId>, _> = v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(AccountId::parse)
+                    .collect();
+                match list {
+                    Ok(list) if !list.is_empty() => SweepAccounts::List(list),
+                    _ => {
+                        return Err(SettingError {
+                            variable: ACCOUNTS,
+                            value: v,
+                            expected: ACCOUNTS_EXPECTED,
+                        })
+                    }
+                }
+            }
+        };
+        if s.accounts != SweepAccounts::Own {
+            for (variable, value) in [
+                ("WARDEN_SWEEP_QUEUE_URL", &s.queue_url),
+                ("WARDEN_SWEEP_DEAD_LETTER_URL", &s.dead_letter_url),
+            ] {
+                if value.is_none() {
+                    return Err(SettingError {
+                        variable,
+                        value: String::new(),
+                        expected: "a queue URL: WARDEN_SWEEP_ACCOUNTS sweeps through a work queue",
+                    });
+                }
+            }
+        }
         Ok(s)
     }
+}
+
+/// Checks that the shared settings carry what `settings` needs: an organization sweep keeps
+/// its run records in the state table and reaches other accounts through the member role.
+///
+/// # Errors
+/// [`SettingError`] naming the missing variable.
+pub fn check_settings(settings: &SweepSettings, config: &Config) -> Result<(), SettingError> {
+    if settings.accounts == SweepAccounts::Own {
+        return Ok(());
+    }
+    for (variable, missing) in [
+        ("WARDEN_STATE_TABLE", config.state_table.is_none()),
+        ("WARDEN_MEMBER_ROLE_NAME", config.member_role_name.is_none()),
+    ] {
+        if missing {
+            return Err(SettingError {
+                variable,
+                value: String::new(),
+                expected: "a value: WARDEN_SWEEP_ACCOUNTS sweeps other accounts",
+            });
+        }
+    }
+    Ok(())
 }
 
 /// What a run hands to the next: where to resume, and which sweep it belongs to.
@@ -337,18 +471,46 @@ pub async fn run_sweep(
 /// Counts the runs of this process, for logs.
 static RUNS: AtomicUsize = AtomicUsize::new(0);
 
-/// Handles one invocation: [`run_sweep`], then, when the run stopped early, the continuation
-/// sent to `own_function` (this function's ARN) with `Invoke` (`InvocationType=Event`), then
-/// the summary logged as one record and returned.
-pub async fn handle(
+/// Handles one invocation:
+/// - an SQS event of the work queue: [`organization::work`], answering which messages to
+///   deliver again;
+/// - a scheduled event with `WARDEN_SWEEP_ACCOUNTS` other than `self`: [`organization::fan_out`];
+/// - otherwise [`run_sweep`], then, when the run stopped early, the continuation sent to
+///   `own_function` (this function's ARN) with `Invoke` (`InvocationType=Event`).
+///
+/// The summary is logged as one record and returned.
+///
+/// # Errors
+/// [`organization::FanOutError`] when a fan-out fails (the invocation fails, so Lambda retries
+/// it: <https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html>).
+pub async fn handle<F: Fn() -> u64 + Sync>(
     event: &Value,
     request_id: &str,
     own_function: &str,
     deps: &Deps,
-    budget: &dyn Budget,
+    budget: &Deadline<F>,
     now: i64,
-) -> Summary {
+) -> Result<Value, organization::FanOutError> {
     let run = RUNS.fetch_add(1, Ordering::Relaxed);
+    if is_sqs_event(event) {
+        let answer = organization::work(event, own_function, deps, budget, now).await;
+        info!(run, answer = %answer, "work items handled");
+        return Ok(answer);
+    }
+    if deps.settings.accounts != SweepAccounts::Own && event.get(CONTINUATION_KEY).is_none() {
+        let (run_id, _) = start_of(event, request_id);
+        let run_id: String = run_id
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'))
+            .take(128)
+            .collect();
+        let fan_out = organization::fan_out(&run_id, deps, now)
+            .await
+            .inspect_err(|e| warn!(error = %e, "organization sweep not fanned out"))?;
+        let json = serde_json::to_value(&fan_out).unwrap_or_default();
+        info!(run, summary = %json, "sweep fanned out");
+        return Ok(json);
+    }
     let mut summary = run_sweep(event, request_id, deps, budget, now).await;
     if let Some(next) = &summary.next {
         if let Err(e) = deps.aws.invoke_async(own_function, &next.event()).await {
@@ -361,7 +523,16 @@ pub async fn handle(
         Ok(json) => info!(run, summary = %json, "sweep summary"),
         Err(e) => warn!(error = %e, "sweep summary not serialisable"),
     }
-    summary
+    Ok(serde_json::to_value(&summary).unwrap_or_default())
+}
+
+/// Whether `event` is an SQS event (`Records[0].eventSource` = `aws:sqs`:
+/// <https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#example-standard-queue-message-event>).
+pub fn is_sqs_event(event: &Value) -> bool {
+    event
+        .pointer("/Records/0/eventSource")
+        .and_then(Value::as_str)
+        == Some("aws:sqs")
 }
 
 #[cfg(test)]
@@ -392,6 +563,93 @@ mod tests {
             let e = SweepSettings::from_lookup(|key| (key == k).then(|| v.to_owned())).unwrap_err();
             assert_eq!(e.variable, k);
         }
+    }
+
+    #[test]
+    fn an_organization_sweep_needs_its_queues_state_table_and_member_role() {
+        let get = |pairs: &[(&str, &str)]| {
+            let m: HashMap<String, String> = pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            SweepSettings::from_lookup(move |k| m.get(k).cloned())
+        };
+        let queues = [
+            (
+                "WARDEN_SWEEP_QUEUE_URL",
+                "https://sqs.us-east-1.amazonaws.com/123456789012/work",
+            ),
+            (
+                "WARDEN_SWEEP_DEAD_LETTER_URL",
+                "https://sqs.us-east-1.amazonaws.com/123456789012/dlq",
+            ),
+        ];
+        assert_eq!(
+            get(&[("WARDEN_SWEEP_ACCOUNTS", "self")]).unwrap().accounts,
+            SweepAccounts::Own
+        );
+        let org =
+            get(&[&[("WARDEN_SWEEP_ACCOUNTS", "organization")], &queues[..]].concat()).unwrap();
+        assert_eq!(org.accounts, SweepAccounts::Organization);
+        let list = get(&[
+            &[("WARDEN_SWEEP_ACCOUNTS", "111111111111, 222222222222")],
+            &queues[..],
+        ]
+        .concat())
+        .unwrap();
+        assert_eq!(
+            list.accounts,
+            SweepAccounts::List(vec![
+                AccountId::parse("111111111111").unwrap(),
+                AccountId::parse("222222222222").unwrap()
+            ])
+        );
+        let e = get(&[("WARDEN_SWEEP_ACCOUNTS", "organization")]).unwrap_err();
+        assert_eq!(e.variable, "WARDEN_SWEEP_QUEUE_URL");
+        let e = get(&[&[("WARDEN_SWEEP_ACCOUNTS", "1111, everyone")], &queues[..]].concat())
+            .unwrap_err();
+        assert_eq!(e.variable, "WARDEN_SWEEP_ACCOUNTS");
+        let e = get(&[("WARDEN_SWEEP_QUEUE_URL", "work-queue")]).unwrap_err();
+        assert_eq!(e.variable, "WARDEN_SWEEP_QUEUE_URL");
+        for (k, v) in [
+            ("WARDEN_SWEEP_MAX_ATTEMPTS", "0"),
+            ("WARDEN_SWEEP_CHECKPOINT_SECONDS", "301"),
+        ] {
+            assert_eq!(get(&[(k, v)]).unwrap_err().variable, k);
+        }
+
+        let config = Config::default();
+        assert_eq!(check_settings(&SweepSettings::default(), &config), Ok(()));
+        assert_eq!(
+            check_settings(&org, &config).unwrap_err().variable,
+            "WARDEN_STATE_TABLE"
+        );
+        let config = Config {
+            state_table: Some("state".into()),
+            ..Config::default()
+        };
+        assert_eq!(
+            check_settings(&org, &config).unwrap_err().variable,
+            "WARDEN_MEMBER_ROLE_NAME"
+        );
+        let config = Config {
+            member_role_name: Some("lambda-warden-member".into()),
+            ..config
+        };
+        assert_eq!(check_settings(&org, &config), Ok(()));
+    }
+
+    #[test]
+    fn only_sqs_events_are_work_items() {
+        assert!(is_sqs_event(
+            &json!({"Records": [{"eventSource": "aws:sqs", "body": "{}"}]})
+        ));
+        assert!(!is_sqs_event(
+            &json!({"Records": [{"eventSource": "aws:sns"}]})
+        ));
+        assert!(!is_sqs_event(
+            &json!({"detail-type": "Scheduled Event", "detail": {}})
+        ));
     }
 
     #[test]

@@ -16,6 +16,8 @@ async fn main() -> Result<(), Error> {
     let config = config_from_env()?;
     let settings = SweepSettings::from_lookup(|k| std::env::var(k).ok())
         .inspect_err(|e| tracing::error!(error = %e, "cannot start: invalid setting"))?;
+    sweep::check_settings(&settings, &config)
+        .inspect_err(|e| tracing::error!(error = %e, "cannot start: invalid setting"))?;
     if config.regions.is_empty() {
         return Err("cannot start: no Region to sweep (set WARDEN_REGIONS)".into());
     }
@@ -45,7 +47,7 @@ async fn main() -> Result<(), Error> {
                 now_ms: now_epoch_ms,
             };
             // Boxed: the sweep's future is deep, and the runtime nests it further.
-            let summary = Box::pin(handle(
+            let answer = Box::pin(handle(
                 &event.payload,
                 &event.context.request_id,
                 &event.context.invoked_function_arn,
@@ -53,8 +55,8 @@ async fn main() -> Result<(), Error> {
                 &budget,
                 now_unix_seconds(),
             ))
-            .await;
-            Ok::<_, Error>(summary)
+            .await?;
+            Ok::<_, Error>(answer)
         })
     }))
     .await

@@ -52,6 +52,10 @@ pub const OPERATIONS: &[&str] = &[
     "dynamodb:Query",
     "dynamodb:BatchGetItem",
     "dynamodb:Scan",
+    "dynamodb:GetItem",
+    "dynamodb:TransactWriteItems",
+    "sqs:SendMessage",
+    "sqs:SendMessageBatch",
 ];
 
 /// The [`CallLog::by_operation`] key of an operation not in [`OPERATIONS`].
@@ -70,7 +74,8 @@ struct Counts {
 ///
 /// A *read* is an operation whose name starts with `Get` or `List` (`GetFunctionConfiguration`,
 /// `GetPolicy`, `GetFunctionUrlConfig`); every other operation is a *write*. Each attempt
-/// counts, so SDK retries are included. The state table's requests (`dynamodb:Query`, ...) are
+/// counts, so SDK retries are included. The state table's requests (`dynamodb:Query`, ...) and
+/// the organization sweep's work queue requests (`sqs:SendMessageBatch`, ...) are
 /// lambda-warden's own bookkeeping, not calls about the account's functions: they are counted
 /// per operation and in [`CallLog::store_calls`], not in [`CallLog::reads`] or
 /// [`CallLog::writes`].
@@ -95,7 +100,7 @@ impl CallLog {
             .find(|known| *known == operation)
             .unwrap_or(OTHER_OPERATION);
         let mut counts = self.lock();
-        if operation.starts_with("dynamodb:") {
+        if operation.starts_with("dynamodb:") || operation.starts_with("sqs:") {
             counts.store += 1;
         } else if is_read(operation) {
             counts.reads += 1;
@@ -121,7 +126,7 @@ impl CallLog {
         self.lock().throttled
     }
 
-    /// Requests to the state table (DynamoDB) sent so far.
+    /// Requests to the state table (DynamoDB) and the work queues (SQS) sent so far.
     pub fn store_calls(&self) -> usize {
         self.lock().store
     }
@@ -172,6 +177,9 @@ impl Intercept for CallCounter {
             }
             Some(m) if m.service().eq_ignore_ascii_case("dynamodb") => {
                 self.log.record(&format!("dynamodb:{}", m.name()));
+            }
+            Some(m) if m.service().eq_ignore_ascii_case("sqs") => {
+                self.log.record(&format!("sqs:{}", m.name()));
             }
             Some(m) => self.log.record(m.name()),
             None => self.log.record(OTHER_OPERATION),

@@ -38,6 +38,7 @@ pub mod snapshot;
 pub mod store;
 pub mod sweep;
 pub mod tagging;
+pub mod work;
 
 pub use calls::CallLog;
 pub use error::{classify, classify_code, AwsError};
@@ -185,6 +186,12 @@ impl Aws {
     /// Every request sent through this `Aws` (and its clones), SDK retries included.
     pub fn calls(&self) -> &CallLog {
         &self.calls
+    }
+
+    /// The organization sweep's work queue and dead-letter queue (queue URLs), reached with
+    /// this adapter's configuration and counted in its [`CallLog`].
+    pub fn work_queue(&self, queue_url: &str, dead_letter_url: &str) -> work::WorkQueue {
+        work::WorkQueue::new(&self.sdk, self.call_log(), queue_url, dead_letter_url)
     }
 
     /// The shared request count, to build further `Aws` values that count into it.

@@ -162,6 +162,16 @@ impl StateStore {
         &self.table
     }
 
+    /// The DynamoDB client.
+    pub(crate) fn client(&self) -> &aws_sdk_dynamodb::Client {
+        &self.client
+    }
+
+    /// `WARDEN_AUDIT_RETENTION_DAYS`.
+    pub(crate) fn retention_days(&self) -> Option<u32> {
+        self.retention_days
+    }
+
     /// Reads what the table holds about `resource_arn` (a function ARN, qualified or not, or a
     /// layer version ARN) with one strongly consistent `Query`
     /// (<https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Query.html>).

@@ -74,8 +74,15 @@ impl Budget for Unlimited {
 pub trait Progress: Sync {
     /// `functions` functions were listed in `region` (those to be swept in this run).
     fn listed(&self, _region: &str, _functions: usize) {}
-    /// One function (with its aliases and versions) is done.
-    fn finished(&self, _function: &FunctionArn) {}
+    /// One function is done: `evaluations` of it and of its aliases and versions, and what
+    /// failed on them. Functions of a Region finish in name order.
+    fn finished(
+        &self,
+        _function: &FunctionArn,
+        _evaluations: &[Evaluation],
+        _failures: &[Failure],
+    ) {
+    }
 }
 
 /// Reports nothing.
@@ -306,7 +313,7 @@ pub async fn sweep(
             limit.finished(aws.calls().throttled());
             done += 1;
             report.functions += 1;
-            progress.finished(&result.function);
+            progress.finished(&result.function, &result.evaluations, &result.failures);
             last_done = Some(result.function.name.as_str().to_owned());
             report.skipped_own += usize::from(result.own);
             report.evaluations.extend(result.evaluations);

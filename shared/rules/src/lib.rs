@@ -33,3 +33,4 @@ pub mod snapshot;
 pub mod state;
 pub mod tags;
 pub mod trigger;
+pub mod work;

@@ -1,0 +1,281 @@
+//! The organization sweep's work items: one per (account, Region), sent by the scheduled run
+//! to the work queue and consumed by worker invocations of the sweep function. This module
+//! holds their shapes and the decisions about them; queue and table I/O is the adapter's.
+//!
+//! A work item names only *what* to sweep (`run_id`, `account`, `region`). *Where* a worker
+//! resumes is never taken from a message: it is the checkpoint the workers of the run keep
+//! in the state table, which only lambda-warden writes. So a forged or replayed message can at
+//! worst cause a sweep of something the run planned, never skip a function.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::ids::is_region_code;
+use crate::ids::AccountId;
+
+/// The `schema` of a work item message body.
+pub const WORK_ITEM_SCHEMA: &str = "lambda-warden.work/1";
+
+/// The body of one work-queue message (JSON): sweep `region` of `account` for run `run_id`.
+///
+/// Shape: `{"schema": "lambda-warden.work/1", "run_id": "...", "account": "111122223333",
+/// "region": "eu-west-1"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkItem {
+    /// [`WORK_ITEM_SCHEMA`].
+    pub schema: String,
+    /// The run (the scheduled event's id), 1-128 characters of `[A-Za-z0-9._:-]`.
+    pub run_id: String,
+    /// The account to sweep.
+    pub account: AccountId,
+    /// The Region to sweep, e.g. `eu-west-1`.
+    pub region: String,
+}
+
+/// Why a message is not a work item. The worker moves such a message to the dead-letter
+/// queue with this text as its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum WorkItemError {
+    /// The body is not the JSON of a [`WorkItem`].
+    #[error("not a work item: {0}")]
+    Malformed(String),
+    /// The `schema` is not [`WORK_ITEM_SCHEMA`].
+    #[error("unknown work item schema {0:?}")]
+    Schema(String),
+    /// The run id is empty, too long or has other characters than `[A-Za-z0-9._:-]`.
+    #[error("invalid run id {0:?}")]
+    RunId(String),
+    /// The Region is not a Region code.
+    #[error("invalid Region {0:?}")]
+    Region(String),
+}
+
+/// Whether `id` may be a run id (it becomes part of state table keys and log records).
+pub fn is_run_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+impl WorkItem {
+    /// The work item for `account` and `region` in run `run_id`.
+    pub fn new(run_id: &str, account: &AccountId, region: &str) -> WorkItem {
+        WorkItem {
+            schema: WORK_ITEM_SCHEMA.to_owned(),
+            run_id: run_id.to_owned(),
+            account: account.clone(),
+            region: region.to_owned(),
+        }
+    }
+
+    /// Parses and checks a message body.
+    ///
+    /// # Errors
+    /// [`WorkItemError`] saying what is wrong with it.
+    pub fn parse(body: &str) -> Result<WorkItem, WorkItemError> {
+        let item: WorkItem = serde_json::from_str(body).map_err(|e| {
+            let mut text = e.to_string();
+            text.truncate(200);
+            WorkItemError::Malformed(text)
+        })?;
+        if item.schema != WORK_ITEM_SCHEMA {
+            return Err(WorkItemError::Schema(excerpt(&item.schema)));
+        }
+        if !is_run_id(&item.run_id) {
+            return Err(WorkItemError::RunId(excerpt(&item.run_id)));
+        }
+        if !is_region_code(&item.region) {
+            return Err(WorkItemError::Region(excerpt(&item.region)));
+        }
+        Ok(item)
+    }
+
+    /// The JSON body of its message.
+    pub fn body(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// `ACCOUNT/REGION`: how the run's records name the item.
+    pub fn key(&self) -> String {
+        item_key(&self.account, &self.region)
+    }
+}
+
+/// `ACCOUNT/REGION`, e.g. `111122223333/eu-west-1`.
+pub fn item_key(account: &AccountId, region: &str) -> String {
+    format!("{account}/{region}")
+}
+
+fn excerpt(s: &str) -> String {
+    s.chars().take(64).collect()
+}
+
+/// The work of one run: every account × every Region, accounts in the order given (sorted
+/// and without repeats), Regions in the order of `WARDEN_REGIONS`.
+pub fn plan_work(run_id: &str, accounts: &[AccountId], regions: &[String]) -> Vec<WorkItem> {
+    let mut accounts = accounts.to_vec();
+    accounts.sort();
+    accounts.dedup();
+    let mut regions_seen: Vec<&String> = Vec::with_capacity(regions.len());
+    for r in regions {
+        if !regions_seen.contains(&r) {
+            regions_seen.push(r);
+        }
+    }
+    accounts
+        .iter()
+        .flat_map(|a| {
+            regions_seen
+                .iter()
+                .map(move |r| WorkItem::new(run_id, a, r))
+        })
+        .collect()
+}
+
+/// How a work item stands in the state table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    /// Claimed by a worker, or waiting for one after its worker stopped.
+    InProgress,
+    /// Swept to its end.
+    Done,
+    /// Given up, with a reason (also in the dead-letter queue).
+    Failed,
+}
+
+/// What a worker finds when it claims an item (`None` in the worker means: held by another
+/// live worker, or already finished; the message is then dropped).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// The last function name of the item's Region already swept: resume after it.
+    pub after: Option<String>,
+    /// How many times the item was handed over because a worker's time ran out.
+    pub continuations: u32,
+    /// The totals of the functions before `after`.
+    pub counts: ItemCounts,
+}
+
+/// The totals of one work item (or of part of it), added to its run's summary when it ends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemCounts {
+    /// Functions completed.
+    pub functions: u64,
+    /// Targets evaluated (functions, aliases, versions).
+    pub targets: u64,
+    /// Targets with open findings.
+    pub non_compliant: u64,
+    /// Functions or fixes that failed.
+    pub failures: u64,
+}
+
+/// A run's summary record, as the workers keep it in the state table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RunSummary {
+    /// The run id.
+    pub run_id: String,
+    /// When the scheduled run fanned out, seconds since the Unix epoch.
+    pub started_at: i64,
+    /// Every planned item, `ACCOUNT/REGION`.
+    pub planned: Vec<String>,
+    /// Items sent to the queue.
+    pub sent: u64,
+    /// Items swept to their end.
+    pub done: u64,
+    /// Items given up.
+    pub failed: u64,
+    /// Accounts with at least one item done, sorted.
+    pub accounts_covered: Vec<String>,
+    /// Regions with at least one item done, sorted.
+    pub regions_covered: Vec<String>,
+    /// Sums over the items done.
+    pub counts: ItemCounts,
+    /// `ACCOUNT/REGION: reason` of every item given up, sorted.
+    pub failures: Vec<String>,
+}
+
+impl ItemCounts {
+    /// The sum of both.
+    pub fn plus(self, other: ItemCounts) -> ItemCounts {
+        ItemCounts {
+            functions: self.functions + other.functions,
+            targets: self.targets + other.targets,
+            non_compliant: self.non_compliant + other.non_compliant,
+            failures: self.failures + other.failures,
+        }
+    }
+}
+
+impl RunSummary {
+    /// Whether every planned item has ended (done or failed).
+    pub fn finished(&self) -> bool {
+        self.done + self.failed >= self.planned.len() as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(s: &str) -> AccountId {
+        AccountId::parse(s).unwrap()
+    }
+
+    #[test]
+    fn work_items_round_trip_and_bad_bodies_say_why() {
+        let item = WorkItem::new("run-1", &account("111122223333"), "eu-west-1");
+        assert_eq!(WorkItem::parse(&item.body()), Ok(item.clone()));
+        assert_eq!(item.key(), "111122223333/eu-west-1");
+        for (body, expected) in [
+            ("not json", "not a work item"),
+            (
+                r#"{"schema":"lambda-warden.work/1","run_id":"r","account":"12","region":"eu-west-1"}"#,
+                "not a work item",
+            ),
+            (
+                r#"{"schema":"other/1","run_id":"r","account":"111122223333","region":"eu-west-1"}"#,
+                "schema",
+            ),
+            (
+                r#"{"schema":"lambda-warden.work/1","run_id":"a b","account":"111122223333","region":"eu-west-1"}"#,
+                "run id",
+            ),
+            (
+                r#"{"schema":"lambda-warden.work/1","run_id":"r","account":"111122223333","region":"moon"}"#,
+                "Region",
+            ),
+            (
+                r#"{"schema":"lambda-warden.work/1","run_id":"r","account":"111122223333","region":"eu-west-1","after":"zzz"}"#,
+                "not a work item",
+            ),
+        ] {
+            let e = WorkItem::parse(body).unwrap_err().to_string();
+            assert!(e.contains(expected), "{body}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_run_plans_every_account_in_every_region_once() {
+        let items = plan_work(
+            "r",
+            &[
+                account("222222222222"),
+                account("111111111111"),
+                account("222222222222"),
+            ],
+            &["us-east-1".into(), "eu-west-1".into(), "us-east-1".into()],
+        );
+        let keys: Vec<String> = items.iter().map(WorkItem::key).collect();
+        assert_eq!(
+            keys,
+            [
+                "111111111111/us-east-1",
+                "111111111111/eu-west-1",
+                "222222222222/us-east-1",
+                "222222222222/eu-west-1"
+            ]
+        );
+    }
+}

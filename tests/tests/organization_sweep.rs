@@ -1,0 +1,670 @@
+//! The organization sweep against moto with several account ids: the scheduled run fans out
+//! one work item per (account, Region) to a real SQS queue; the tests play the event source
+//! mapping (receive, invoke the sweep function's handler with the SQS event, delete what it
+//! did not report as failed, let the rest become visible again) and check the summary record,
+//! the dead-letter queue, and a worker killed mid-way.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_sdk_sqs::types::MessageSystemAttributeName;
+use serde_json::{json, Value};
+use sweep::{handle, Deadline, Deps, SweepAccounts, SweepSettings};
+use tokio::sync::Notify;
+use warden_aws::Aws;
+use warden_rules::config::{Config, Mode};
+use warden_rules::ids::AccountId;
+use warden_rules::rules::RuleId;
+use warden_rules::work::{RunSummary, WorkItem};
+use warden_tests::moto::sdk_config_at;
+use warden_tests::seed::{
+    create_function_role, create_python_function, create_state_table, make_public, STATE_TABLE,
+};
+use warden_tests::{tags, Fault, FaultProxy, Moto, Rule};
+
+const CENTRAL: &str = "123456789012";
+const OWN_FUNCTION: &str = "arn:aws:lambda:us-east-1:123456789012:function:lambda-warden-sweep";
+/// The evaluation time of the pure rules (2026-06-01T00:00:00Z).
+const NOW: i64 = 1_780_272_000;
+
+/// `count` functions in `account` (`org-00`, ...), every third with a public statement.
+/// Returns the account's Lambda client.
+async fn seed_account(moto: &Moto, account: &str, count: usize) -> aws_sdk_lambda::Client {
+    let sdk = if account == CENTRAL {
+        moto.sdk_config()
+    } else {
+        moto.sdk_config_as(&format!("arn:aws:iam::{account}:role/seeder"))
+            .await
+    };
+    let role = create_function_role(&sdk, "org-sweep-role")
+        .await
+        .expect("CreateRole");
+    let lambda = aws_sdk_lambda::Client::new(&sdk);
+    for i in 0..count {
+        let name = format!("org-{i:02}");
+        create_python_function(&lambda, &name, &role)
+            .await
+            .expect("CreateFunction");
+        if i % 3 == 0 {
+            make_public(&lambda, &name, None)
+                .await
+                .expect("AddPermission");
+        }
+    }
+    lambda
+}
+
+async fn status(lambda: &aws_sdk_lambda::Client, account: &str, name: &str) -> Option<String> {
+    let arn = format!("arn:aws:lambda:us-east-1:{account}:function:{name}");
+    tags(lambda, &arn)
+        .await
+        .expect("ListTags")
+        .get("lambda-warden:status")
+        .cloned()
+}
+
+struct Queues {
+    sqs: aws_sdk_sqs::Client,
+    work: String,
+    dead_letter: String,
+}
+
+async fn queues(sdk: &aws_config::SdkConfig) -> Queues {
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let url = |name: &'static str| {
+        let sqs = sqs.clone();
+        async move {
+            sqs.create_queue()
+                .queue_name(name)
+                .send()
+                .await
+                .expect("CreateQueue")
+                .queue_url
+                .expect("queue URL")
+        }
+    };
+    let work = url("lambda-warden-sweep-work").await;
+    let dead_letter = url("lambda-warden-sweep-dead-letter").await;
+    Queues {
+        sqs,
+        work,
+        dead_letter,
+    }
+}
+
+fn deps(sdk: &aws_config::SdkConfig, q: &Queues, accounts: &[&str], concurrency: usize) -> Deps {
+    let config = Config {
+        mode: Mode::Tag,
+        regions: vec!["us-east-1".to_owned()],
+        // The seeded functions have no tracing and no failure destination: only the planted
+        // public statements are under test here.
+        disabled_rules: [RuleId::LW010, RuleId::LW011].into(),
+        state_table: Some(STATE_TABLE.to_owned()),
+        member_role_name: Some("lambda-warden-member".to_owned()),
+        ..Config::default()
+    };
+    Deps {
+        aws: Aws::configured(sdk, &config),
+        config,
+        settings: SweepSettings {
+            concurrency,
+            margin_seconds: 0,
+            accounts: SweepAccounts::List(
+                accounts
+                    .iter()
+                    .map(|a| AccountId::parse(a).expect("account id"))
+                    .collect(),
+            ),
+            queue_url: Some(q.work.clone()),
+            dead_letter_url: Some(q.dead_letter.clone()),
+            max_attempts: 2,
+            checkpoint_seconds: 0,
+            ..SweepSettings::default()
+        },
+    }
+}
+
+fn scheduled(id: &str) -> Value {
+    json!({"version": "0", "id": id, "detail-type": "Scheduled Event", "source": "aws.events",
+           "account": CENTRAL, "region": "us-east-1", "resources": [], "detail": {}})
+}
+
+/// A budget that never runs out.
+fn forever() -> Deadline<fn() -> u64> {
+    fn now() -> u64 {
+        1_000
+    }
+    Deadline {
+        deadline_ms: 10_000_000,
+        margin_ms: 0,
+        now_ms: now,
+    }
+}
+
+/// One message as the event source mapping hands it to the function.
+fn sqs_event(m: &aws_sdk_sqs::types::Message, queue_arn: &str) -> Value {
+    let receives = m
+        .attributes()
+        .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+        .cloned()
+        .unwrap_or_else(|| "1".to_owned());
+    json!({"Records": [{
+        "messageId": m.message_id(),
+        "receiptHandle": m.receipt_handle(),
+        "body": m.body(),
+        "attributes": {"ApproximateReceiveCount": receives, "SentTimestamp": "1780272000000"},
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": "us-east-1"
+    }]})
+}
+
+async fn receive_one(q: &Queues) -> Option<aws_sdk_sqs::types::Message> {
+    q.sqs
+        .receive_message()
+        .queue_url(&q.work)
+        .max_number_of_messages(1)
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .send()
+        .await
+        .expect("ReceiveMessage")
+        .messages
+        .unwrap_or_default()
+        .into_iter()
+        .next()
+}
+
+/// Answers `event` was given: deletes the message unless the answer lists it, otherwise makes
+/// it visible again at once (its visibility timeout, played fast).
+async fn settle(q: &Queues, m: &aws_sdk_sqs::types::Message, answer: &Value) {
+    let failed = answer["batchItemFailures"]
+        .as_array()
+        .expect("batchItemFailures")
+        .iter()
+        .any(|f| f["itemIdentifier"].as_str() == m.message_id());
+    let handle = m.receipt_handle().expect("receipt handle");
+    if failed {
+        q.sqs
+            .change_message_visibility()
+            .queue_url(&q.work)
+            .receipt_handle(handle)
+            .visibility_timeout(0)
+            .send()
+            .await
+            .expect("ChangeMessageVisibility");
+    } else {
+        q.sqs
+            .delete_message()
+            .queue_url(&q.work)
+            .receipt_handle(handle)
+            .send()
+            .await
+            .expect("DeleteMessage");
+    }
+}
+
+/// Plays the event source mapping until the work queue is empty; returns the invocations.
+async fn drain(q: &Queues, deps: &Deps) -> usize {
+    let mut invocations = 0;
+    while let Some(m) = receive_one(q).await {
+        let answer = handle(
+            &sqs_event(
+                &m,
+                "arn:aws:sqs:us-east-1:123456789012:lambda-warden-sweep-work",
+            ),
+            "req",
+            OWN_FUNCTION,
+            deps,
+            &forever(),
+            NOW,
+        )
+        .await
+        .expect("work items never fail the invocation");
+        settle(q, &m, &answer).await;
+        invocations += 1;
+        assert!(invocations < 100, "the work queue does not drain");
+    }
+    invocations
+}
+
+/// The dead-letter queue's messages: (body, reason).
+async fn dead_letters(q: &Queues) -> Vec<(String, String)> {
+    let mut all = Vec::new();
+    loop {
+        let out = q
+            .sqs
+            .receive_message()
+            .queue_url(&q.dead_letter)
+            .max_number_of_messages(10)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .expect("ReceiveMessage");
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return all;
+        }
+        for m in messages {
+            let reason = m
+                .message_attributes()
+                .and_then(|a| a.get("reason"))
+                .and_then(|v| v.string_value())
+                .unwrap_or_default()
+                .to_owned();
+            all.push((m.body().unwrap_or_default().to_owned(), reason));
+            q.sqs
+                .delete_message()
+                .queue_url(&q.dead_letter)
+                .receipt_handle(m.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+                .expect("DeleteMessage");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_organization_sweep_fans_out_and_sweeps_every_account_once() {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config();
+    create_state_table(&sdk, STATE_TABLE)
+        .await
+        .expect("CreateTable");
+    let members = ["111111111111", "222222222222"];
+    let central = seed_account(&moto, CENTRAL, 3).await;
+    let mut lambdas = Vec::new();
+    for m in members {
+        lambdas.push(seed_account(&moto, m, 6).await);
+    }
+    let q = queues(&sdk).await;
+    let deps = deps(&sdk, &q, &[members[1], CENTRAL, members[0]], 4);
+
+    let fan_out = handle(
+        &scheduled("run-1"),
+        "req",
+        OWN_FUNCTION,
+        &deps,
+        &forever(),
+        NOW,
+    )
+    .await
+    .expect("fanned out");
+    assert_eq!(
+        (
+            fan_out["items"].as_u64(),
+            fan_out["sent"].as_u64(),
+            fan_out["new_run"].as_bool()
+        ),
+        (Some(3), Some(3), Some(true)),
+        "{fan_out}"
+    );
+    // The fan-out itself sweeps nothing.
+    assert_eq!(status(&lambdas[0], members[0], "org-00").await, None);
+
+    assert_eq!(drain(&q, &deps).await, 3);
+    let store = deps.aws.store().expect("state table");
+    let summary = store
+        .run_summary("run-1")
+        .await
+        .expect("GetItem")
+        .expect("summary");
+    assert_eq!(
+        (summary.done, summary.failed, summary.sent),
+        (3, 0, 3),
+        "{summary:?}"
+    );
+    assert!(summary.finished());
+    assert_eq!(
+        summary.accounts_covered,
+        ["111111111111", "123456789012", "222222222222"]
+    );
+    assert_eq!(summary.regions_covered, ["us-east-1"]);
+    assert_eq!(summary.counts.functions, 3 + 6 + 6);
+    // org-00 and org-03 in each member, org-00 in the central account.
+    assert_eq!(summary.counts.non_compliant, 5, "{summary:?}");
+    for (lambda, account) in lambdas.iter().zip(members) {
+        assert_eq!(
+            status(lambda, account, "org-03").await.as_deref(),
+            Some("non-compliant")
+        );
+        assert_eq!(
+            status(lambda, account, "org-04").await.as_deref(),
+            Some("compliant")
+        );
+    }
+    assert_eq!(
+        status(&central, CENTRAL, "org-00").await.as_deref(),
+        Some("non-compliant")
+    );
+
+    // The same item delivered again (SQS delivers at least once) is dropped: nothing is
+    // swept or counted twice.
+    deps.aws.calls().reset();
+    let again = WorkItem::new("run-1", &AccountId::parse(members[0]).unwrap(), "us-east-1");
+    q.sqs
+        .send_message()
+        .queue_url(&q.work)
+        .message_body(again.body())
+        .send()
+        .await
+        .expect("SendMessage");
+    assert_eq!(drain(&q, &deps).await, 1);
+    assert_eq!(deps.aws.calls().reads() + deps.aws.calls().writes(), 0);
+    let after = store.run_summary("run-1").await.unwrap().unwrap();
+    assert_eq!(after, summary);
+
+    // The scheduled event delivered twice records the run once.
+    let twice = handle(
+        &scheduled("run-1"),
+        "req",
+        OWN_FUNCTION,
+        &deps,
+        &forever(),
+        NOW,
+    )
+    .await
+    .expect("fanned out");
+    assert_eq!(twice["new_run"], json!(false));
+    assert_eq!(drain(&q, &deps).await, 3);
+    let twice = store.run_summary("run-1").await.unwrap().unwrap();
+    assert_eq!(twice.sent, 6);
+    assert_eq!(RunSummary { sent: 3, ..twice }, summary);
+    assert!(dead_letters(&q).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn poisoned_work_items_end_in_the_dead_letter_queue_with_their_reason() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(moto.port()).await;
+    let sdk = sdk_config_at(&proxy.endpoint());
+    create_state_table(&sdk, STATE_TABLE)
+        .await
+        .expect("CreateTable");
+    seed_account(&moto, CENTRAL, 2).await;
+    let q = queues(&sdk).await;
+    let member = "111111111111";
+    let deps = deps(&sdk, &q, &[CENTRAL, member], 2);
+    handle(
+        &scheduled("run-2"),
+        "req",
+        OWN_FUNCTION,
+        &deps,
+        &forever(),
+        NOW,
+    )
+    .await
+    .expect("fanned out");
+    // The member role cannot be assumed: STS is unavailable, every time.
+    proxy.add(Rule::always(
+        "AssumeRole",
+        Fault::error(503, "ServiceUnavailable"),
+    ));
+    let forged = [
+        "not a work item at all".to_owned(),
+        WorkItem::new("run-2", &AccountId::parse("999999999999").unwrap(), "us-east-1").body(),
+        WorkItem::new("run-never", &AccountId::parse(member).unwrap(), "us-east-1").body(),
+        r#"{"schema":"lambda-warden.work/1","run_id":"run-2","account":"123456789012","region":"us-east-1","after":"org-99"}"#.to_owned(),
+    ];
+    for body in &forged {
+        q.sqs
+            .send_message()
+            .queue_url(&q.work)
+            .message_body(body)
+            .send()
+            .await
+            .expect("SendMessage");
+    }
+    // Two deliveries of the member's item (WARDEN_SWEEP_MAX_ATTEMPTS = 2), one of the rest.
+    assert_eq!(drain(&q, &deps).await, 2 + 1 + forged.len());
+
+    let mut dead = dead_letters(&q).await;
+    dead.sort();
+    let reasons: Vec<&str> = dead.iter().map(|(_, r)| r.as_str()).collect();
+    assert_eq!(dead.len(), 5, "{dead:?}");
+    let has = |body: &str, reason: &str| {
+        assert!(
+            dead.iter().any(|(b, r)| b == body && r.contains(reason)),
+            "{body:?} with {reason:?} in {reasons:?}"
+        );
+    };
+    has(&forged[0], "not a work item");
+    has(
+        &forged[1],
+        "999999999999/us-east-1 was not planned by run run-2",
+    );
+    has(&forged[2], "run run-never is not recorded");
+    // A message may not carry where to resume: the checkpoint is lambda-warden's own.
+    has(&forged[3], "unknown field `after`");
+    let member_item = WorkItem::new("run-2", &AccountId::parse(member).unwrap(), "us-east-1");
+    has(
+        &member_item.body(),
+        "AssumeRole arn:aws:iam::111111111111:role/lambda-warden-member refused: ",
+    );
+    has(&member_item.body(), "(after 2 deliveries)");
+
+    let summary = deps
+        .aws
+        .store()
+        .unwrap()
+        .run_summary("run-2")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((summary.done, summary.failed), (1, 1), "{summary:?}");
+    assert!(summary.finished());
+    assert_eq!(summary.accounts_covered, [CENTRAL]);
+    assert_eq!(summary.failures.len(), 1);
+    assert!(
+        summary.failures[0].starts_with("111111111111/us-east-1: AssumeRole"),
+        "{:?}",
+        summary.failures
+    );
+}
+
+/// What changed the accounts' functions: every write to Lambda and SNS, per operation.
+fn writes(aws: &Aws) -> Vec<(&'static str, usize)> {
+    aws.calls()
+        .by_operation()
+        .into_iter()
+        .filter(|(op, _)| {
+            !op.starts_with("dynamodb:")
+                && !op.starts_with("sqs:")
+                && !op.starts_with("Get")
+                && !op.starts_with("List")
+                && !op.starts_with("iam:")
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_killed_mid_way_resumes_from_its_checkpoint_without_repeating_writes() {
+    const FUNCTIONS: usize = 12;
+    let moto = Moto::start();
+    let sdk = moto.sdk_config();
+    create_state_table(&sdk, STATE_TABLE)
+        .await
+        .expect("CreateTable");
+    let (whole, killed) = ("333333333333", "444444444444");
+    seed_account(&moto, whole, FUNCTIONS).await;
+    let lambda = seed_account(&moto, killed, FUNCTIONS).await;
+    let q = queues(&sdk).await;
+
+    // The same account shape swept in one go: the writes a sweep of it makes.
+    let one_go = deps(&sdk, &q, &[whole], 1);
+    handle(
+        &scheduled("run-whole"),
+        "req",
+        OWN_FUNCTION,
+        &one_go,
+        &forever(),
+        NOW,
+    )
+    .await
+    .expect("fanned out");
+    assert_eq!(drain(&q, &one_go).await, 1);
+    let expected = writes(&one_go.aws);
+    assert!(
+        expected
+            .iter()
+            .any(|(op, n)| *op == "TagResource" && *n == FUNCTIONS),
+        "{expected:?}"
+    );
+
+    let deps = deps(&sdk, &q, &[killed], 1);
+    handle(
+        &scheduled("run-killed"),
+        "req",
+        OWN_FUNCTION,
+        &deps,
+        &forever(),
+        NOW,
+    )
+    .await
+    .expect("fanned out");
+    let m = receive_one(&q).await.expect("the work item");
+    // The worker is killed (its future dropped, as a timeout or a crash ends the process) on
+    // the 8th question to its budget: the claim, the Region, then one before each function.
+    // One function at a time, so five are done and the sixth is being read.
+    let kill = Notify::new();
+    let asked = AtomicUsize::new(0);
+    let counting = Deadline {
+        deadline_ms: 10_000_000,
+        margin_ms: 0,
+        now_ms: || {
+            if asked.fetch_add(1, Ordering::SeqCst) + 1 == 8 {
+                kill.notify_one();
+            }
+            1_000
+        },
+    };
+    let event = sqs_event(
+        &m,
+        "arn:aws:sqs:us-east-1:123456789012:lambda-warden-sweep-work",
+    );
+    tokio::select! {
+        answer = handle(&event, "req-1", OWN_FUNCTION, &deps, &counting, NOW) => {
+            panic!("the worker finished before it was killed: {answer:?}")
+        }
+        () = kill.notified() => {}
+    }
+    // Its message was not deleted: after the visibility timeout SQS delivers it again.
+    let store = deps.aws.store().unwrap();
+    let before = store.run_summary("run-killed").await.unwrap().unwrap();
+    assert_eq!(before.done, 0);
+    q.sqs
+        .change_message_visibility()
+        .queue_url(&q.work)
+        .receipt_handle(m.receipt_handle().unwrap())
+        .visibility_timeout(0)
+        .send()
+        .await
+        .expect("ChangeMessageVisibility");
+    let killed_writes = writes(&deps.aws);
+    let killed_policies = deps.aws.calls().by_operation().get("GetPolicy").copied();
+    deps.aws.calls().reset();
+    assert_eq!(drain(&q, &deps).await, 1);
+    let resumed_policies = deps
+        .aws
+        .calls()
+        .by_operation()
+        .get("GetPolicy")
+        .copied()
+        .unwrap_or(0);
+
+    // The resumed worker started from the checkpoint, not from the first function.
+    assert!(
+        resumed_policies < FUNCTIONS,
+        "resumed run read {resumed_policies} policies (killed run: {killed_policies:?})"
+    );
+    // Together, the killed and the resumed worker wrote exactly what one sweep writes.
+    let mut together = killed_writes;
+    for (op, n) in writes(&deps.aws) {
+        match together.iter_mut().find(|(o, _)| *o == op) {
+            Some((_, m)) => *m += n,
+            None => together.push((op, n)),
+        }
+    }
+    together.sort();
+    let mut expected = expected;
+    expected.sort();
+    assert_eq!(together, expected);
+    let summary = store.run_summary("run-killed").await.unwrap().unwrap();
+    assert_eq!((summary.done, summary.failed), (1, 0));
+    // Every function counted once, though some were evaluated by both workers.
+    assert_eq!(summary.counts.functions, FUNCTIONS as u64);
+    assert_eq!(summary.counts.non_compliant, FUNCTIONS.div_ceil(3) as u64);
+    for i in 0..FUNCTIONS {
+        let expected = if i % 3 == 0 {
+            "non-compliant"
+        } else {
+            "compliant"
+        };
+        assert_eq!(
+            status(&lambda, killed, &format!("org-{i:02}"))
+                .await
+                .as_deref(),
+            Some(expected)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_work_item_out_of_time_is_handed_over_and_finished_by_the_next_worker() {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config();
+    create_state_table(&sdk, STATE_TABLE)
+        .await
+        .expect("CreateTable");
+    let member = "555555555555";
+    seed_account(&moto, member, 9).await;
+    let q = queues(&sdk).await;
+    let deps = deps(&sdk, &q, &[member], 1);
+    handle(
+        &scheduled("run-long"),
+        "req",
+        OWN_FUNCTION,
+        &deps,
+        &forever(),
+        NOW,
+    )
+    .await
+    .expect("fanned out");
+    // Each worker's time runs out after it was asked 1 (claim) + 4 times: 3 functions each.
+    let mut invocations = 0;
+    while let Some(m) = receive_one(&q).await {
+        let asked = AtomicUsize::new(0);
+        let budget = Deadline {
+            deadline_ms: 10_000_000,
+            margin_ms: 0,
+            now_ms: || {
+                if asked.fetch_add(1, Ordering::SeqCst) < 4 {
+                    1_000
+                } else {
+                    20_000_000
+                }
+            },
+        };
+        let event = sqs_event(
+            &m,
+            "arn:aws:sqs:us-east-1:123456789012:lambda-warden-sweep-work",
+        );
+        let answer = handle(&event, "req", OWN_FUNCTION, &deps, &budget, NOW)
+            .await
+            .unwrap();
+        settle(&q, &m, &answer).await;
+        invocations += 1;
+        assert!(invocations < 10);
+    }
+    assert!(invocations >= 3, "{invocations} invocations");
+    let summary = deps
+        .aws
+        .store()
+        .unwrap()
+        .run_summary("run-long")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((summary.done, summary.failed), (1, 0));
+    assert_eq!(summary.counts.functions, 9);
+    assert_eq!(summary.counts.non_compliant, 3);
+}
