@@ -103,7 +103,7 @@ fn template_sets_every_setting_the_function_reads() {
     let mut read = warden_variables(&workspace_file("shared/rules/src/config.rs"));
     assert!(read.len() >= 9, "settings found in config.rs: {read:?}");
     let sweep = warden_variables(&workspace_file("functions/sweep/src/lib.rs"));
-    assert_eq!(sweep.len(), 3, "settings found in the sweep: {sweep:?}");
+    assert_eq!(sweep.len(), 10, "settings found in the sweep: {sweep:?}");
     read.extend(sweep);
     let template = workspace_file("template.yaml");
     let readme = workspace_file("README.md");

@@ -39,6 +39,7 @@ use warden_aws::store::StateStore;
 use warden_aws::sweep::{self, Apply, Budget, Cursor, Evaluation, Failure, Progress, SweepOptions};
 use warden_aws::work::WorkQueue;
 use warden_aws::{Aws, AwsError};
+use warden_rules::gate::MEMBER_SESSION_NAME;
 use warden_rules::ids::{AccountId, FunctionArn};
 use warden_rules::work::{plan_work, ItemCounts, WorkItem};
 
@@ -612,7 +613,9 @@ async fn access_to(
         .assume_role_cached(
             &role_arn,
             deps.config.member_external_id.as_deref(),
-            "lambda-warden-sweep",
+            // The session name by which the events function knows the member role's calls
+            // as lambda-warden's own, so the sweep's tags and fixes there do not trigger it.
+            MEMBER_SESSION_NAME,
         )
         .await
         .map_err(|e| {

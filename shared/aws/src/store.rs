@@ -9,6 +9,7 @@
 //! | state of a function, alias or version | `RES#` + unqualified function ARN | `STATE` (function) or `STATE#` + qualifier | `doc` ([`ResourceState`] JSON), `read_at_ms`, `pending_audit` |
 //! | state of a layer version | `RES#` + layer version ARN | `STATE` | as above |
 //! | exemption | `RES#` + unqualified function ARN | `EXEMPTION` | `doc` ([`Exemption`] JSON), `kind` = `exemption` |
+//! | organization sweep run and work items | `RUN#` + run id | `SUMMARY`, `ITEM#ACCOUNT/REGION` | see [`crate::work`] |
 //! | audit record, part *i* | `AUDIT#` + record id | `PART#` + *i* (4 digits) | `body` (a piece of the [`StoredAudit`] JSON); on part 0 also `parts`, `status`, `resource`, `created_at` |
 //!
 //! So one consistent `Query` on `RES#...` reads a function's state, its aliases' and versions'
