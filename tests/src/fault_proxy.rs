@@ -121,6 +121,8 @@ struct State {
     rules: Vec<Rule>,
     /// Operation of every request received, in order.
     seen: Vec<String>,
+    /// (operation, access key id of its SigV4 signature) of every signed request, in order.
+    signers: Vec<(String, String)>,
 }
 
 /// A running proxy; dropping it stops accepting connections.
@@ -178,6 +180,18 @@ impl FaultProxy {
         self.lock().seen.iter().filter(|o| *o == operation).count()
     }
 
+    /// The access key id that signed each request of `operation` so far, in arrival order (from
+    /// the `Authorization` header's `Credential=KEY/...`:
+    /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-signing-elements.html>).
+    pub fn signers(&self, operation: &str) -> Vec<String> {
+        self.lock()
+            .signers
+            .iter()
+            .filter(|(o, _)| o == operation)
+            .map(|(_, k)| k.clone())
+            .collect()
+    }
+
     /// The operation of every request so far, in arrival order.
     pub fn log(&self) -> Vec<String> {
         self.lock().seen.clone()
@@ -209,6 +223,12 @@ async fn serve(
     let fault = {
         let mut s = state.lock().unwrap_or_else(PoisonError::into_inner);
         s.seen.push(operation.clone());
+        if let Some(key) = header(&request.head, "authorization")
+            .and_then(|a| a.split("Credential=").nth(1))
+            .and_then(|c| c.split('/').next())
+        {
+            s.signers.push((operation.clone(), key.to_owned()));
+        }
         let ordinal = s.seen.iter().filter(|o| **o == operation).count();
         s.rules
             .iter()

@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use serde_json::{json, Value};
-use sweep::{handle, Deadline, Deps, SweepAccounts, SweepSettings};
+use sweep::organization::FanOutError;
+use sweep::{Deadline, Deps, SweepAccounts, SweepSettings};
 use tokio::sync::Notify;
 use warden_aws::Aws;
 use warden_rules::config::{Config, Mode};
@@ -19,7 +20,7 @@ use warden_tests::moto::sdk_config_at;
 use warden_tests::seed::{
     create_function_role, create_python_function, create_state_table, make_public, STATE_TABLE,
 };
-use warden_tests::{tags, Fault, FaultProxy, Moto, Rule};
+use warden_tests::{read_alerts, tags, Fault, FaultProxy, Moto, Rule};
 
 const CENTRAL: &str = "123456789012";
 const OWN_FUNCTION: &str = "arn:aws:lambda:us-east-1:123456789012:function:lambda-warden-sweep";
@@ -126,6 +127,27 @@ fn deps(sdk: &aws_config::SdkConfig, q: &Queues, accounts: &[&str], concurrency:
 fn scheduled(id: &str) -> Value {
     json!({"version": "0", "id": id, "detail-type": "Scheduled Event", "source": "aws.events",
            "account": CENTRAL, "region": "us-east-1", "resources": [], "detail": {}})
+}
+
+/// The sweep function's handler, its future boxed: with alerts and fixes it is deep, and the
+/// test thread's stack is small (`functions/sweep/src/main.rs` boxes it too).
+async fn handle<F: Fn() -> u64 + Sync>(
+    event: &Value,
+    request_id: &str,
+    own_function: &str,
+    deps: &Deps,
+    budget: &Deadline<F>,
+    now: i64,
+) -> Result<Value, FanOutError> {
+    Box::pin(sweep::handle(
+        event,
+        request_id,
+        own_function,
+        deps,
+        budget,
+        now,
+    ))
+    .await
 }
 
 /// A budget that never runs out.
@@ -266,7 +288,9 @@ async fn dead_letters(q: &Queues) -> Vec<(String, String)> {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_organization_sweep_fans_out_and_sweeps_every_account_once() {
     let moto = Moto::start();
-    let sdk = moto.sdk_config();
+    // Through the proxy, which tells whose credentials signed each request.
+    let proxy = FaultProxy::start(moto.port()).await;
+    let sdk = sdk_config_at(&proxy.endpoint());
     create_state_table(&sdk, STATE_TABLE)
         .await
         .expect("CreateTable");
@@ -277,7 +301,35 @@ async fn an_organization_sweep_fans_out_and_sweeps_every_account_once() {
         lambdas.push(seed_account(&moto, m, 6).await);
     }
     let q = queues(&sdk).await;
-    let deps = deps(&sdk, &q, &[members[1], CENTRAL, members[0]], 4);
+    let mut deps = deps(&sdk, &q, &[members[1], CENTRAL, members[0]], 4);
+    // Alerts go to the deployment's topic, in the central account, whatever account the
+    // function is in: published with the sweep's own credentials, not the member role's.
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let topic = sns
+        .create_topic()
+        .name("lambda-warden-alerts")
+        .send()
+        .await
+        .expect("CreateTopic")
+        .topic_arn
+        .expect("topic ARN");
+    let alerts_queue = q
+        .sqs
+        .create_queue()
+        .queue_name("alerts")
+        .send()
+        .await
+        .expect("CreateQueue")
+        .queue_url
+        .expect("queue URL");
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint("arn:aws:sqs:us-east-1:123456789012:alerts")
+        .send()
+        .await
+        .expect("Subscribe");
+    deps.config.alert_topic_arn = Some(topic);
 
     let fan_out = handle(
         &scheduled("run-1"),
@@ -336,6 +388,27 @@ async fn an_organization_sweep_fans_out_and_sweeps_every_account_once() {
         status(&central, CENTRAL, "org-00").await.as_deref(),
         Some("non-compliant")
     );
+    // Every alert, member functions' included, was signed with the sweep's own key.
+    let signers = proxy.signers("Publish");
+    assert_eq!(signers.len(), 5);
+    assert!(
+        signers
+            .iter()
+            .all(|k| k == warden_tests::moto::ACCESS_KEY_ID),
+        "{signers:?}"
+    );
+    let alerts = read_alerts(&q.sqs, &alerts_queue).await.expect("alerts");
+    assert_eq!(alerts.len(), 5, "{alerts:?}");
+    for account in members {
+        assert_eq!(
+            alerts
+                .iter()
+                .filter(|(_, body)| body.contains(&format!(":{account}:function:org-0")))
+                .count(),
+            2,
+            "{account}: {alerts:?}"
+        );
+    }
 
     // The same item delivered again (SQS delivers at least once) is dropped: nothing is
     // swept or counted twice.

@@ -43,7 +43,9 @@ pub fn member_role_arn(partition: &str, account: &AccountId, role_name: &str) ->
 }
 
 impl Aws {
-    /// The same clients (Region, endpoint, retries, request count) acting as `role_arn`:
+    /// The same clients (Region, endpoint, retries, request count) acting as `role_arn`, except
+    /// the SNS client and the state table, which stay this `Aws`'s (the alert topic and the
+    /// table are the deployment's):
     /// credentials come from STS `AssumeRole` with `RoleSessionName` = `session_name` and, when
     /// given, `ExternalId` (<https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html>),
     /// signed with this `Aws`'s credentials, and are refreshed by the SDK before they expire.
@@ -95,9 +97,12 @@ impl Aws {
             .to_builder()
             .credentials_provider(SharedCredentialsProvider::new(provider))
             .build();
-        // The state table is the deployment's own, reached with its own credentials.
+        // The state table and the alert topic are the deployment's own, reached with its own
+        // credentials: the member role may not publish to the central topic (and the topic
+        // is not in the member account).
         Ok(Aws {
             store: self.store.clone(),
+            sns: self.sns.clone(),
             ..Aws::with_call_log(&config, self.call_log())
         })
     }
