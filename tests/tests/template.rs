@@ -415,7 +415,33 @@ fn the_state_table_is_durable_encrypted_and_written_only_by_lambda_warden() {
     let statements = p["ResourcePolicy"]["PolicyDocument"]["Statement"]
         .as_array()
         .expect("resource policy statements");
-    assert_eq!(statements.len(), 1, "{statements:?}");
+    assert_eq!(statements.len(), 2, "{statements:?}");
+    // The organization sweep's run records: the sweep's role alone writes `RUN#` partitions.
+    let runs = &statements[1];
+    assert_eq!(
+        (&runs["Effect"], &runs["Principal"], &runs["Resource"]),
+        (&json!("Deny"), &json!("*"), &statements[0]["Resource"])
+    );
+    assert_eq!(
+        runs["Condition"],
+        json!({
+            "ForAnyValue:StringLike": { "dynamodb:LeadingKeys": ["RUN#*"] },
+            "ArnNotEquals": { "aws:PrincipalArn": { "Fn::GetAtt": ["SweepFunctionRole", "Arn"] } }
+        })
+    );
+    for write in [
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+    ] {
+        assert!(
+            runs["Action"]
+                .as_array()
+                .is_some_and(|a| a.contains(&json!(write))),
+            "{write}"
+        );
+    }
     let deny = &statements[0];
     assert_eq!(deny["Effect"], "Deny");
     assert_eq!(deny["Principal"], "*");

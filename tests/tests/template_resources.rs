@@ -806,3 +806,56 @@ fn each_role_may_do_exactly_what_its_function_does_on_the_state_table() {
         }
     }
 }
+
+#[test]
+fn only_the_sweep_handles_the_organization_sweeps_work_items() {
+    let template = transformed_template();
+    let policy = &template["Resources"]["SweepWorkQueuePolicy"];
+    assert_eq!(policy["Condition"], "HasFanOut");
+    assert_eq!(
+        policy["Properties"]["Queues"],
+        json!([{ "Ref": "SweepWorkQueue" }, { "Ref": "SweepDeadLetterQueue" }])
+    );
+    let statements = as_list(&policy["Properties"]["PolicyDocument"]["Statement"]);
+    let denied = |queue: &str| -> BTreeSet<String> {
+        statements
+            .iter()
+            .filter(|s| {
+                s["Effect"] == "Deny"
+                    && s["Principal"] == "*"
+                    && s["Resource"] == json!({ "Fn::GetAtt": [queue, "Arn"] })
+                    && s["Condition"]
+                        == json!({ "ArnNotEquals": { "aws:PrincipalArn": { "Fn::GetAtt": ["SweepFunctionRole", "Arn"] } } })
+            })
+            .flat_map(|s| as_list(&s["Action"]))
+            .filter_map(|a| a.as_str().map(str::to_owned))
+            .collect()
+    };
+    // Receiving a message five times moves it to the dead-letter queue without a reason;
+    // deleting, hiding or purging loses it: none of it is anyone's but the sweep's.
+    for action in [
+        "sqs:SendMessage",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:PurgeQueue",
+    ] {
+        assert!(
+            denied("SweepWorkQueue").contains(action),
+            "{action} on the work queue"
+        );
+    }
+    for action in ["sqs:SendMessage", "sqs:DeleteMessage", "sqs:PurgeQueue"] {
+        assert!(
+            denied("SweepDeadLetterQueue").contains(action),
+            "{action} on the dead-letter queue"
+        );
+    }
+    let queue = &template["Resources"]["SweepWorkQueue"]["Properties"];
+    // Six times the function's timeout, and items kept as long as SQS keeps anything.
+    let timeout = template["Resources"]["SweepFunction"]["Properties"]["Timeout"]
+        .as_u64()
+        .expect("Timeout");
+    assert_eq!(queue["VisibilityTimeout"].as_u64(), Some(6 * timeout));
+    assert_eq!(queue["MessageRetentionPeriod"].as_u64(), Some(1_209_600));
+}
