@@ -15,7 +15,7 @@ use warden_aws::Aws;
 use warden_rules::config::{Config, Mode};
 use warden_rules::ids::AccountId;
 use warden_rules::rules::RuleId;
-use warden_rules::work::{RunSummary, WorkItem};
+use warden_rules::work::{ClaimRefused, RunSummary, WorkItem};
 use warden_tests::moto::sdk_config_at;
 use warden_tests::seed::{
     create_function_role, create_python_function, create_state_table, make_public, STATE_TABLE,
@@ -227,6 +227,11 @@ async fn settle(q: &Queues, m: &aws_sdk_sqs::types::Message, answer: &Value) {
 
 /// Plays the event source mapping until the work queue is empty; returns the invocations.
 async fn drain(q: &Queues, deps: &Deps) -> usize {
+    drain_with(q, deps, &forever()).await
+}
+
+/// [`drain`], the invocations on `budget`'s clock.
+async fn drain_with<F: Fn() -> u64 + Sync>(q: &Queues, deps: &Deps, budget: &Deadline<F>) -> usize {
     let mut invocations = 0;
     while let Some(m) = receive_one(q).await {
         let answer = handle(
@@ -234,10 +239,10 @@ async fn drain(q: &Queues, deps: &Deps) -> usize {
                 &m,
                 "arn:aws:sqs:us-east-1:123456789012:lambda-warden-sweep-work",
             ),
-            "req",
+            &format!("req-drain-{invocations}"),
             OWN_FUNCTION,
             deps,
-            &forever(),
+            budget,
             NOW,
         )
         .await
@@ -490,6 +495,9 @@ async fn poisoned_work_items_end_in_the_dead_letter_queue_with_their_reason() {
     // Two deliveries of the member's item (WARDEN_SWEEP_MAX_ATTEMPTS = 2), one of the rest.
     assert_eq!(drain(&q, &deps).await, 2 + 1 + forged.len());
 
+    // The member item's one retry: the worker's back-off, then this test's own (it plays the
+    // visibility timeout fast).
+    assert_eq!(proxy.seen("ChangeMessageVisibility"), 2);
     let mut dead = dead_letters(&q).await;
     dead.sort();
     let reasons: Vec<&str> = dead.iter().map(|(_, r)| r.as_str()).collect();
@@ -635,7 +643,17 @@ async fn a_worker_killed_mid_way_resumes_from_its_checkpoint_without_repeating_w
     let killed_writes = writes(&deps.aws);
     let killed_policies = deps.aws.calls().by_operation().get("GetPolicy").copied();
     deps.aws.calls().reset();
-    assert_eq!(drain(&q, &deps).await, 1);
+    // The dead worker's lease ends at its deadline; SQS delivers the message again only after
+    // the visibility timeout, six times later.
+    fn later() -> u64 {
+        10_000_001
+    }
+    let later = Deadline {
+        deadline_ms: 20_000_000,
+        margin_ms: 0,
+        now_ms: later as fn() -> u64,
+    };
+    assert_eq!(drain_with(&q, &deps, &later).await, 1);
     let resumed_policies = deps
         .aws
         .calls()
@@ -721,9 +739,16 @@ async fn a_work_item_out_of_time_is_handed_over_and_finished_by_the_next_worker(
             &m,
             "arn:aws:sqs:us-east-1:123456789012:lambda-warden-sweep-work",
         );
-        let answer = handle(&event, "req", OWN_FUNCTION, &deps, &budget, NOW)
-            .await
-            .unwrap();
+        let answer = handle(
+            &event,
+            &format!("req-{invocations}"),
+            OWN_FUNCTION,
+            &deps,
+            &budget,
+            NOW,
+        )
+        .await
+        .unwrap();
         settle(&q, &m, &answer).await;
         invocations += 1;
         assert!(invocations < 10);
@@ -740,4 +765,107 @@ async fn a_work_item_out_of_time_is_handed_over_and_finished_by_the_next_worker(
     assert_eq!((summary.done, summary.failed), (1, 0));
     assert_eq!(summary.counts.functions, 9);
     assert_eq!(summary.counts.non_compliant, 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lease_belongs_to_one_invocation_and_only_the_work_queue_feeds_workers() {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config();
+    create_state_table(&sdk, STATE_TABLE)
+        .await
+        .expect("CreateTable");
+    let member = "666666666666";
+    seed_account(&moto, member, 2).await;
+    let q = queues(&sdk).await;
+    let deps = deps(&sdk, &q, &[member, CENTRAL], 2);
+    handle(
+        &scheduled("run-lease"),
+        "req",
+        OWN_FUNCTION,
+        &deps,
+        &forever(),
+        NOW,
+    )
+    .await
+    .expect("fanned out");
+    let store = deps.aws.store().unwrap();
+    let key = format!("{member}/us-east-1");
+
+    // SQS may deliver one message twice at once: the second invocation finds the item held.
+    let first = store
+        .claim_item("run-lease", &key, "invocation-a", 1_000, 900_000)
+        .await
+        .unwrap();
+    assert!(first.is_ok(), "{first:?}");
+    let second = store
+        .claim_item("run-lease", &key, "invocation-b", 2_000, 901_000)
+        .await
+        .unwrap();
+    assert_eq!(second, Err(ClaimRefused::Held));
+    // Once the first one's deadline has passed (it died), the next delivery takes it over,
+    // and the dead one's writes, should it come back, are refused.
+    let third = store
+        .claim_item("run-lease", &key, "invocation-b", 900_001, 1_800_000)
+        .await
+        .unwrap();
+    assert!(third.is_ok(), "{third:?}");
+    let stale = store
+        .end_item("run-lease", &key, "invocation-a", &Default::default(), None)
+        .await
+        .unwrap();
+    assert!(!stale, "a worker that lost its lease may not end the item");
+    assert_eq!(
+        store
+            .claim_item("run-lease", "999999999999/us-east-1", "x", 1, 2)
+            .await
+            .unwrap(),
+        Err(ClaimRefused::NotPlanned)
+    );
+    assert_eq!(
+        store
+            .claim_item("no-such-run", &key, "x", 1, 2)
+            .await
+            .unwrap(),
+        Err(ClaimRefused::UnknownRun)
+    );
+
+    // A record that names another queue (an SQS-shaped event from someone allowed to invoke
+    // the function) is not worked on.
+    let m = receive_one(&q).await.expect("a work item");
+    let forged = sqs_event(&m, "arn:aws:sqs:us-east-1:123456789012:some-other-queue");
+    let answer = handle(&forged, "req-forged", OWN_FUNCTION, &deps, &forever(), NOW)
+        .await
+        .unwrap();
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    let summary = store.run_summary("run-lease").await.unwrap().unwrap();
+    assert_eq!((summary.done, summary.failed), (0, 0), "{summary:?}");
+
+    // A message delivered more often than WARDEN_SWEEP_MAX_ATTEMPTS whose workers never
+    // answered is given up with its reason, not swept again to die again.
+    let central_item = WorkItem::new(
+        "run-lease",
+        &AccountId::parse(CENTRAL).unwrap(),
+        "us-east-1",
+    );
+    let mut record = sqs_event(
+        &m,
+        "arn:aws:sqs:us-east-1:123456789012:lambda-warden-sweep-work",
+    );
+    record["Records"][0]["body"] = json!(central_item.body());
+    record["Records"][0]["attributes"]["ApproximateReceiveCount"] = json!("3");
+    handle(&record, "req-late", OWN_FUNCTION, &deps, &forever(), NOW)
+        .await
+        .unwrap();
+    let summary = store.run_summary("run-lease").await.unwrap().unwrap();
+    assert_eq!(summary.failed, 1, "{summary:?}");
+    assert!(
+        summary.failures[0].contains("delivered 3 times and never finished"),
+        "{:?}",
+        summary.failures
+    );
+    assert_eq!(summary.pending.len(), 1);
+    assert!(!summary.finished());
+    let dead = dead_letters(&q).await;
+    assert_eq!(dead.len(), 1);
+    assert!(dead[0].1.contains("never finished"), "{dead:?}");
 }

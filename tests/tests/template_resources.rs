@@ -313,6 +313,7 @@ const EXTRA: &[(&str, &[&str])] = &[
             // The organization sweep: its run summary, and its work queues.
             "dynamodb:GetItem",
             "sqs:SendMessage",
+            "sqs:ChangeMessageVisibility",
         ],
     ),
 ];
@@ -323,9 +324,7 @@ fn iam_action(operation: &str) -> String {
         "Publish" => "sns:Publish".to_owned(),
         "Invoke" => "lambda:InvokeFunction".to_owned(),
         "GetResources" => "tag:GetResources".to_owned(),
-        // Authorised per item (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html)
-        // and as SendMessage (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html).
-        "dynamodb:TransactWriteItems" => "dynamodb:UpdateItem".to_owned(),
+        // Authorised as SendMessage (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html).
         "sqs:SendMessageBatch" => "sqs:SendMessage".to_owned(),
         op if op.starts_with("sqs:") => op.to_owned(),
         op if op.starts_with("iam:") || op.starts_with("dynamodb:") => op.to_owned(),

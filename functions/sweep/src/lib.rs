@@ -493,7 +493,7 @@ pub async fn handle<F: Fn() -> u64 + Sync>(
 ) -> Result<Value, organization::FanOutError> {
     let run = RUNS.fetch_add(1, Ordering::Relaxed);
     if is_sqs_event(event) {
-        let answer = organization::work(event, own_function, deps, budget, now).await;
+        let answer = organization::work(event, request_id, own_function, deps, budget, now).await;
         info!(run, answer = %answer, "work items handled");
         return Ok(answer);
     }
@@ -504,6 +504,12 @@ pub async fn handle<F: Fn() -> u64 + Sync>(
             .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'))
             .take(128)
             .collect();
+        // An id with nothing left of it (a made-up event) becomes the invocation's own.
+        let run_id = if run_id.is_empty() {
+            request_id.to_owned()
+        } else {
+            run_id
+        };
         let fan_out = organization::fan_out(&run_id, deps, now)
             .await
             .inspect_err(|e| warn!(error = %e, "organization sweep not fanned out"))?;
@@ -637,6 +643,13 @@ mod tests {
             ..config
         };
         assert_eq!(check_settings(&org, &config), Ok(()));
+    }
+
+    #[test]
+    fn failed_work_items_back_off_from_a_minute_to_fifteen() {
+        let waits: Vec<u32> = (1..=7).map(organization::back_off_seconds).collect();
+        assert_eq!(waits, [60, 120, 240, 480, 900, 900, 900]);
+        assert_eq!(organization::back_off_seconds(0), 60);
     }
 
     #[test]

@@ -3,11 +3,15 @@
 //! source mapping, sweep one item each through the member role ([`work`]).
 //!
 //! # A worker's item
-//! 1. The body must be a [`WorkItem`] of a run recorded in the state table, naming an item
-//!    that run planned; otherwise the message goes to the dead-letter queue with its reason.
-//! 2. The worker claims the item (a lease until its own deadline, owner = the SQS message id,
-//!    so a redelivery of the same message takes it back at once). A claim that fails means
-//!    another live worker holds it, or it has ended: the message is dropped.
+//! 1. The record must come from the work queue (`eventSourceARN`), and its body must be a
+//!    [`WorkItem`] naming an item its run planned (the fan-out recorded one item record per
+//!    planned (account, Region)); otherwise the message goes to the dead-letter queue with its
+//!    reason.
+//! 2. The worker claims the item: a lease until its own deadline, owned by its invocation's
+//!    request id. A claim refused because another live worker holds the item (a message SQS
+//!    delivered twice) or because it has ended drops the message. A worker that died leaves
+//!    its lease to expire at its deadline, long before SQS delivers the message again (the
+//!    visibility timeout is six times the function's timeout).
 //! 3. It sweeps the item's Region from the checkpoint, writing the checkpoint (the last
 //!    function done, and the totals so far) at most every `WARDEN_SWEEP_CHECKPOINT_SECONDS`.
 //!    A worker killed mid-way is replaced, when SQS delivers the message again after its
@@ -18,11 +22,12 @@
 //! 4. When its time runs short it records the checkpoint, releases the lease and sends the
 //!    item again (a new message, so the receive count does not grow), at most
 //!    `WARDEN_SWEEP_MAX_CONTINUATIONS` times.
-//! 5. At the end it marks the item done and adds its totals to the run's summary in one
-//!    transaction. An item that cannot be swept (the member role refuses, the Region cannot
+//! 5. At the end it marks the item done, with its totals, on the same condition (it still holds
+//!    it), so an item delivered again after it ended counts once. An item that cannot be swept (the member role refuses, the Region cannot
 //!    be listed) is retried by SQS until its receive count reaches `WARDEN_SWEEP_MAX_ATTEMPTS`,
 //!    then marked failed in the summary and sent to the dead-letter queue with its reason;
-//!    a permanent refusal (`AccessDenied`, ...) is not retried.
+//!    a permanent refusal (`AccessDenied`, ...) is not retried. So is an item delivered more
+//!    often than that whose workers never answered (each ran out of time, or crashed).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -41,12 +46,13 @@ use warden_aws::work::WorkQueue;
 use warden_aws::{Aws, AwsError};
 use warden_rules::gate::MEMBER_SESSION_NAME;
 use warden_rules::ids::{AccountId, FunctionArn};
-use warden_rules::work::{plan_work, ItemCounts, WorkItem};
+use warden_rules::work::{plan_work, ClaimRefused, ItemCounts, WorkItem};
 
 use crate::{Deadline, Deps, SweepAccounts};
 
-/// The fan-out could not be done; the invocation fails, so Lambda retries the scheduled event
-/// and then sends it to the function's on-failure destination.
+/// The fan-out could not be done; the invocation fails, and the scheduled event goes to the
+/// function's on-failure destination (the template retries no asynchronous invocation of the
+/// sweep). The next scheduled run starts a new run.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum FanOutError {
     /// A setting the fan-out needs is missing.
@@ -151,6 +157,7 @@ enum Delivery {
 /// central one, swept with the function's own credentials).
 pub async fn work<F: Fn() -> u64 + Sync>(
     event: &Value,
+    request_id: &str,
     own_function: &str,
     deps: &Deps,
     budget: &Deadline<F>,
@@ -168,12 +175,79 @@ pub async fn work<F: Fn() -> u64 + Sync>(
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
-        if Box::pin(work_on(record, &id, own_function, deps, budget, now)).await == Delivery::Retry
-        {
+        let delivery = if from_work_queue(record, deps.settings.queue_url.as_deref()) {
+            let invocation = Invocation {
+                request_id,
+                own_function,
+                now,
+            };
+            Box::pin(work_on(record, &id, &invocation, deps, budget)).await
+        } else {
+            warn!(message_id = %id, source = ?record.get("eventSourceARN"), "record not from the work queue; ignored");
+            Delivery::Ack
+        };
+        if delivery == Delivery::Retry {
+            back_off(record, deps).await;
+        }
+        if delivery == Delivery::Retry {
             failures.push(json!({ "itemIdentifier": id }));
         }
     }
     json!({ "batchItemFailures": failures })
+}
+
+/// The back-off before a work item that failed is delivered again: 60 s after its first
+/// delivery, doubling with each (at most 15 minutes), instead of the queue's visibility
+/// timeout (which must outlast a worker that died, and is 90 minutes in the template).
+pub fn back_off_seconds(receives: u32) -> u32 {
+    60u32
+        .saturating_mul(1 << receives.saturating_sub(1).min(4))
+        .min(900)
+}
+
+async fn back_off(record: &Value, deps: &Deps) {
+    let receives = record
+        .pointer("/attributes/ApproximateReceiveCount")
+        .and_then(Value::as_str)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(1);
+    let (Some(receipt), Ok(queue)) = (
+        record.get("receiptHandle").and_then(Value::as_str),
+        queue_of(deps),
+    ) else {
+        return;
+    };
+    if let Err(e) = queue.retry_after(receipt, back_off_seconds(receives)).await {
+        warn!(error = %e, "back-off not set; the item waits for the visibility timeout");
+    }
+}
+
+/// Whether `record` comes from the queue at `queue_url`: its `eventSourceARN`
+/// (`arn:PARTITION:sqs:REGION:ACCOUNT:NAME`) names the account and queue name that end the URL
+/// (`https://sqs.REGION.amazonaws.com/ACCOUNT/NAME`).
+fn from_work_queue(record: &Value, queue_url: Option<&str>) -> bool {
+    let (Some(arn), Some(url)) = (
+        record.get("eventSourceARN").and_then(Value::as_str),
+        queue_url,
+    ) else {
+        return false;
+    };
+    let mut url = url.trim_end_matches('/').rsplit('/');
+    let (Some(name), Some(account)) = (url.next(), url.next()) else {
+        return false;
+    };
+    let mut arn = arn.rsplit(':');
+    arn.next() == Some(name) && arn.next() == Some(account)
+}
+
+/// The invocation a work item arrived in.
+struct Invocation<'a> {
+    /// Its request id: the owner of the items it claims.
+    request_id: &'a str,
+    /// This function's ARN.
+    own_function: &'a str,
+    /// The evaluation time, seconds since the Unix epoch.
+    now: i64,
 }
 
 /// What a worker saw of the functions done since its last checkpoint.
@@ -183,8 +257,6 @@ struct Tracked {
     last: Option<String>,
     /// What the functions since the last checkpoint gave.
     pending: ItemCounts,
-    /// What this worker's checkpoints recorded.
-    recorded: ItemCounts,
 }
 
 /// The worker's [`Progress`]: it keeps what the checkpoint needs.
@@ -209,12 +281,6 @@ impl Tracker {
     fn take(&self) -> (Option<String>, ItemCounts) {
         let mut s = self.lock();
         (s.last.clone(), std::mem::take(&mut s.pending))
-    }
-
-    /// Counts what a checkpoint recorded.
-    fn checkpointed(&self, counts: ItemCounts) {
-        let mut s = self.lock();
-        s.recorded = s.recorded.plus(counts);
     }
 
     /// Puts back what a failed checkpoint did not record.
@@ -281,6 +347,8 @@ impl Message<'_> {
 /// A claimed item.
 struct Claimed<'a> {
     message: Message<'a>,
+    /// The request id of the invocation that holds the item.
+    owner: &'a str,
     store: &'a StateStore,
     item: WorkItem,
     key: String,
@@ -298,8 +366,8 @@ impl Claimed<'_> {
             .end_item(
                 &self.item.run_id,
                 &self.key,
-                Some(self.message.id),
-                &self.claim.counts,
+                self.owner,
+                &ItemCounts::default(),
                 Some(reason),
             )
             .await
@@ -326,7 +394,7 @@ impl Claimed<'_> {
             .checkpoint_item(
                 &self.item.run_id,
                 &self.key,
-                self.message.id,
+                self.owner,
                 self.claim.after.as_deref(),
                 &ItemCounts::default(),
                 true,
@@ -345,10 +413,9 @@ impl Claimed<'_> {
 async fn work_on<F: Fn() -> u64 + Sync>(
     record: &Value,
     message_id: &str,
-    own_function: &str,
+    invocation: &Invocation<'_>,
     deps: &Deps,
     budget: &Deadline<F>,
-    now: i64,
 ) -> Delivery {
     let (Ok(queue), Ok(store)) = (queue_of(deps), store_of(deps)) else {
         warn!("work item received, but the work queue or the state table is not configured");
@@ -372,39 +439,31 @@ async fn work_on<F: Fn() -> u64 + Sync>(
         Err(e) => return message.reject(&e.to_string()).await,
     };
     let key = item.key();
-    match store.run_summary(&item.run_id).await {
-        Ok(Some(run)) if run.planned.contains(&key) => {}
-        Ok(Some(_)) => {
+    let claim = match store
+        .claim_item(
+            &item.run_id,
+            &key,
+            invocation.request_id,
+            (budget.now_ms)(),
+            budget.deadline_ms,
+        )
+        .await
+    {
+        Ok(Ok(claim)) => claim,
+        Ok(Err(refused @ (ClaimRefused::Held | ClaimRefused::Ended))) => {
+            info!(item = %key, refused = ?refused, "work item held by another worker or ended; dropped");
+            return Delivery::Ack;
+        }
+        Ok(Err(ClaimRefused::NotPlanned)) => {
             let reason = format!("{key} was not planned by run {}", item.run_id);
             return message.reject(&reason).await;
         }
-        Ok(None) => {
+        Ok(Err(ClaimRefused::UnknownRun)) => {
             let reason = format!(
                 "run {} is not recorded (a work item lambda-warden did not send, or an expired run)",
                 item.run_id
             );
             return message.reject(&reason).await;
-        }
-        Err(e) => {
-            warn!(error = %e, "run record unreadable; the item is delivered again");
-            return Delivery::Retry;
-        }
-    }
-    let claim = match store
-        .claim_item(
-            &item.run_id,
-            &key,
-            message_id,
-            (budget.now_ms)(),
-            budget.deadline_ms,
-            now,
-        )
-        .await
-    {
-        Ok(Some(claim)) => claim,
-        Ok(None) => {
-            info!(item = %key, "work item held by another worker or ended; dropped");
-            return Delivery::Ack;
         }
         Err(e) => {
             warn!(error = %e, "work item could not be claimed; delivered again");
@@ -413,23 +472,33 @@ async fn work_on<F: Fn() -> u64 + Sync>(
     };
     let claimed = Claimed {
         message,
+        owner: invocation.request_id,
         store,
         item,
         key,
         claim,
     };
-    sweep_claimed(&claimed, own_function, deps, budget, now).await
+    sweep_claimed(&claimed, invocation, deps, budget).await
 }
 
 /// Sweeps a claimed item from its checkpoint and ends, hands over or retries it.
 async fn sweep_claimed<F: Fn() -> u64 + Sync>(
     c: &Claimed<'_>,
-    own_function: &str,
+    invocation: &Invocation<'_>,
     deps: &Deps,
     budget: &Deadline<F>,
-    now: i64,
 ) -> Delivery {
+    let (own_function, now) = (invocation.own_function, invocation.now);
     let max_attempts = deps.settings.max_attempts;
+    // A worker that answers retries at most `max_attempts` deliveries; more mean the workers
+    // before never answered (out of time, or crashed): give it up rather than die again.
+    if c.message.receives > max_attempts {
+        let reason = format!(
+            "delivered {} times and never finished (its workers ran out of time or crashed; last checkpoint {:?})",
+            c.message.receives, c.claim.after
+        );
+        return c.give_up(&reason).await;
+    }
     if c.claim.continuations > deps.settings.max_continuations {
         let reason = format!(
             "handed over {} times: WARDEN_SWEEP_MAX_CONTINUATIONS ({}) reached",
@@ -490,14 +559,17 @@ async fn sweep_claimed<F: Fn() -> u64 + Sync>(
     }
     let (after, pending) = tracker.take();
     let Some(stopped) = report.stopped_at else {
-        let total = claim_total(&c.claim.counts, &tracker, pending);
         return match c
             .store
-            .end_item(&c.item.run_id, &c.key, Some(c.message.id), &total, None)
+            .end_item(&c.item.run_id, &c.key, c.owner, &pending, None)
             .await
         {
-            Ok(_) => {
-                info!(item = %c.key, functions = total.functions, "work item done");
+            Ok(true) => {
+                info!(item = %c.key, "work item done");
+                Delivery::Ack
+            }
+            Ok(false) => {
+                info!(item = %c.key, "work item taken over by another worker; this one stops");
                 Delivery::Ack
             }
             Err(e) => {
@@ -512,7 +584,7 @@ async fn sweep_claimed<F: Fn() -> u64 + Sync>(
         .checkpoint_item(
             &c.item.run_id,
             &c.key,
-            c.message.id,
+            c.owner,
             after.as_deref(),
             &pending,
             true,
@@ -537,12 +609,6 @@ async fn sweep_claimed<F: Fn() -> u64 + Sync>(
             Delivery::Retry
         }
     }
-}
-
-/// The item's totals: what the claim found, what this worker checkpointed, and `pending`
-/// (taken from the tracker at the end, with whatever a failed checkpoint put back).
-fn claim_total(claimed: &ItemCounts, tracker: &Tracker, pending: ItemCounts) -> ItemCounts {
-    claimed.plus(tracker.lock().recorded).plus(pending)
 }
 
 /// Writes the checkpoint while the sweep runs, at most every `interval_seconds`, until the
@@ -572,7 +638,7 @@ async fn checkpoints(c: &Claimed<'_>, tracker: &Tracker, interval_seconds: u64) 
             .checkpoint_item(
                 &c.item.run_id,
                 &c.key,
-                c.message.id,
+                c.owner,
                 after.as_deref(),
                 &pending,
                 false,
@@ -580,7 +646,7 @@ async fn checkpoints(c: &Claimed<'_>, tracker: &Tracker, interval_seconds: u64) 
             )
             .await
         {
-            Ok(true) => tracker.checkpointed(pending),
+            Ok(true) => {}
             Ok(false) => {
                 tracker.lost.store(true, Ordering::SeqCst);
                 return;

@@ -53,9 +53,9 @@ pub const OPERATIONS: &[&str] = &[
     "dynamodb:BatchGetItem",
     "dynamodb:Scan",
     "dynamodb:GetItem",
-    "dynamodb:TransactWriteItems",
     "sqs:SendMessage",
     "sqs:SendMessageBatch",
+    "sqs:ChangeMessageVisibility",
 ];
 
 /// The [`CallLog::by_operation`] key of an operation not in [`OPERATIONS`].

@@ -6,28 +6,32 @@
 //!
 //! | item | `pk` | `sk` | attributes |
 //! |---|---|---|---|
-//! | summary of a run | `RUN#` + run id | `SUMMARY` | `planned` (list of `ACCOUNT/REGION`), `started_at`, `sent`, `done`, `failed`, `functions`, `targets`, `non_compliant`, `function_failures`, `accounts_covered`, `regions_covered`, `failures` (string sets) |
-//! | one work item | `RUN#` + run id | `ITEM#ACCOUNT/REGION` | `item_status` (`in_progress`, `done`, `failed`), `after` (checkpoint), `lease_owner`, `lease_until` (ms), `continuations`, `reason` |
+//! | a run | `RUN#` + run id | `SUMMARY` | `kind` = `run`, `started_at`, `planned_count`, `sent` |
+//! | one work item | `RUN#` + run id | `ITEM#ACCOUNT/REGION` | `item_status` (`planned`, `in_progress`, `done`, `failed`), `after` (checkpoint), `lease_owner`, `lease_until` (ms), `continuations`, `functions`, `targets`, `non_compliant`, `function_failures`, `reason` |
 //!
 //! Every run item carries `expires_at` (the table's TTL attribute): the audit retention when
 //! `WARDEN_AUDIT_RETENTION_DAYS` is set, otherwise [`RUN_RETENTION_DAYS`].
 //!
-//! A worker *claims* an item with a conditional update (it is new, or its lease has expired,
-//! or the worker already holds it), keeps its checkpoint under the same condition, and ends
-//! it in one transaction with the summary's totals
-//! (<https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html>),
-//! so an item redelivered after it ended adds nothing twice.
+//! The fan-out writes one item record per planned (account, Region), `planned`. A worker
+//! *claims* one with a conditional update (it is planned, or in progress with its lease expired
+//! or already the worker's; an item the run did not plan has no record and cannot be claimed),
+//! keeps its checkpoint and totals under the same condition, and ends it the same way, so an
+//! item delivered again after it ended adds nothing twice
+//! (<https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html>).
+//! Each worker writes only its own item: no item is written by every worker, so none grows with
+//! the organization or is contended. The run's summary ([`StateStore::run_summary`]) is the
+//! aggregate of its items, read with one `Query`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
-use warden_rules::outcome::FailureKind;
-use warden_rules::work::{Claim, ItemCounts, RunSummary};
+use futures::stream::{self, StreamExt};
+use warden_rules::work::{Claim, ClaimRefused, ItemCounts, RunSummary};
 
 use crate::calls::{CallCounter, CallLog};
 use crate::store::StateStore;
@@ -79,11 +83,12 @@ impl WorkQueue {
     }
 
     /// Sends `bodies` to the work queue with `SendMessageBatch`, [`SEND_BATCH`] at a time;
-    /// entries SQS refuses are sent once more. Returns how many were sent.
+    /// entries SQS refuses are sent once more. Returns how many were sent: all of them.
     ///
     /// # Errors
-    /// [`AwsError`] (operation `SendMessageBatch`) when a request fails as a whole; the
-    /// bodies sent before it stay sent (workers ignore an item twice delivered).
+    /// [`AwsError`] (operation `SendMessageBatch`) when a request fails as a whole, or SQS
+    /// refused an entry twice (code `EntriesRefused`); the bodies sent before stay sent
+    /// (workers drop an item delivered again after it ended).
     pub async fn send(&self, bodies: &[String]) -> Result<usize, AwsError> {
         const OP: &str = "SendMessageBatch";
         let mut sent = 0;
@@ -121,8 +126,39 @@ impl WorkQueue {
                 }
                 pending.retain(|(i, _)| failed.contains(&format!("m{i}").as_str()));
             }
+            if !pending.is_empty() {
+                return Err(AwsError {
+                    operation: OP,
+                    resource_arn: self.queue_url.clone(),
+                    kind: warden_rules::outcome::FailureKind::Transient,
+                    code: format!(
+                        "EntriesRefused ({} of {})",
+                        pending.len(),
+                        bodies.len() - sent
+                    ),
+                });
+            }
         }
         Ok(sent)
+    }
+
+    /// Makes the message of `receipt_handle` visible again in `seconds` (at most 43,200)
+    /// rather than after the queue's visibility timeout: the back-off of a work item delivered
+    /// again (<https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibility.html>).
+    ///
+    /// # Errors
+    /// [`AwsError`] (operation `ChangeMessageVisibility`).
+    pub async fn retry_after(&self, receipt_handle: &str, seconds: u32) -> Result<(), AwsError> {
+        const OP: &str = "ChangeMessageVisibility";
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(i32::try_from(seconds.min(43_200)).unwrap_or(43_200))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, &self.queue_url, &e))?;
+        Ok(())
     }
 
     /// Sends `body` to the dead-letter queue with the message attribute `reason` (at most
@@ -173,6 +209,9 @@ fn item_sk(key: &str) -> String {
 
 const SUMMARY_SK: &str = "SUMMARY";
 
+/// Work item records written at once by [`StateStore::begin_run`].
+const PLAN_IN_FLIGHT: usize = 16;
+
 fn key_of(pk: String, sk: String) -> HashMap<String, AttributeValue> {
     HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
 }
@@ -184,14 +223,8 @@ fn num(item: &HashMap<String, AttributeValue>, k: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn set(item: &HashMap<String, AttributeValue>, k: &str) -> Vec<String> {
-    let mut v = item
-        .get(k)
-        .and_then(|v| v.as_ss().ok())
-        .cloned()
-        .unwrap_or_default();
-    v.sort();
-    v
+fn text<'a>(item: &'a HashMap<String, AttributeValue>, k: &str) -> Option<&'a str> {
+    item.get(k).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
 
 /// The expression attribute names of the totals (`functions` is a DynamoDB reserved word:
@@ -203,6 +236,7 @@ fn count_names(continuations: bool) -> HashMap<String, String> {
         ("#tg", "targets"),
         ("#nc", "non_compliant"),
         ("#ff", "function_failures"),
+        ("#st", "item_status"),
     ];
     if continuations {
         names.push(("#co", "continuations"));
@@ -222,7 +256,19 @@ fn counts_of(item: &HashMap<String, AttributeValue>) -> ItemCounts {
     }
 }
 
-/// Whether a conditional write was refused because its condition failed.
+/// The values of [`count_names`]' totals: `done`.
+fn count_values(done: &ItemCounts) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (":functions".to_owned(), n(done.functions)),
+        (":targets".to_owned(), n(done.targets)),
+        (":nc".to_owned(), n(done.non_compliant)),
+        (":ff".to_owned(), n(done.failures)),
+    ])
+}
+
+const ADD_COUNTS: &str = "ADD #fn :functions, #tg :targets, #nc :nc, #ff :ff";
+
+/// Whether a conditional update was refused because its condition failed.
 fn condition_failed(
     e: &aws_smithy_runtime_api::client::result::SdkError<
         UpdateItemError,
@@ -233,51 +279,18 @@ fn condition_failed(
         .is_some_and(UpdateItemError::is_conditional_check_failed_exception)
 }
 
-/// Whether a transaction was cancelled by a failed condition (and nothing else).
-fn transaction_condition_failed(
-    e: &aws_smithy_runtime_api::client::result::SdkError<
-        TransactWriteItemsError,
-        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
-    >,
-) -> bool {
-    match e.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(c)) => {
-            let reasons = c.cancellation_reasons();
-            reasons.is_empty()
-                || reasons
-                    .iter()
-                    .any(|r| r.code() == Some("ConditionalCheckFailed"))
-        }
-        _ => false,
-    }
-}
-
 impl StateStore {
     fn run_expiry(&self, now_secs: i64) -> i64 {
         let days = self.retention_days().unwrap_or(RUN_RETENTION_DAYS);
         now_secs + i64::from(days) * 86_400
     }
 
-    /// Records the start of run `run_id` with its `planned` items (`ACCOUNT/REGION`), unless
-    /// it is recorded already (a scheduled event delivered twice). Returns whether it was new.
-    ///
-    /// # Errors
-    /// [`AwsError`] (operation `PutItem`).
-    pub async fn begin_run(
+    /// Puts `item` unless an item with its key exists; `Ok(false)` when one does.
+    async fn put_new(
         &self,
-        run_id: &str,
-        started_at: i64,
-        planned: &[String],
+        item: HashMap<String, AttributeValue>,
+        what: &str,
     ) -> Result<bool, AwsError> {
-        const OP: &str = "PutItem";
-        let mut item = key_of(run_pk(run_id), SUMMARY_SK.to_owned());
-        item.insert("kind".into(), s("run"));
-        item.insert("started_at".into(), n(started_at));
-        item.insert(
-            "planned".into(),
-            AttributeValue::L(planned.iter().map(|p| s(p.as_str())).collect()),
-        );
-        item.insert("expires_at".into(), n(self.run_expiry(started_at)));
         match self
             .client()
             .put_item()
@@ -289,14 +302,50 @@ impl StateStore {
         {
             Ok(_) => Ok(true),
             Err(e)
-                if e.as_service_error().is_some_and(
-                    aws_sdk_dynamodb::operation::put_item::PutItemError::is_conditional_check_failed_exception,
-                ) =>
+                if e.as_service_error()
+                    .is_some_and(PutItemError::is_conditional_check_failed_exception) =>
             {
                 Ok(false)
             }
-            Err(e) => Err(AwsError::from_sdk(OP, run_id, &e)),
+            Err(e) => Err(AwsError::from_sdk("PutItem", what, &e)),
         }
+    }
+
+    /// Records run `run_id` and each of its `planned` items (`ACCOUNT/REGION`) as `planned`,
+    /// each only if it is not recorded yet: a scheduled event delivered twice changes nothing
+    /// of a run under way, and completes one whose recording was cut short. Returns whether the
+    /// run was new.
+    ///
+    /// # Errors
+    /// [`AwsError`] (operation `PutItem`).
+    pub async fn begin_run(
+        &self,
+        run_id: &str,
+        started_at: i64,
+        planned: &[String],
+    ) -> Result<bool, AwsError> {
+        let expires = n(self.run_expiry(started_at));
+        let mut run = key_of(run_pk(run_id), SUMMARY_SK.to_owned());
+        run.insert("kind".into(), s("run"));
+        run.insert("started_at".into(), n(started_at));
+        run.insert("planned_count".into(), n(planned.len()));
+        run.insert("expires_at".into(), expires.clone());
+        let new = self.put_new(run, run_id).await?;
+        let results: Vec<Result<bool, AwsError>> = stream::iter(planned)
+            .map(|key| {
+                let mut item = key_of(run_pk(run_id), item_sk(key));
+                item.insert("kind".into(), s("work_item"));
+                item.insert("item_status".into(), s("planned"));
+                item.insert("expires_at".into(), expires.clone());
+                async move { self.put_new(item, key).await }
+            })
+            .buffer_unordered(PLAN_IN_FLIGHT)
+            .collect()
+            .await;
+        for r in results {
+            r?;
+        }
+        Ok(new)
     }
 
     /// Adds `count` to the run's `sent` total.
@@ -318,10 +367,12 @@ impl StateStore {
         Ok(())
     }
 
-    /// The run's summary record, read strongly consistent; `None` when the run is unknown.
+    /// The run's summary: its record and the aggregate of its items, read strongly consistent
+    /// (`GetItem`, then `Query` of the run's items, every page); `None` when the run is
+    /// unknown.
     ///
     /// # Errors
-    /// [`AwsError`] (operation `GetItem`).
+    /// [`AwsError`] (operation `GetItem` or `Query`).
     pub async fn run_summary(&self, run_id: &str) -> Result<Option<RunSummary>, AwsError> {
         let out = self
             .client()
@@ -332,35 +383,56 @@ impl StateStore {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("GetItem", run_id, &e))?;
-        let Some(item) = out.item else {
+        let Some(run) = out.item else {
             return Ok(None);
         };
-        let planned = item
-            .get("planned")
-            .and_then(|v| v.as_l().ok())
-            .map(|l| l.iter().filter_map(|v| v.as_s().ok().cloned()).collect())
-            .unwrap_or_default();
-        Ok(Some(RunSummary {
+        let mut summary = RunSummary {
             run_id: run_id.to_owned(),
-            started_at: i64::try_from(num(&item, "started_at")).unwrap_or(0),
-            planned,
-            sent: num(&item, "sent"),
-            done: num(&item, "done"),
-            failed: num(&item, "failed"),
-            accounts_covered: set(&item, "accounts_covered"),
-            regions_covered: set(&item, "regions_covered"),
-            counts: counts_of(&item),
-            failures: set(&item, "failures"),
-        }))
+            started_at: i64::try_from(num(&run, "started_at")).unwrap_or(0),
+            sent: num(&run, "sent"),
+            ..RunSummary::default()
+        };
+        let mut start = None;
+        loop {
+            let page = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("pk = :pk AND begins_with(sk, :items)")
+                .expression_attribute_values(":pk", s(run_pk(run_id)))
+                .expression_attribute_values(":items", s("ITEM#"))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("Query", run_id, &e))?;
+            for item in page.items() {
+                let Some(key) = text(item, "sk").and_then(|k| k.strip_prefix("ITEM#")) else {
+                    continue;
+                };
+                summary.absorb(
+                    key,
+                    text(item, "item_status").unwrap_or_default(),
+                    counts_of(item),
+                    text(item, "reason"),
+                );
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        summary.sort();
+        Ok(Some(summary))
     }
 
-    /// Claims item `key` of run `run_id` for `owner` (e.g. the SQS message id) until
+    /// Claims item `key` of run `run_id` for `owner` (the invocation's request id) until
     /// `lease_until_ms` (ms since the Unix epoch; the worker's deadline): granted when the item
-    /// is new, or in progress with a lease expired at `now_ms` or already `owner`'s. Returns
-    /// where to resume, or `None` when another live worker holds it or it has ended.
+    /// is planned, or in progress with a lease expired at `now_ms` or already `owner`'s.
+    /// Returns where to resume, or why the claim was refused.
     ///
     /// # Errors
-    /// [`AwsError`] (operation `UpdateItem`).
+    /// [`AwsError`] (operation `UpdateItem`, or `GetItem` when telling why it was refused).
     pub async fn claim_item(
         &self,
         run_id: &str,
@@ -368,44 +440,70 @@ impl StateStore {
         owner: &str,
         now_ms: u64,
         lease_until_ms: u64,
-        now_secs: i64,
-    ) -> Result<Option<Claim>, AwsError> {
+    ) -> Result<Result<Claim, ClaimRefused>, AwsError> {
         let out = self
             .client()
             .update_item()
             .table_name(self.table())
             .set_key(Some(key_of(run_pk(run_id), item_sk(key))))
-            .update_expression(
-                "SET #st = :progress, lease_owner = :owner, lease_until = :until, expires_at = if_not_exists(expires_at, :expires)",
-            )
+            .update_expression("SET #st = :progress, lease_owner = :owner, lease_until = :until")
             .condition_expression(
-                "attribute_not_exists(sk) OR (#st = :progress AND (lease_until < :now OR lease_owner = :owner))",
+                "#st = :planned OR (#st = :progress AND (lease_until < :now OR lease_owner = :owner))",
             )
             .expression_attribute_names("#st", "item_status")
+            .expression_attribute_values(":planned", s("planned"))
             .expression_attribute_values(":progress", s("in_progress"))
             .expression_attribute_values(":owner", s(owner))
             .expression_attribute_values(":until", n(lease_until_ms))
             .expression_attribute_values(":now", n(now_ms))
-            .expression_attribute_values(":expires", n(self.run_expiry(now_secs)))
             .return_values(ReturnValue::AllNew)
             .send()
             .await;
         match out {
             Ok(out) => {
                 let item = out.attributes.unwrap_or_default();
-                Ok(Some(Claim {
-                    after: item
-                        .get("after")
-                        .and_then(|v| v.as_s().ok())
+                Ok(Ok(Claim {
+                    after: text(&item, "after")
                         .filter(|a| !a.is_empty())
-                        .cloned(),
+                        .map(str::to_owned),
                     continuations: u32::try_from(num(&item, "continuations")).unwrap_or(u32::MAX),
                     counts: counts_of(&item),
                 }))
             }
-            Err(e) if condition_failed(&e) => Ok(None),
+            Err(e) if condition_failed(&e) => Ok(Err(self.why_refused(run_id, key).await?)),
             Err(e) => Err(AwsError::from_sdk("UpdateItem", key, &e)),
         }
+    }
+
+    /// Why a claim of `key` was refused, from its record (and the run's, when it has none).
+    async fn why_refused(&self, run_id: &str, key: &str) -> Result<ClaimRefused, AwsError> {
+        let get = |sk: String| {
+            self.client()
+                .get_item()
+                .table_name(self.table())
+                .set_key(Some(key_of(run_pk(run_id), sk)))
+                .consistent_read(true)
+                .send()
+        };
+        let item = get(item_sk(key))
+            .await
+            .map_err(|e| AwsError::from_sdk("GetItem", key, &e))?
+            .item;
+        Ok(match item.as_ref().and_then(|i| text(i, "item_status")) {
+            Some("done" | "failed") => ClaimRefused::Ended,
+            Some(_) => ClaimRefused::Held,
+            None => {
+                let run = get(SUMMARY_SK.to_owned())
+                    .await
+                    .map_err(|e| AwsError::from_sdk("GetItem", run_id, &e))?
+                    .item;
+                if run.is_some() {
+                    ClaimRefused::NotPlanned
+                } else {
+                    ClaimRefused::UnknownRun
+                }
+            }
+        })
     }
 
     /// Moves the checkpoint of an item `owner` holds to `after` (the last function name done)
@@ -431,144 +529,84 @@ impl StateStore {
         if release {
             set.push("lease_until = :zero");
         }
-        let mut update = format!(
-            "SET {} ADD #fn :functions, #tg :targets, #nc :nc, #ff :ff",
-            set.join(", ")
-        );
+        let mut update = format!("SET {} {ADD_COUNTS}", set.join(", "));
         if handed_over {
             update.push_str(", #co :one");
         }
-        let mut request = self
+        let mut values = count_values(done);
+        values.insert(":progress".into(), s("in_progress"));
+        values.insert(":owner".into(), s(owner));
+        values.insert(":after".into(), s(after.unwrap_or_default()));
+        if release {
+            values.insert(":zero".into(), n(0));
+        }
+        if handed_over {
+            values.insert(":one".into(), n(1));
+        }
+        let mut names = count_names(handed_over);
+        names.insert("#af".into(), "after".into());
+        self.owned_update(run_id, key, update, names, values).await
+    }
+
+    /// Ends item `key` (`ACCOUNT/REGION`) of run `run_id`, which `owner` holds: done (when
+    /// `failure` is `None`) or failed with that reason, with `done` (what came since the last
+    /// checkpoint) added to its totals. Returns `false` when `owner` no longer holds it
+    /// (nothing written).
+    ///
+    /// # Errors
+    /// [`AwsError`] (operation `UpdateItem`).
+    pub async fn end_item(
+        &self,
+        run_id: &str,
+        key: &str,
+        owner: &str,
+        done: &ItemCounts,
+        failure: Option<&str>,
+    ) -> Result<bool, AwsError> {
+        let mut set = vec!["#st = :ended", "lease_until = :zero"];
+        let mut values = count_values(done);
+        values.insert(":progress".into(), s("in_progress"));
+        values.insert(":owner".into(), s(owner));
+        values.insert(":zero".into(), n(0));
+        values.insert(
+            ":ended".into(),
+            s(if failure.is_some() { "failed" } else { "done" }),
+        );
+        let mut names = count_names(false);
+        if let Some(reason) = failure {
+            set.push("#reason = :reason");
+            names.insert("#reason".into(), "reason".into());
+            values.insert(":reason".into(), s(reason));
+        }
+        let update = format!("SET {} {ADD_COUNTS}", set.join(", "));
+        self.owned_update(run_id, key, update, names, values).await
+    }
+
+    /// `update` of item `key`, on condition that it is in progress and held by the value of
+    /// `:owner`; `Ok(false)` when it is not.
+    async fn owned_update(
+        &self,
+        run_id: &str,
+        key: &str,
+        update: String,
+        names: HashMap<String, String>,
+        values: HashMap<String, AttributeValue>,
+    ) -> Result<bool, AwsError> {
+        match self
             .client()
             .update_item()
             .table_name(self.table())
             .set_key(Some(key_of(run_pk(run_id), item_sk(key))))
             .update_expression(update)
             .condition_expression("#st = :progress AND lease_owner = :owner")
-            .set_expression_attribute_names(Some(count_names(handed_over)))
-            .expression_attribute_names("#st", "item_status")
-            .expression_attribute_names("#af", "after")
-            .expression_attribute_values(":progress", s("in_progress"))
-            .expression_attribute_values(":owner", s(owner))
-            .expression_attribute_values(":after", s(after.unwrap_or_default()))
-            .expression_attribute_values(":functions", n(done.functions))
-            .expression_attribute_values(":targets", n(done.targets))
-            .expression_attribute_values(":nc", n(done.non_compliant))
-            .expression_attribute_values(":ff", n(done.failures));
-        if release {
-            request = request.expression_attribute_values(":zero", n(0));
-        }
-        if handed_over {
-            request = request.expression_attribute_values(":one", n(1));
-        }
-        match request.send().await {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(AwsError::from_sdk("UpdateItem", key, &e)),
-        }
-    }
-
-    /// Ends item `key` (`ACCOUNT/REGION`) of run `run_id`: done (when `failure` is `None`),
-    /// its totals `counts` (everything checkpointed before plus what came since) added to the
-    /// run's summary, or failed with that reason, in one
-    /// transaction. `owner`: the worker holding it (`None` for an item failed before it was
-    /// claimed). Returns `false` when the item had already ended (nothing written).
-    ///
-    /// # Errors
-    /// [`AwsError`] (operation `TransactWriteItems`).
-    pub async fn end_item(
-        &self,
-        run_id: &str,
-        key: &str,
-        owner: Option<&str>,
-        counts: &ItemCounts,
-        failure: Option<&str>,
-    ) -> Result<bool, AwsError> {
-        const OP: &str = "TransactWriteItems";
-        let (account, region) = key.split_once('/').unwrap_or((key, ""));
-        let bad = |e: aws_sdk_dynamodb::error::BuildError| AwsError {
-            operation: OP,
-            resource_arn: key.to_owned(),
-            kind: FailureKind::Invalid,
-            code: format!("BuildError: {e}"),
-        };
-        let mut set = vec!["#st = :ended"];
-        if owner.is_some() {
-            set.push("lease_until = :zero");
-        }
-        if failure.is_some() {
-            set.push("#reason = :reason");
-        }
-        let mut item = Update::builder()
-            .table_name(self.table())
-            .set_key(Some(key_of(run_pk(run_id), item_sk(key))))
-            .update_expression(format!("SET {}", set.join(", ")))
-            .expression_attribute_names("#st", "item_status")
-            .expression_attribute_values(
-                ":ended",
-                s(if failure.is_some() { "failed" } else { "done" }),
-            )
-            .expression_attribute_values(":progress", s("in_progress"));
-        item = match owner {
-            Some(owner) => item
-                .condition_expression("#st = :progress AND lease_owner = :owner")
-                .expression_attribute_values(":owner", s(owner))
-                .expression_attribute_values(":zero", n(0)),
-            None => item.condition_expression("attribute_not_exists(sk) OR #st = :progress"),
-        };
-        if let Some(reason) = failure {
-            item = item
-                .expression_attribute_names("#reason", "reason")
-                .expression_attribute_values(":reason", s(reason));
-        }
-        let summary = Update::builder()
-            .table_name(self.table())
-            .set_key(Some(key_of(run_pk(run_id), SUMMARY_SK.to_owned())))
-            .condition_expression("attribute_exists(pk)");
-        let summary = match failure {
-            Some(reason) => summary
-                .update_expression("ADD #failed :one, #failures :failure")
-                .expression_attribute_names("#failed", "failed")
-                .expression_attribute_names("#failures", "failures")
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(
-                    ":failure",
-                    AttributeValue::Ss(vec![format!("{key}: {reason}")]),
-                ),
-            None => summary
-                .update_expression(
-                    "ADD #done :one, #fn :functions, #tg :targets, #nc :nc, #ff :ff, #ac :account, #rc :region",
-                )
-                .set_expression_attribute_names(Some(count_names(false)))
-                .expression_attribute_names("#done", "done")
-                .expression_attribute_names("#ac", "accounts_covered")
-                .expression_attribute_names("#rc", "regions_covered")
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":functions", n(counts.functions))
-                .expression_attribute_values(":targets", n(counts.targets))
-                .expression_attribute_values(":nc", n(counts.non_compliant))
-                .expression_attribute_values(":ff", n(counts.failures))
-                .expression_attribute_values(":account", AttributeValue::Ss(vec![account.to_owned()]))
-                .expression_attribute_values(":region", AttributeValue::Ss(vec![region.to_owned()])),
-        };
-        let items = vec![
-            TransactWriteItem::builder()
-                .update(item.build().map_err(bad)?)
-                .build(),
-            TransactWriteItem::builder()
-                .update(summary.build().map_err(bad)?)
-                .build(),
-        ];
-        match self
-            .client()
-            .transact_write_items()
-            .set_transact_items(Some(items))
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
             .send()
             .await
         {
             Ok(_) => Ok(true),
-            Err(e) if transaction_condition_failed(&e) => Ok(false),
-            Err(e) => Err(AwsError::from_sdk(OP, key, &e)),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(AwsError::from_sdk("UpdateItem", key, &e)),
         }
     }
 }

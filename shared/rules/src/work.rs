@@ -134,20 +134,20 @@ pub fn plan_work(run_id: &str, accounts: &[AccountId], regions: &[String]) -> Ve
         .collect()
 }
 
-/// How a work item stands in the state table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemStatus {
-    /// Claimed by a worker, or waiting for one after its worker stopped.
-    InProgress,
-    /// Swept to its end.
-    Done,
-    /// Given up, with a reason (also in the dead-letter queue).
-    Failed,
+/// Why a worker could not claim a work item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimRefused {
+    /// Another worker holds it (its lease has not expired): the message is dropped.
+    Held,
+    /// It is done or failed: the message is dropped.
+    Ended,
+    /// The run is recorded but did not plan this (account, Region): dead-lettered.
+    NotPlanned,
+    /// No such run is recorded (never sent by lambda-warden, or expired): dead-lettered.
+    UnknownRun,
 }
 
-/// What a worker finds when it claims an item (`None` in the worker means: held by another
-/// live worker, or already finished; the message is then dropped).
+/// What a worker finds when it claims an item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
     /// The last function name of the item's Region already swept: resume after it.
@@ -171,31 +171,6 @@ pub struct ItemCounts {
     pub failures: u64,
 }
 
-/// A run's summary record, as the workers keep it in the state table.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct RunSummary {
-    /// The run id.
-    pub run_id: String,
-    /// When the scheduled run fanned out, seconds since the Unix epoch.
-    pub started_at: i64,
-    /// Every planned item, `ACCOUNT/REGION`.
-    pub planned: Vec<String>,
-    /// Items sent to the queue.
-    pub sent: u64,
-    /// Items swept to their end.
-    pub done: u64,
-    /// Items given up.
-    pub failed: u64,
-    /// Accounts with at least one item done, sorted.
-    pub accounts_covered: Vec<String>,
-    /// Regions with at least one item done, sorted.
-    pub regions_covered: Vec<String>,
-    /// Sums over the items done.
-    pub counts: ItemCounts,
-    /// `ACCOUNT/REGION: reason` of every item given up, sorted.
-    pub failures: Vec<String>,
-}
-
 impl ItemCounts {
     /// The sum of both.
     pub fn plus(self, other: ItemCounts) -> ItemCounts {
@@ -208,10 +183,73 @@ impl ItemCounts {
     }
 }
 
+/// A run's summary: its record and the aggregate of its work items.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RunSummary {
+    /// The run id.
+    pub run_id: String,
+    /// When the scheduled run fanned out, seconds since the Unix epoch.
+    pub started_at: i64,
+    /// Every planned item, `ACCOUNT/REGION`, sorted.
+    pub planned: Vec<String>,
+    /// Items sent to the queue (more than planned when the scheduled event came twice).
+    pub sent: u64,
+    /// Items swept to their end.
+    pub done: u64,
+    /// Items given up.
+    pub failed: u64,
+    /// Items neither done nor failed (planned, or under way), sorted.
+    pub pending: Vec<String>,
+    /// Accounts with at least one item done, sorted.
+    pub accounts_covered: Vec<String>,
+    /// Regions with at least one item done, sorted.
+    pub regions_covered: Vec<String>,
+    /// Sums over every item (failed ones included: what they did before giving up).
+    pub counts: ItemCounts,
+    /// `ACCOUNT/REGION: reason` of every item given up, sorted.
+    pub failures: Vec<String>,
+}
+
 impl RunSummary {
     /// Whether every planned item has ended (done or failed).
     pub fn finished(&self) -> bool {
-        self.done + self.failed >= self.planned.len() as u64
+        self.pending.is_empty()
+    }
+
+    /// Counts item `key` (`ACCOUNT/REGION`) with status `status` (`planned`, `in_progress`,
+    /// `done`, `failed`), totals `counts` and, for a failed one, `reason`.
+    pub fn absorb(&mut self, key: &str, status: &str, counts: ItemCounts, reason: Option<&str>) {
+        self.planned.push(key.to_owned());
+        self.counts = self.counts.plus(counts);
+        match status {
+            "done" => {
+                self.done += 1;
+                if let Some((account, region)) = key.split_once('/') {
+                    self.accounts_covered.push(account.to_owned());
+                    self.regions_covered.push(region.to_owned());
+                }
+            }
+            "failed" => {
+                self.failed += 1;
+                self.failures
+                    .push(format!("{key}: {}", reason.unwrap_or("no reason recorded")));
+            }
+            _ => self.pending.push(key.to_owned()),
+        }
+    }
+
+    /// Sorts every list and removes repeats from the covered accounts and Regions.
+    pub fn sort(&mut self) {
+        for list in [
+            &mut self.planned,
+            &mut self.pending,
+            &mut self.accounts_covered,
+            &mut self.regions_covered,
+            &mut self.failures,
+        ] {
+            list.sort();
+            list.dedup();
+        }
     }
 }
 
@@ -254,6 +292,31 @@ mod tests {
             let e = WorkItem::parse(body).unwrap_err().to_string();
             assert!(e.contains(expected), "{body}: {e}");
         }
+    }
+
+    #[test]
+    fn a_summary_counts_each_item_by_its_status() {
+        let mut s = RunSummary::default();
+        let c = |functions| ItemCounts {
+            functions,
+            ..ItemCounts::default()
+        };
+        s.absorb("222222222222/us-east-1", "done", c(3), None);
+        s.absorb(
+            "111111111111/us-east-1",
+            "failed",
+            c(1),
+            Some("AssumeRole refused"),
+        );
+        s.absorb("111111111111/eu-west-1", "in_progress", c(2), None);
+        s.absorb("222222222222/eu-west-1", "done", c(4), None);
+        s.sort();
+        assert_eq!((s.done, s.failed, s.counts.functions), (2, 1, 10));
+        assert_eq!(s.pending, ["111111111111/eu-west-1"]);
+        assert!(!s.finished());
+        assert_eq!(s.accounts_covered, ["222222222222"]);
+        assert_eq!(s.regions_covered, ["eu-west-1", "us-east-1"]);
+        assert_eq!(s.failures, ["111111111111/us-east-1: AssumeRole refused"]);
     }
 
     #[test]
