@@ -27,6 +27,27 @@ const OWN_FUNCTION: &str = "arn:aws:lambda:us-east-1:123456789012:function:lambd
 /// The evaluation time of the pure rules (2026-06-01T00:00:00Z).
 const NOW: i64 = 1_780_272_000;
 
+/// moto, and the state table in its central account.
+async fn start() -> (Moto, aws_config::SdkConfig) {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config();
+    create_state_table(&sdk, STATE_TABLE)
+        .await
+        .expect("CreateTable");
+    (moto, sdk)
+}
+
+/// [`start`], the adapter's requests going through a fault proxy in front of moto.
+async fn start_behind_proxy() -> (Moto, FaultProxy, aws_config::SdkConfig) {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(moto.port()).await;
+    let sdk = sdk_config_at(&proxy.endpoint());
+    create_state_table(&sdk, STATE_TABLE)
+        .await
+        .expect("CreateTable");
+    (moto, proxy, sdk)
+}
+
 /// `count` functions in `account` (`org-00`, ...), every third with a public statement.
 /// Returns the account's Lambda client.
 async fn seed_account(moto: &Moto, account: &str, count: usize) -> aws_sdk_lambda::Client {
@@ -148,6 +169,20 @@ async fn handle<F: Fn() -> u64 + Sync>(
         now,
     ))
     .await
+}
+
+/// The scheduled run `run_id`: it fans out; returns its answer.
+async fn fan_out(deps: &Deps, run_id: &str) -> Value {
+    handle(
+        &scheduled(run_id),
+        "req",
+        OWN_FUNCTION,
+        deps,
+        &forever(),
+        NOW,
+    )
+    .await
+    .expect("fanned out")
 }
 
 /// A budget that never runs out.
@@ -292,13 +327,8 @@ async fn dead_letters(q: &Queues) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_organization_sweep_fans_out_and_sweeps_every_account_once() {
-    let moto = Moto::start();
     // Through the proxy, which tells whose credentials signed each request.
-    let proxy = FaultProxy::start(moto.port()).await;
-    let sdk = sdk_config_at(&proxy.endpoint());
-    create_state_table(&sdk, STATE_TABLE)
-        .await
-        .expect("CreateTable");
+    let (moto, proxy, sdk) = start_behind_proxy().await;
     let members = ["111111111111", "222222222222"];
     let central = seed_account(&moto, CENTRAL, 3).await;
     let mut lambdas = Vec::new();
@@ -336,24 +366,15 @@ async fn an_organization_sweep_fans_out_and_sweeps_every_account_once() {
         .expect("Subscribe");
     deps.config.alert_topic_arn = Some(topic);
 
-    let fan_out = handle(
-        &scheduled("run-1"),
-        "req",
-        OWN_FUNCTION,
-        &deps,
-        &forever(),
-        NOW,
-    )
-    .await
-    .expect("fanned out");
+    let fanned = fan_out(&deps, "run-1").await;
     assert_eq!(
         (
-            fan_out["items"].as_u64(),
-            fan_out["sent"].as_u64(),
-            fan_out["new_run"].as_bool()
+            fanned["items"].as_u64(),
+            fanned["sent"].as_u64(),
+            fanned["new_run"].as_bool()
         ),
         (Some(3), Some(3), Some(true)),
-        "{fan_out}"
+        "{fanned}"
     );
     // The fan-out itself sweeps nothing.
     assert_eq!(status(&lambdas[0], members[0], "org-00").await, None);
@@ -432,16 +453,7 @@ async fn an_organization_sweep_fans_out_and_sweeps_every_account_once() {
     assert_eq!(after, summary);
 
     // The scheduled event delivered twice records the run once.
-    let twice = handle(
-        &scheduled("run-1"),
-        "req",
-        OWN_FUNCTION,
-        &deps,
-        &forever(),
-        NOW,
-    )
-    .await
-    .expect("fanned out");
+    let twice = fan_out(&deps, "run-1").await;
     assert_eq!(twice["new_run"], json!(false));
     assert_eq!(drain(&q, &deps).await, 3);
     let twice = store.run_summary("run-1").await.unwrap().unwrap();
@@ -452,26 +464,12 @@ async fn an_organization_sweep_fans_out_and_sweeps_every_account_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn poisoned_work_items_end_in_the_dead_letter_queue_with_their_reason() {
-    let moto = Moto::start();
-    let proxy = FaultProxy::start(moto.port()).await;
-    let sdk = sdk_config_at(&proxy.endpoint());
-    create_state_table(&sdk, STATE_TABLE)
-        .await
-        .expect("CreateTable");
+    let (moto, proxy, sdk) = start_behind_proxy().await;
     seed_account(&moto, CENTRAL, 2).await;
     let q = queues(&sdk).await;
     let member = "111111111111";
     let deps = deps(&sdk, &q, &[CENTRAL, member], 2);
-    handle(
-        &scheduled("run-2"),
-        "req",
-        OWN_FUNCTION,
-        &deps,
-        &forever(),
-        NOW,
-    )
-    .await
-    .expect("fanned out");
+    fan_out(&deps, "run-2").await;
     // The member role cannot be assumed: STS is unavailable, every time.
     proxy.add(Rule::always(
         "AssumeRole",
@@ -560,11 +558,7 @@ fn writes(aws: &Aws) -> Vec<(&'static str, usize)> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_worker_killed_mid_way_resumes_from_its_checkpoint_without_repeating_writes() {
     const FUNCTIONS: usize = 12;
-    let moto = Moto::start();
-    let sdk = moto.sdk_config();
-    create_state_table(&sdk, STATE_TABLE)
-        .await
-        .expect("CreateTable");
+    let (moto, sdk) = start().await;
     let (whole, killed) = ("333333333333", "444444444444");
     seed_account(&moto, whole, FUNCTIONS).await;
     let lambda = seed_account(&moto, killed, FUNCTIONS).await;
@@ -572,16 +566,7 @@ async fn a_worker_killed_mid_way_resumes_from_its_checkpoint_without_repeating_w
 
     // The same account shape swept in one go: the writes a sweep of it makes.
     let one_go = deps(&sdk, &q, &[whole], 1);
-    handle(
-        &scheduled("run-whole"),
-        "req",
-        OWN_FUNCTION,
-        &one_go,
-        &forever(),
-        NOW,
-    )
-    .await
-    .expect("fanned out");
+    fan_out(&one_go, "run-whole").await;
     assert_eq!(drain(&q, &one_go).await, 1);
     let expected = writes(&one_go.aws);
     assert!(
@@ -592,16 +577,7 @@ async fn a_worker_killed_mid_way_resumes_from_its_checkpoint_without_repeating_w
     );
 
     let deps = deps(&sdk, &q, &[killed], 1);
-    handle(
-        &scheduled("run-killed"),
-        "req",
-        OWN_FUNCTION,
-        &deps,
-        &forever(),
-        NOW,
-    )
-    .await
-    .expect("fanned out");
+    fan_out(&deps, "run-killed").await;
     let m = receive_one(&q).await.expect("the work item");
     // The worker is killed (its future dropped, as a timeout or a crash ends the process) on
     // the 8th question to its budget: the claim, the Region, then one before each function.
@@ -701,25 +677,12 @@ async fn a_worker_killed_mid_way_resumes_from_its_checkpoint_without_repeating_w
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_work_item_out_of_time_is_handed_over_and_finished_by_the_next_worker() {
-    let moto = Moto::start();
-    let sdk = moto.sdk_config();
-    create_state_table(&sdk, STATE_TABLE)
-        .await
-        .expect("CreateTable");
+    let (moto, sdk) = start().await;
     let member = "555555555555";
     seed_account(&moto, member, 9).await;
     let q = queues(&sdk).await;
     let deps = deps(&sdk, &q, &[member], 1);
-    handle(
-        &scheduled("run-long"),
-        "req",
-        OWN_FUNCTION,
-        &deps,
-        &forever(),
-        NOW,
-    )
-    .await
-    .expect("fanned out");
+    fan_out(&deps, "run-long").await;
     // Each worker's time runs out after it was asked 1 (claim) + 4 times: 3 functions each.
     let mut invocations = 0;
     while let Some(m) = receive_one(&q).await {
@@ -769,25 +732,12 @@ async fn a_work_item_out_of_time_is_handed_over_and_finished_by_the_next_worker(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lease_belongs_to_one_invocation_and_only_the_work_queue_feeds_workers() {
-    let moto = Moto::start();
-    let sdk = moto.sdk_config();
-    create_state_table(&sdk, STATE_TABLE)
-        .await
-        .expect("CreateTable");
+    let (moto, sdk) = start().await;
     let member = "666666666666";
     seed_account(&moto, member, 2).await;
     let q = queues(&sdk).await;
     let deps = deps(&sdk, &q, &[member, CENTRAL], 2);
-    handle(
-        &scheduled("run-lease"),
-        "req",
-        OWN_FUNCTION,
-        &deps,
-        &forever(),
-        NOW,
-    )
-    .await
-    .expect("fanned out");
+    fan_out(&deps, "run-lease").await;
     let store = deps.aws.store().unwrap();
     let key = format!("{member}/us-east-1");
 

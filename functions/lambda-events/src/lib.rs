@@ -13,7 +13,6 @@ use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
 use tracing::{info, warn, Instrument};
-use warden_aws::accounts::member_role_arn;
 use warden_aws::remediate::{remediate, remediate_layer, Cause, RemediateError, Resolution};
 use warden_aws::runtime::log_value;
 use warden_aws::{Aws, AwsError};
@@ -208,22 +207,21 @@ async fn access(
         (Some(own), _) if *own == trigger.account => deps.aws.clone(),
         (None, _) => deps.aws.clone(),
         (Some(_), None) => return Ok(None),
-        (Some(_), Some(role_name)) => {
-            let role_arn = member_role_arn(&trigger.partition, &trigger.account, role_name);
-            deps.aws
-                .assume_role_cached(
-                    &role_arn,
-                    deps.config.member_external_id.as_deref(),
-                    MEMBER_SESSION_NAME,
-                )
-                .await
-                .map_err(|e| AwsError {
-                    operation: "AssumeRole",
-                    resource_arn: e.role_arn,
-                    kind: e.kind,
-                    code: e.code,
-                })?
-        }
+        (Some(_), Some(role_name)) => deps
+            .aws
+            .member_access(
+                &trigger.partition,
+                &trigger.account,
+                role_name,
+                deps.config.member_external_id.as_deref(),
+            )
+            .await
+            .map_err(|e| AwsError {
+                operation: "AssumeRole",
+                resource_arn: e.role_arn,
+                kind: e.kind,
+                code: e.code,
+            })?,
     };
     Ok(Some(if aws.region() == Some(trigger.region.as_str()) {
         aws

@@ -38,13 +38,11 @@ use serde_json::{json, Value};
 use thiserror::Error;
 use tokio::sync::Notify;
 use tracing::{info, warn};
-use warden_aws::accounts::member_role_arn;
 use warden_aws::remediate::{Cause, Resolution};
 use warden_aws::store::StateStore;
 use warden_aws::sweep::{self, Apply, Budget, Cursor, Evaluation, Failure, Progress, SweepOptions};
 use warden_aws::work::WorkQueue;
 use warden_aws::{Aws, AwsError};
-use warden_rules::gate::MEMBER_SESSION_NAME;
 use warden_rules::ids::{AccountId, FunctionArn};
 use warden_rules::work::{plan_work, ClaimRefused, ItemCounts, WorkItem};
 
@@ -356,6 +354,27 @@ struct Claimed<'a> {
 }
 
 impl Claimed<'_> {
+    /// [`StateStore::checkpoint_item`] of this item, as its holder.
+    async fn checkpoint(
+        &self,
+        after: Option<&str>,
+        done: &ItemCounts,
+        release: bool,
+        handed_over: bool,
+    ) -> Result<bool, warden_aws::AwsError> {
+        self.store
+            .checkpoint_item(
+                &self.item.run_id,
+                &self.key,
+                self.owner,
+                after,
+                done,
+                release,
+                handed_over,
+            )
+            .await
+    }
+
     /// Dead-letters the message with `reason` and records the item failed.
     async fn give_up(&self, reason: &str) -> Delivery {
         if self.message.reject(reason).await == Delivery::Retry {
@@ -390,11 +409,7 @@ impl Claimed<'_> {
                 .await;
         }
         if let Err(e) = self
-            .store
-            .checkpoint_item(
-                &self.item.run_id,
-                &self.key,
-                self.owner,
+            .checkpoint(
                 self.claim.after.as_deref(),
                 &ItemCounts::default(),
                 true,
@@ -579,19 +594,7 @@ async fn sweep_claimed<F: Fn() -> u64 + Sync>(
         };
     };
     let after = stopped.after.or(after).or(c.claim.after.clone());
-    match c
-        .store
-        .checkpoint_item(
-            &c.item.run_id,
-            &c.key,
-            c.owner,
-            after.as_deref(),
-            &pending,
-            true,
-            true,
-        )
-        .await
-    {
+    match c.checkpoint(after.as_deref(), &pending, true, true).await {
         Ok(true) => {}
         Ok(false) => return Delivery::Ack,
         Err(e) => {
@@ -633,19 +636,7 @@ async fn checkpoints(c: &Claimed<'_>, tracker: &Tracker, interval_seconds: u64) 
         if pending.functions == 0 {
             continue;
         }
-        match c
-            .store
-            .checkpoint_item(
-                &c.item.run_id,
-                &c.key,
-                c.owner,
-                after.as_deref(),
-                &pending,
-                false,
-                false,
-            )
-            .await
-        {
+        match c.checkpoint(after.as_deref(), &pending, false, false).await {
             Ok(true) => {}
             Ok(false) => {
                 tracker.lost.store(true, Ordering::SeqCst);
@@ -674,21 +665,19 @@ async fn access_to(
         return Err((false, "WARDEN_MEMBER_ROLE_NAME is not set".to_owned()));
     };
     let partition = own.as_ref().map_or("aws", |f| f.partition.as_str());
-    let role_arn = member_role_arn(partition, account, role_name);
     deps.aws
-        .assume_role_cached(
-            &role_arn,
+        .member_access(
+            partition,
+            account,
+            role_name,
             deps.config.member_external_id.as_deref(),
-            // The session name by which the events function knows the member role's calls
-            // as lambda-warden's own, so the sweep's tags and fixes there do not trigger it.
-            MEMBER_SESSION_NAME,
         )
         .await
         .map_err(|e| {
-            warn!(role = %role_arn, error = %e, "member role not assumed");
+            warn!(role = %e.role_arn, error = %e, "member role not assumed");
             (
                 e.kind.is_retryable(),
-                format!("AssumeRole {role_arn} refused: {}", e.code),
+                format!("AssumeRole {} refused: {}", e.role_arn, e.code),
             )
         })
 }

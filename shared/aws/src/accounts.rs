@@ -139,6 +139,33 @@ impl Aws {
     }
 }
 
+impl Aws {
+    /// The adapter acting in `account` through the member role `role_name`
+    /// (`WARDEN_MEMBER_ROLE_NAME`, with `external_id`, `WARDEN_MEMBER_EXTERNAL_ID`) of
+    /// `partition`, kept for the life of this `Aws` ([`Aws::assume_role_cached`]), under the
+    /// session name [`warden_rules::gate::MEMBER_SESSION_NAME`]: CloudTrail records it in the
+    /// member account, and the events function knows those calls as lambda-warden's own by it,
+    /// so tags and fixes made there do not trigger it.
+    ///
+    /// # Errors
+    /// As [`Aws::assume_role`].
+    pub async fn member_access(
+        &self,
+        partition: &str,
+        account: &AccountId,
+        role_name: &str,
+        external_id: Option<&str>,
+    ) -> Result<Aws, AssumeRoleError> {
+        let role_arn = member_role_arn(partition, account, role_name);
+        self.assume_role_cached(
+            &role_arn,
+            external_id,
+            warden_rules::gate::MEMBER_SESSION_NAME,
+        )
+        .await
+    }
+}
+
 #[cfg(feature = "organizations")]
 mod organizations {
     use std::sync::Arc;
