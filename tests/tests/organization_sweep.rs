@@ -675,17 +675,12 @@ async fn a_worker_killed_mid_way_resumes_from_its_checkpoint_without_repeating_w
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_work_item_out_of_time_is_handed_over_and_finished_by_the_next_worker() {
-    let (moto, sdk) = start().await;
-    let member = "555555555555";
-    seed_account(&moto, member, 9).await;
-    let q = queues(&sdk).await;
-    let deps = deps(&sdk, &q, &[member], 1);
-    fan_out(&deps, "run-long").await;
-    // Each worker's time runs out after it was asked 1 (claim) + 4 times: 3 functions each.
+/// Plays the event source mapping over the queue with workers whose time runs out after
+/// their budget was asked 5 times (the claim, the Region, then before each function: two
+/// functions each); returns the invocations.
+async fn drain_short_workers(q: &Queues, deps: &Deps) -> usize {
     let mut invocations = 0;
-    while let Some(m) = receive_one(&q).await {
+    while let Some(m) = receive_one(q).await {
         let asked = AtomicUsize::new(0);
         let budget = Deadline {
             deadline_ms: 10_000_000,
@@ -706,17 +701,29 @@ async fn a_work_item_out_of_time_is_handed_over_and_finished_by_the_next_worker(
             &event,
             &format!("req-{invocations}"),
             OWN_FUNCTION,
-            &deps,
+            deps,
             &budget,
             NOW,
         )
         .await
         .unwrap();
-        settle(&q, &m, &answer).await;
+        settle(q, &m, &answer).await;
         invocations += 1;
         assert!(invocations < 10);
     }
-    assert!(invocations >= 3, "{invocations} invocations");
+    invocations
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_work_item_out_of_time_is_handed_over_and_finished_by_the_next_worker() {
+    let (moto, sdk) = start().await;
+    let member = "555555555555";
+    seed_account(&moto, member, 9).await;
+    let q = queues(&sdk).await;
+    let deps = deps(&sdk, &q, &[member], 1);
+    fan_out(&deps, "run-long").await;
+    let invocations = drain_short_workers(&q, &deps).await;
+    assert_eq!(invocations, 5, "two functions per worker");
     let summary = deps
         .aws
         .store()
@@ -728,6 +735,29 @@ async fn a_work_item_out_of_time_is_handed_over_and_finished_by_the_next_worker(
     assert_eq!((summary.done, summary.failed), (1, 0));
     assert_eq!(summary.counts.functions, 9);
     assert_eq!(summary.counts.non_compliant, 3);
+
+    // With WARDEN_SWEEP_MAX_CONTINUATIONS = 1 the item is handed over once, then given up
+    // with how far it got, not handed over again.
+    let mut once = deps;
+    once.settings.max_continuations = 1;
+    fan_out(&once, "run-once").await;
+    assert_eq!(drain_short_workers(&q, &once).await, 2);
+    let summary = once
+        .aws
+        .store()
+        .unwrap()
+        .run_summary("run-once")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((summary.done, summary.failed), (0, 1), "{summary:?}");
+    assert_eq!(summary.counts.functions, 4);
+    assert!(
+        summary.failures[0]
+            .contains("WARDEN_SWEEP_MAX_CONTINUATIONS (1) reached after Some(\"org-03\")"),
+        "{:?}",
+        summary.failures
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -751,7 +781,8 @@ async fn a_lease_belongs_to_one_invocation_and_only_the_work_queue_feeds_workers
         .claim_item("run-lease", &key, "invocation-b", 2_000, 901_000)
         .await
         .unwrap();
-    assert_eq!(second, Err(ClaimRefused::Held));
+    // It comes back once the holder's lease has ended.
+    assert_eq!(second, Err(ClaimRefused::Held { until_ms: 900_000 }));
     // Once the first one's deadline has passed (it died), the next delivery takes it over,
     // and the dead one's writes, should it come back, are refused.
     let third = store

@@ -415,9 +415,31 @@ fn the_state_table_is_durable_encrypted_and_written_only_by_lambda_warden() {
     let statements = p["ResourcePolicy"]["PolicyDocument"]["Statement"]
         .as_array()
         .expect("resource policy statements");
-    assert_eq!(statements.len(), 2, "{statements:?}");
+    assert_eq!(statements.len(), 3, "{statements:?}");
+    // PartiQL writes: lambda-warden's roles only, not the approvers.
+    let partiql = &statements[1];
+    assert_eq!(partiql["Effect"], "Deny");
+    assert_eq!(partiql["Resource"], statements[0]["Resource"]);
+    for write in [
+        "dynamodb:PartiQLInsert",
+        "dynamodb:PartiQLUpdate",
+        "dynamodb:PartiQLDelete",
+    ] {
+        assert!(
+            partiql["Action"]
+                .as_array()
+                .is_some_and(|a| a.contains(&json!(write))),
+            "{write}"
+        );
+    }
+    let allowed = partiql["Condition"]["ArnNotLike"]["aws:PrincipalArn"].to_string();
+    assert!(!allowed.contains("ExemptionApprovers"), "{allowed}");
+    assert!(
+        allowed.contains("SweepFunctionRole") && allowed.contains("EventsFunctionRole"),
+        "{allowed}"
+    );
     // The organization sweep's run records: the sweep's role alone writes `RUN#` partitions.
-    let runs = &statements[1];
+    let runs = &statements[2];
     assert_eq!(
         (&runs["Effect"], &runs["Principal"], &runs["Resource"]),
         (&json!("Deny"), &json!("*"), &statements[0]["Resource"])

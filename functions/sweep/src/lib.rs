@@ -25,7 +25,7 @@
 //! # Output
 //! One structured log record per run (`sweep summary`, field `summary`: [`Summary`] as JSON),
 //! and the same summary as the function's response. Alerts are the per-function alerts of the
-//! event path (one per new set of open findings, deduplicated by the fingerprint tag); the sweep
+//! event path (one per new set of open findings, deduplicated by the state table's record); the sweep
 //! sends no alert of its own, so a sweep over an unchanged account alerts nobody.
 
 pub mod organization;
@@ -481,8 +481,10 @@ static RUNS: AtomicUsize = AtomicUsize::new(0);
 /// The summary is logged as one record and returned.
 ///
 /// # Errors
-/// [`organization::FanOutError`] when a fan-out fails (the invocation fails, so Lambda retries
-/// it: <https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html>).
+/// [`organization::FanOutError`] when a fan-out fails: the invocation fails, so Lambda retries
+/// it as the function's asynchronous invocation configuration says (the template: twice in
+/// fan-out mode), then sends it to the on-failure destination
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html>).
 pub async fn handle<F: Fn() -> u64 + Sync>(
     event: &Value,
     request_id: &str,

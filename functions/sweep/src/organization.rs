@@ -48,9 +48,9 @@ use warden_rules::work::{plan_work, ClaimRefused, ItemCounts, WorkItem};
 
 use crate::{Deadline, Deps, SweepAccounts};
 
-/// The fan-out could not be done; the invocation fails, and the scheduled event goes to the
-/// function's on-failure destination (the template retries no asynchronous invocation of the
-/// sweep). The next scheduled run starts a new run.
+/// The fan-out could not be done; the invocation fails: Lambda retries it (twice, in the
+/// template's fan-out mode; repeating a fan-out records only what is not recorded yet), then
+/// sends the scheduled event to the function's on-failure destination.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum FanOutError {
     /// A setting the fan-out needs is missing.
@@ -143,8 +143,10 @@ pub async fn fan_out(run_id: &str, deps: &Deps, now: i64) -> Result<FanOut, FanO
 enum Delivery {
     /// Done with it (swept, handed over, dropped, or dead-lettered): SQS deletes it.
     Ack,
-    /// Deliver it again after its visibility timeout.
+    /// Deliver it again, after the back-off of its receive count.
     Retry,
+    /// Deliver it again in this many seconds.
+    RetryIn(u32),
 }
 
 /// Handles an SQS event of the work queue (the event source mapping reports batch item
@@ -184,12 +186,13 @@ pub async fn work<F: Fn() -> u64 + Sync>(
             warn!(message_id = %id, source = ?record.get("eventSourceARN"), "record not from the work queue; ignored");
             Delivery::Ack
         };
-        if delivery == Delivery::Retry {
-            back_off(record, deps).await;
-        }
-        if delivery == Delivery::Retry {
-            failures.push(json!({ "itemIdentifier": id }));
-        }
+        let wait = match delivery {
+            Delivery::Ack => continue,
+            Delivery::Retry => back_off_seconds(receives_of(record)),
+            Delivery::RetryIn(seconds) => seconds,
+        };
+        back_off(record, deps, wait).await;
+        failures.push(json!({ "itemIdentifier": id }));
     }
     json!({ "batchItemFailures": failures })
 }
@@ -203,19 +206,25 @@ pub fn back_off_seconds(receives: u32) -> u32 {
         .min(900)
 }
 
-async fn back_off(record: &Value, deps: &Deps) {
-    let receives = record
+/// How many times SQS has delivered `record` (`attributes.ApproximateReceiveCount`; 1 when
+/// absent).
+fn receives_of(record: &Value) -> u32 {
+    record
         .pointer("/attributes/ApproximateReceiveCount")
         .and_then(Value::as_str)
         .and_then(|c| c.parse().ok())
-        .unwrap_or(1);
+        .unwrap_or(1)
+}
+
+/// Makes `record`'s message visible again in `seconds`.
+async fn back_off(record: &Value, deps: &Deps, seconds: u32) {
     let (Some(receipt), Ok(queue)) = (
         record.get("receiptHandle").and_then(Value::as_str),
         queue_of(deps),
     ) else {
         return;
     };
-    if let Err(e) = queue.retry_after(receipt, back_off_seconds(receives)).await {
+    if let Err(e) = queue.retry_after(receipt, seconds).await {
         warn!(error = %e, "back-off not set; the item waits for the visibility timeout");
     }
 }
@@ -443,11 +452,7 @@ async fn work_on<F: Fn() -> u64 + Sync>(
             .and_then(Value::as_str)
             .unwrap_or_default(),
         id: message_id,
-        receives: record
-            .pointer("/attributes/ApproximateReceiveCount")
-            .and_then(Value::as_str)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(1),
+        receives: receives_of(record),
     };
     let item = match WorkItem::parse(message.body) {
         Ok(item) => item,
@@ -465,9 +470,14 @@ async fn work_on<F: Fn() -> u64 + Sync>(
         .await
     {
         Ok(Ok(claim)) => claim,
-        Ok(Err(refused @ (ClaimRefused::Held | ClaimRefused::Ended))) => {
-            info!(item = %key, refused = ?refused, "work item held by another worker or ended; dropped");
+        Ok(Err(ClaimRefused::Ended)) => {
+            info!(item = %key, "work item ended already; dropped");
             return Delivery::Ack;
+        }
+        Ok(Err(ClaimRefused::Held { until_ms })) => {
+            let wait = until_ms.saturating_sub((budget.now_ms)()) / 1000 + 5;
+            info!(item = %key, wait, "work item held by another invocation; delivered again after its lease");
+            return Delivery::RetryIn(u32::try_from(wait).unwrap_or(u32::MAX));
         }
         Ok(Err(ClaimRefused::NotPlanned)) => {
             let reason = format!("{key} was not planned by run {}", item.run_id);
@@ -594,6 +604,17 @@ async fn sweep_claimed<F: Fn() -> u64 + Sync>(
         };
     };
     let after = stopped.after.or(after).or(c.claim.after.clone());
+    if c.claim.continuations >= deps.settings.max_continuations {
+        // Record how far it got, then give the rest up: no further hand-over is allowed.
+        if let Err(e) = c.checkpoint(after.as_deref(), &pending, false, false).await {
+            warn!(error = %e, "checkpoint not written before giving the item up");
+        }
+        let reason = format!(
+            "handed over {} times: WARDEN_SWEEP_MAX_CONTINUATIONS ({}) reached after {:?}",
+            c.claim.continuations, deps.settings.max_continuations, after
+        );
+        return c.give_up(&reason).await;
+    }
     match c.checkpoint(after.as_deref(), &pending, true, true).await {
         Ok(true) => {}
         Ok(false) => return Delivery::Ack,

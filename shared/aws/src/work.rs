@@ -491,7 +491,9 @@ impl StateStore {
             .item;
         Ok(match item.as_ref().and_then(|i| text(i, "item_status")) {
             Some("done" | "failed") => ClaimRefused::Ended,
-            Some(_) => ClaimRefused::Held,
+            Some(_) => ClaimRefused::Held {
+                until_ms: item.as_ref().map_or(0, |i| num(i, "lease_until")),
+            },
             None => {
                 let run = get(SUMMARY_SK.to_owned())
                     .await

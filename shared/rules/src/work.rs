@@ -137,8 +137,14 @@ pub fn plan_work(run_id: &str, accounts: &[AccountId], regions: &[String]) -> Ve
 /// Why a worker could not claim a work item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClaimRefused {
-    /// Another worker holds it (its lease has not expired): the message is dropped.
-    Held,
+    /// Another invocation holds it until `until_ms` (ms since the Unix epoch, its deadline):
+    /// the message is delivered again just after, when the holder has ended it (then it is
+    /// dropped) or died (then it is taken over). Dropping it at once could lose the item
+    /// when its holder stopped without releasing it.
+    Held {
+        /// When the lease ends.
+        until_ms: u64,
+    },
     /// It is done or failed: the message is dropped.
     Ended,
     /// The run is recorded but did not plan this (account, Region): dead-lettered.
