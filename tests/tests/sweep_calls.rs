@@ -474,3 +474,68 @@ async fn an_execution_role_and_its_policy_lists_are_read_in_one_round_trip() {
         "ListRolePolicies was sent only after GetRole answered"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_version_a_weighted_alias_sends_traffic_to_is_judged_without_a_policy_of_its_own() {
+    let moto = Moto::start();
+    let sdk = moto.sdk_config();
+    seed(&sdk).await;
+    let lambda = aws_sdk_lambda::Client::new(&sdk);
+    // calls-03: version 1 on a supported runtime, version 2 on a deprecated one, and alias
+    // `canary` on version 1 sending 10% of its traffic to version 2. Neither version nor the
+    // alias has a policy of its own.
+    let publish = || async {
+        lambda
+            .publish_version()
+            .function_name("calls-03")
+            .send()
+            .await
+            .expect("PublishVersion")
+            .version
+            .expect("version")
+    };
+    assert_eq!(publish().await, "1");
+    lambda
+        .update_function_configuration()
+        .function_name("calls-03")
+        .runtime(aws_sdk_lambda::types::Runtime::Python38)
+        .send()
+        .await
+        .expect("UpdateFunctionConfiguration");
+    assert_eq!(publish().await, "2");
+    lambda
+        .create_alias()
+        .function_name("calls-03")
+        .name("canary")
+        .function_version("1")
+        .routing_config(
+            aws_sdk_lambda::types::AliasRoutingConfiguration::builder()
+                .additional_version_weights("2", 0.1)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateAlias");
+
+    let (report, _) = scan(&sdk, &Config::default()).await;
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let judged: BTreeSet<String> = report
+        .evaluations
+        .iter()
+        .map(|e| e.arn.to_string())
+        .collect();
+    let base = "arn:aws:lambda:us-east-1:123456789012:function:calls-03";
+    let v2 = report
+        .evaluations
+        .iter()
+        .find(|e| e.arn.to_string() == format!("{base}:2"))
+        .unwrap_or_else(|| panic!("version 2 is not judged: {judged:?}"));
+    assert!(
+        v2.findings.iter().any(|f| f.rule_id == RuleId::LW009),
+        "{:?}",
+        v2.findings
+    );
+    // Version 1 (the alias's own) and the alias have nothing of their own: not judged apart.
+    assert!(!judged.contains(&format!("{base}:1")), "{judged:?}");
+    assert!(!judged.contains(&format!("{base}:canary")), "{judged:?}");
+}

@@ -118,6 +118,10 @@ pub struct ListedAlias {
     pub name: Qualifier,
     /// `FunctionVersion`: the version it points to, a number or `$LATEST`.
     pub function_version: String,
+    /// The versions of its `RoutingConfig.AdditionalVersionWeights`: a weighted alias sends
+    /// part of its traffic there
+    /// (<https://docs.aws.amazon.com/lambda/latest/dg/configuring-alias-routing.html>).
+    pub additional_versions: Vec<String>,
 }
 
 /// One alias or published version to evaluate beside its function, with the configuration it
@@ -129,9 +133,12 @@ pub struct QualifiedTarget {
     /// `true` for an alias, `false` for a published version (only aliases and `$LATEST` have
     /// function URLs: <https://docs.aws.amazon.com/lambda/latest/dg/urls-configuration.html>).
     pub alias: bool,
-    /// The configuration of the version it runs (an alias's: the version it points to; its
-    /// routing configuration's additional version is not judged).
+    /// The configuration of the version it runs (an alias's: the version it points to; the
+    /// additional version of its routing configuration is judged as a version, `routed`).
     pub configuration: Option<FunctionConfiguration>,
+    /// A published version some alias sends weighted traffic to: judged whether or not it
+    /// has a policy of its own, since callers of the alias run it.
+    pub routed: bool,
 }
 
 /// A function as `ListFunctions` listed it.
@@ -288,6 +295,15 @@ impl Aws {
                             (Some(name), Some(version)) => Ok(ListedAlias {
                                 name,
                                 function_version: version.to_owned(),
+                                additional_versions: a
+                                    .routing_config()
+                                    .and_then(|r| r.additional_version_weights())
+                                    .map(|w| {
+                                        let mut v: Vec<String> = w.keys().cloned().collect();
+                                        v.sort();
+                                        v
+                                    })
+                                    .unwrap_or_default(),
                             }),
                             _ => Err(malformed(OP, &name)),
                         }
@@ -324,17 +340,23 @@ pub fn qualified_targets(
         qualifier: Some(q),
         ..listed.arn.clone()
     };
+    let routed: Vec<String> = aliases
+        .iter()
+        .flat_map(|a| a.additional_versions.iter().cloned())
+        .collect();
     aliases
         .into_iter()
         .map(|a| QualifiedTarget {
             configuration: configuration_of_version(&a.function_version),
             arn: at(a.name),
             alias: true,
+            routed: false,
         })
         .chain(listed.versions.iter().map(|v| QualifiedTarget {
             arn: at(v.qualifier.clone()),
             alias: false,
             configuration: Some(v.configuration.clone()),
+            routed: routed.iter().any(|r| r == v.qualifier.as_str()),
         }))
         .collect()
 }

@@ -13,7 +13,8 @@
 //!
 //! Aliases and versions: a qualified ARN is evaluated when `GetPolicy` or
 //! `GetFunctionUrlConfig` for that qualifier finds something (or is refused: then it is
-//! unverified, never skipped). Aliases and versions carry their own policies and URLs
+//! unverified, never skipped), and a version is evaluated whenever an alias sends it weighted
+//! traffic (`RoutingConfig.AdditionalVersionWeights`). Aliases and versions carry their own policies and URLs
 //! (<https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html>,
 //! <https://docs.aws.amazon.com/lambda/latest/dg/urls-configuration.html>); their findings name
 //! the qualified ARN and their status tags use `KEY@QUALIFIER` keys on the function.
@@ -546,7 +547,9 @@ async fn sweep_function(
         .await;
     for (own, target) in targets {
         let own = match own {
-            Ok(own) if own.any() => own,
+            // A version an alias sends weighted traffic to runs for the alias's callers: its
+            // configuration is judged even when it has nothing of its own.
+            Ok(own) if own.any() || target.routed => own,
             Ok(_) => continue,
             Err(e) => {
                 result
