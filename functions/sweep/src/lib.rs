@@ -500,18 +500,9 @@ pub async fn handle<F: Fn() -> u64 + Sync>(
         return Ok(answer);
     }
     if deps.settings.accounts != SweepAccounts::Own && event.get(CONTINUATION_KEY).is_none() {
-        let (run_id, _) = start_of(event, request_id);
-        let run_id: String = run_id
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'))
-            .take(128)
-            .collect();
+        let (event_id, _) = start_of(event, request_id);
         // An id with nothing left of it (a made-up event) becomes the invocation's own.
-        let run_id = if run_id.is_empty() {
-            request_id.to_owned()
-        } else {
-            run_id
-        };
+        let run_id = warden_rules::work::run_id_from(&event_id, request_id);
         let fan_out = organization::fan_out(&run_id, deps, now)
             .await
             .inspect_err(|e| warn!(error = %e, "organization sweep not fanned out"))?;

@@ -22,9 +22,10 @@
 //! 4. When its time runs short it records the checkpoint, releases the lease and sends the
 //!    item again (a new message, so the receive count does not grow), at most
 //!    `WARDEN_SWEEP_MAX_CONTINUATIONS` times.
-//! 5. At the end it marks the item done, with its totals, on the same condition (it still holds
-//!    it), so an item delivered again after it ended counts once. An item that cannot be swept (the member role refuses, the Region cannot
-//!    be listed) is retried by SQS until its receive count reaches `WARDEN_SWEEP_MAX_ATTEMPTS`,
+//! 5. At the end it marks the item done, with its totals, on the same condition (it still
+//!    holds it), so an item delivered again after it ended counts once. An item that cannot
+//!    be swept (the member role refuses, the Region cannot be listed) is retried by SQS until
+//!    its receive count reaches `WARDEN_SWEEP_MAX_ATTEMPTS`,
 //!    then marked failed in the summary and sent to the dead-letter queue with its reason;
 //!    a permanent refusal (`AccessDenied`, ...) is not retried. So is an item delivered more
 //!    often than that whose workers never answered (each ran out of time, or crashed).
@@ -101,8 +102,8 @@ fn store_of(deps: &Deps) -> Result<&StateStore, FanOutError> {
 }
 
 /// Fans run `run_id` out: the accounts of `WARDEN_SWEEP_ACCOUNTS` (AWS Organizations
-/// `ListAccounts` for `organization`) × `WARDEN_REGIONS`, recorded in the run's summary record
-/// (`planned`), then sent to the work queue. `now`: seconds since the Unix epoch.
+/// `ListAccounts` for `organization`) × `WARDEN_REGIONS`, recorded in the state table (the
+/// run, and one `planned` record per item), then sent to the work queue. `now`: seconds since the Unix epoch.
 ///
 /// # Errors
 /// [`FanOutError`] when a setting is missing, the accounts cannot be listed, or the run
@@ -121,16 +122,12 @@ pub async fn fan_out(run_id: &str, deps: &Deps, now: i64) -> Result<FanOut, FanO
     let bodies: Vec<String> = items.iter().map(WorkItem::body).collect();
     let sent = queue.send(&bodies).await?;
     store.record_sent(run_id, sent).await?;
-    let accounts = {
-        let mut a = accounts;
-        a.sort();
-        a.dedup();
-        a.len()
-    };
+    let accounts: std::collections::BTreeSet<&AccountId> =
+        items.iter().map(|i| &i.account).collect();
     Ok(FanOut {
         schema: "lambda-warden.fan-out/1",
         run_id: run_id.to_owned(),
-        accounts,
+        accounts: accounts.len(),
         regions: deps.config.regions.clone(),
         items: items.len(),
         sent,
@@ -166,32 +163,38 @@ pub async fn work<F: Fn() -> u64 + Sync>(
     let records = event
         .get("Records")
         .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+        .map_or(&[][..], Vec::as_slice);
+    let invocation = Invocation {
+        request_id,
+        own_function,
+        now,
+    };
+    // Built once per invocation, for every record of it.
+    let queue = queue_of(deps).ok();
+    let store = store_of(deps).ok();
     let mut failures = Vec::new();
-    for record in &records {
+    for record in records {
         let id = record
             .get("messageId")
             .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let delivery = if from_work_queue(record, deps.settings.queue_url.as_deref()) {
-            let invocation = Invocation {
-                request_id,
-                own_function,
-                now,
-            };
-            Box::pin(work_on(record, &id, &invocation, deps, budget)).await
-        } else {
+            .unwrap_or_default();
+        let delivery = if !from_work_queue(record, deps.settings.queue_url.as_deref()) {
             warn!(message_id = %id, source = ?record.get("eventSourceARN"), "record not from the work queue; ignored");
             Delivery::Ack
+        } else if let (Some(queue), Some(store)) = (&queue, store) {
+            Box::pin(work_on(record, id, &invocation, queue, store, budget, deps)).await
+        } else {
+            warn!("work item received, but the work queue or the state table is not configured");
+            Delivery::Retry
         };
         let wait = match delivery {
             Delivery::Ack => continue,
             Delivery::Retry => back_off_seconds(receives_of(record)),
             Delivery::RetryIn(seconds) => seconds,
         };
-        back_off(record, deps, wait).await;
+        if let Some(queue) = &queue {
+            back_off(record, queue, wait).await;
+        }
         failures.push(json!({ "itemIdentifier": id }));
     }
     json!({ "batchItemFailures": failures })
@@ -217,11 +220,8 @@ fn receives_of(record: &Value) -> u32 {
 }
 
 /// Makes `record`'s message visible again in `seconds`.
-async fn back_off(record: &Value, deps: &Deps, seconds: u32) {
-    let (Some(receipt), Ok(queue)) = (
-        record.get("receiptHandle").and_then(Value::as_str),
-        queue_of(deps),
-    ) else {
+async fn back_off(record: &Value, queue: &WorkQueue, seconds: u32) {
+    let Some(receipt) = record.get("receiptHandle").and_then(Value::as_str) else {
         return;
     };
     if let Err(e) = queue.retry_after(receipt, seconds).await {
@@ -438,15 +438,13 @@ async fn work_on<F: Fn() -> u64 + Sync>(
     record: &Value,
     message_id: &str,
     invocation: &Invocation<'_>,
-    deps: &Deps,
+    queue: &WorkQueue,
+    store: &StateStore,
     budget: &Deadline<F>,
+    deps: &Deps,
 ) -> Delivery {
-    let (Ok(queue), Ok(store)) = (queue_of(deps), store_of(deps)) else {
-        warn!("work item received, but the work queue or the state table is not configured");
-        return Delivery::Retry;
-    };
     let message = Message {
-        queue: &queue,
+        queue,
         body: record
             .get("body")
             .and_then(Value::as_str)

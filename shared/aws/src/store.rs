@@ -89,19 +89,19 @@ fn keys(resource_arn: &str) -> (String, String) {
     }
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
-fn n(v: impl ToString) -> AttributeValue {
+pub(crate) fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-fn get_s<'a>(item: &'a HashMap<String, AttributeValue>, k: &str) -> Option<&'a str> {
+pub(crate) fn get_s<'a>(item: &'a HashMap<String, AttributeValue>, k: &str) -> Option<&'a str> {
     item.get(k).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
 
-fn get_n(item: &HashMap<String, AttributeValue>, k: &str) -> Option<i64> {
+pub(crate) fn get_n(item: &HashMap<String, AttributeValue>, k: &str) -> Option<i64> {
     item.get(k)
         .and_then(|v| v.as_n().ok())
         .and_then(|v| v.parse().ok())
@@ -201,7 +201,11 @@ impl StateStore {
         Ok(stored)
     }
 
-    async fn query_all(&self, pk: &str) -> Result<Vec<HashMap<String, AttributeValue>>, AwsError> {
+    /// Every item of partition `pk`, strongly consistent, every page (`Query`).
+    pub(crate) async fn query_all(
+        &self,
+        pk: &str,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, AwsError> {
         let mut items = Vec::new();
         let mut start: Option<HashMap<String, AttributeValue>> = None;
         loop {

@@ -34,7 +34,7 @@ use futures::stream::{self, StreamExt};
 use warden_rules::work::{Claim, ClaimRefused, ItemCounts, RunSummary};
 
 use crate::calls::{CallCounter, CallLog};
-use crate::store::StateStore;
+use crate::store::{get_n, get_s, n, s, StateStore};
 use crate::AwsError;
 
 /// How long run records are kept when no audit retention is set, in days.
@@ -53,14 +53,6 @@ pub struct WorkQueue {
     client: aws_sdk_sqs::Client,
     queue_url: String,
     dead_letter_url: String,
-}
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-fn n(v: impl ToString) -> AttributeValue {
-    AttributeValue::N(v.to_string())
 }
 
 impl WorkQueue {
@@ -216,15 +208,11 @@ fn key_of(pk: String, sk: String) -> HashMap<String, AttributeValue> {
     HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
 }
 
+/// A count attribute of `item`: 0 when absent (nothing counted yet) or negative.
 fn num(item: &HashMap<String, AttributeValue>, k: &str) -> u64 {
-    item.get(k)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
+    get_n(item, k)
+        .and_then(|v| u64::try_from(v).ok())
         .unwrap_or(0)
-}
-
-fn text<'a>(item: &'a HashMap<String, AttributeValue>, k: &str) -> Option<&'a str> {
-    item.get(k).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
 
 /// The expression attribute names of the totals (`functions` is a DynamoDB reserved word:
@@ -367,60 +355,32 @@ impl StateStore {
         Ok(())
     }
 
-    /// The run's summary: its record and the aggregate of its items, read strongly consistent
-    /// (`GetItem`, then `Query` of the run's items, every page); `None` when the run is
-    /// unknown.
+    /// The run's summary: its record and the aggregate of its items, read with one strongly
+    /// consistent `Query` of the run's partition (every page); `None` when the run is unknown.
     ///
     /// # Errors
-    /// [`AwsError`] (operation `GetItem` or `Query`).
+    /// [`AwsError`] (operation `Query`).
     pub async fn run_summary(&self, run_id: &str) -> Result<Option<RunSummary>, AwsError> {
-        let out = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(key_of(run_pk(run_id), SUMMARY_SK.to_owned())))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("GetItem", run_id, &e))?;
-        let Some(run) = out.item else {
+        let items = self.query_all(&run_pk(run_id)).await?;
+        let Some(run) = items.iter().find(|i| get_s(i, "sk") == Some(SUMMARY_SK)) else {
             return Ok(None);
         };
         let mut summary = RunSummary {
             run_id: run_id.to_owned(),
-            started_at: i64::try_from(num(&run, "started_at")).unwrap_or(0),
-            sent: num(&run, "sent"),
+            started_at: get_n(run, "started_at").unwrap_or(0),
+            sent: num(run, "sent"),
             ..RunSummary::default()
         };
-        let mut start = None;
-        loop {
-            let page = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .key_condition_expression("pk = :pk AND begins_with(sk, :items)")
-                .expression_attribute_values(":pk", s(run_pk(run_id)))
-                .expression_attribute_values(":items", s("ITEM#"))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("Query", run_id, &e))?;
-            for item in page.items() {
-                let Some(key) = text(item, "sk").and_then(|k| k.strip_prefix("ITEM#")) else {
-                    continue;
-                };
-                summary.absorb(
-                    key,
-                    text(item, "item_status").unwrap_or_default(),
-                    counts_of(item),
-                    text(item, "reason"),
-                );
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
+        for item in &items {
+            let Some(key) = get_s(item, "sk").and_then(|k| k.strip_prefix("ITEM#")) else {
+                continue;
+            };
+            summary.absorb(
+                key,
+                get_s(item, "item_status").unwrap_or_default(),
+                counts_of(item),
+                get_s(item, "reason"),
+            );
         }
         summary.sort();
         Ok(Some(summary))
@@ -463,11 +423,10 @@ impl StateStore {
             Ok(out) => {
                 let item = out.attributes.unwrap_or_default();
                 Ok(Ok(Claim {
-                    after: text(&item, "after")
+                    after: get_s(&item, "after")
                         .filter(|a| !a.is_empty())
                         .map(str::to_owned),
                     continuations: u32::try_from(num(&item, "continuations")).unwrap_or(u32::MAX),
-                    counts: counts_of(&item),
                 }))
             }
             Err(e) if condition_failed(&e) => Ok(Err(self.why_refused(run_id, key).await?)),
@@ -489,7 +448,7 @@ impl StateStore {
             .await
             .map_err(|e| AwsError::from_sdk("GetItem", key, &e))?
             .item;
-        Ok(match item.as_ref().and_then(|i| text(i, "item_status")) {
+        Ok(match item.as_ref().and_then(|i| get_s(i, "item_status")) {
             Some("done" | "failed") => ClaimRefused::Ended,
             Some(_) => ClaimRefused::Held {
                 until_ms: item.as_ref().map_or(0, |i| num(i, "lease_until")),

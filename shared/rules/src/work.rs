@@ -51,12 +51,35 @@ pub enum WorkItemError {
     Region(String),
 }
 
+/// The most characters of a run id.
+pub const MAX_RUN_ID_CHARS: usize = 128;
+
+/// Whether `c` may be part of a run id: `[A-Za-z0-9._:-]` (no `#` or `/`, which separate the
+/// state table's key parts).
+fn is_run_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-')
+}
+
 /// Whether `id` may be a run id (it becomes part of state table keys and log records).
 pub fn is_run_id(id: &str) -> bool {
-    (1..=128).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+    (1..=MAX_RUN_ID_CHARS).contains(&id.len()) && id.chars().all(is_run_id_char)
+}
+
+/// The run id made of `id` (a scheduled event's id): its run-id characters, at most
+/// [`MAX_RUN_ID_CHARS`]; `fallback`'s (the invocation's request id) when nothing is left.
+pub fn run_id_from(id: &str, fallback: &str) -> String {
+    let keep = |s: &str| -> String {
+        s.chars()
+            .filter(|c| is_run_id_char(*c))
+            .take(MAX_RUN_ID_CHARS)
+            .collect()
+    };
+    let run_id = keep(id);
+    if run_id.is_empty() {
+        keep(fallback)
+    } else {
+        run_id
+    }
 }
 
 impl WorkItem {
@@ -160,8 +183,6 @@ pub struct Claim {
     pub after: Option<String>,
     /// How many times the item was handed over because a worker's time ran out.
     pub continuations: u32,
-    /// The totals of the functions before `after`.
-    pub counts: ItemCounts,
 }
 
 /// The totals of one work item (or of part of it), added to its run's summary when it ends.
@@ -298,6 +319,15 @@ mod tests {
             let e = WorkItem::parse(body).unwrap_err().to_string();
             assert!(e.contains(expected), "{body}: {e}");
         }
+    }
+
+    #[test]
+    fn run_ids_keep_only_key_safe_characters() {
+        assert_eq!(run_id_from("3f1c-aa:01", "req"), "3f1c-aa:01");
+        assert_eq!(run_id_from("a#b/c d", "req"), "abcd");
+        assert_eq!(run_id_from("#/ ", "req-1"), "req-1");
+        assert_eq!(run_id_from(&"x".repeat(300), "req").len(), MAX_RUN_ID_CHARS);
+        assert!(is_run_id(&run_id_from("#/", "12ab")));
     }
 
     #[test]
