@@ -45,6 +45,13 @@ RevisionId-guarded edits can be tested as AWS behaves:
    https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html). The
    wrapper drops the earlier configuration first.
 
+7. moto ignores DeadLetterConfig: CreateFunction and UpdateFunctionConfiguration drop it, and
+   no configuration carries it. AWS keeps it and returns it in every FunctionConfiguration
+   (GetFunctionConfiguration, ListFunctions), and an empty TargetArn removes it
+   (https://docs.aws.amazon.com/lambda/latest/api/API_DeadLetterConfig.html,
+   https://docs.aws.amazon.com/lambda/latest/api/API_FunctionConfiguration.html). The
+   wrappers keep it on the function and add it to its configuration.
+
 The first two wrappers leave the request unchanged when moto fixes the comparison itself (a
 string passes straight through).
 
@@ -265,6 +272,41 @@ def _put_function_event_invoke_config(self, function_name, config):
 
 
 _Backend.put_function_event_invoke_config = _put_function_event_invoke_config
+
+
+_Function = lambda_models.LambdaFunction
+_original_function_init = _Function.__init__
+_original_get_configuration = _Function.get_configuration
+_original_update_configuration = _Function.update_configuration
+
+
+def _dead_letter_config(value):
+    target = (value or {}).get("TargetArn") or ""
+    return {"TargetArn": target} if target else None
+
+
+def _function_init(self, account_id, spec, region, version=1):
+    _original_function_init(self, account_id, spec, region, version)
+    self.dead_letter_config = _dead_letter_config(spec.get("DeadLetterConfig"))
+
+
+def _get_configuration(self, *args, **kwargs):
+    config = _original_get_configuration(self, *args, **kwargs)
+    dead_letter = getattr(self, "dead_letter_config", None)
+    if dead_letter:
+        config["DeadLetterConfig"] = dict(dead_letter)
+    return config
+
+
+def _update_configuration(self, config_updates):
+    if "DeadLetterConfig" in config_updates:
+        self.dead_letter_config = _dead_letter_config(config_updates["DeadLetterConfig"])
+    return _original_update_configuration(self, config_updates)
+
+
+_Function.__init__ = _function_init
+_Function.get_configuration = _get_configuration
+_Function.update_configuration = _update_configuration
 
 
 _LATENCY_MS = int(os.environ.get("WARDEN_MOTO_LATENCY_MS", "0") or "0")

@@ -134,7 +134,7 @@ fn cell<T>(map: &Cells<T>, key: &str) -> Arc<OnceCell<T>> {
 /// cache; past it the cache is emptied and refilled.
 const MAX_CACHED_VERSIONS: usize = 2048;
 
-/// Documents of managed-policy versions already read, by `(policy ARN, version id)`. A policy
+/// Documents of managed-policy versions already read, by `(PolicyId, version id)`. A policy
 /// version is immutable: changing a managed policy creates a new version, and an existing
 /// version's document never changes
 /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-versioning.html>),
@@ -347,21 +347,31 @@ impl Aws {
             .and_then(|p| p.default_version_id())
             .unwrap_or("v1")
             .to_owned();
-        let key = (arn.to_owned(), version);
-        let known = versions()
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&key)
-            .cloned();
+        // Keyed by the policy's id, not its ARN: a policy deleted and created again under the
+        // same name has the same ARN and starts again at `v1` with another document, but gets
+        // a new `PolicyId` ("the stable and unique string identifying the policy",
+        // <https://docs.aws.amazon.com/IAM/latest/APIReference/API_Policy.html>). Without an
+        // id nothing is cached.
+        let key = policy
+            .policy()
+            .and_then(|p| p.policy_id())
+            .filter(|id| !id.is_empty())
+            .map(|id| (id.to_owned(), version.clone()));
+        let known = key.as_ref().and_then(|key| {
+            versions()
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(key)
+                .cloned()
+        });
         if let Some(document) = known {
             return Ok(document);
         }
-        let version = &key.1;
         let out = self
             .iam
             .get_policy_version()
             .policy_arn(arn)
-            .version_id(version)
+            .version_id(&version)
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("GetPolicyVersion", arn, &e))?;
@@ -370,11 +380,13 @@ impl Aws {
                 .and_then(|v| v.document())
                 .unwrap_or(""),
         );
-        let mut known = versions().lock().unwrap_or_else(PoisonError::into_inner);
-        if known.len() >= MAX_CACHED_VERSIONS {
-            known.clear();
+        if let Some(key) = key {
+            let mut known = versions().lock().unwrap_or_else(PoisonError::into_inner);
+            if known.len() >= MAX_CACHED_VERSIONS {
+                known.clear();
+            }
+            known.insert(key, document.clone());
         }
-        known.insert(key, document.clone());
         Ok(document)
     }
 

@@ -115,9 +115,13 @@ pub const SNAPSHOT_READS: [&str; 7] = [
 ];
 
 impl Aws {
-    /// Reads the live state of `arn`: seven Lambda reads sent concurrently
-    /// ([`SNAPSHOT_READS`]), then the execution role's IAM reads
-    /// ([`Aws::fetch_execution_role`]).
+    /// Reads the live state of `arn` in two steps: the configuration, tags, reserved
+    /// concurrency, policy and URL reads concurrently; then, once the configuration is known,
+    /// the execution role's IAM reads ([`Aws::fetch_execution_role`]) together with the event
+    /// invoke and code signing configurations, each only where the configuration leaves it
+    /// relevant ([`Reads::given`]: no `GetFunctionEventInvokeConfig` for a function with a
+    /// dead-letter queue, no `GetFunctionCodeSigningConfig` for a container image). At most
+    /// the seven Lambda reads of [`SNAPSHOT_READS`], in two round trips, plus the role's.
     ///
     /// - `GetFunctionConfiguration` (`FunctionName` = the unqualified ARN, `Qualifier` = the
     ///   ARN's qualifier when it has one) for existence and the configuration
@@ -332,29 +336,32 @@ impl Aws {
                 .set_qualifier(qualifier.clone())
                 .send(),
         );
-        let get_invoke = when(
-            reads.event_invoke_config,
+        // The event invoke and code signing configurations are read only when the
+        // configuration does not make them moot (`Reads::given`). A listed configuration is
+        // known now; otherwise both wait for it and go out with the execution role's reads,
+        // which wait for it anyway: fewer calls, no extra round trip.
+        let early = listed.is_some();
+        let get_invoke = || {
             self.lambda
                 .get_function_event_invoke_config()
                 .function_name(&function_name)
                 .set_qualifier(qualifier.clone())
-                .send(),
-        );
-        let get_signing = when(
-            reads.code_signing,
+                .send()
+        };
+        let get_signing = || {
             self.lambda
                 .get_function_code_signing_config()
                 .function_name(&function_name)
-                .send(),
-        );
+                .send()
+        };
         let (configuration, tags, concurrency, policy, url, invoke, signing) = tokio::join!(
             get_configuration,
             list_tags,
             get_concurrency,
             get_policy,
             get_url,
-            get_invoke,
-            get_signing
+            when(early && reads.event_invoke_config, get_invoke()),
+            when(early && reads.code_signing, get_signing())
         );
 
         let mut configuration = match (listed, configuration) {
@@ -410,6 +417,28 @@ impl Aws {
         let policy = policy_part(policy, &resource_arn)?;
         let url = url_part(url, &resource_arn)?;
 
+        let later = reads.given(&configuration);
+        let role_arn = configuration
+            .role
+            .as_deref()
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned);
+        let (later_invoke, later_signing, execution_role) = tokio::join!(
+            when(!early && later.event_invoke_config, get_invoke()),
+            when(!early && later.code_signing, get_signing()),
+            // On the heap: the role's reads are a deep future of their own, joined here
+            // with two SDK futures.
+            Box::pin(async {
+                match role_arn.as_deref() {
+                    _ if !reads.execution_role => Ok(Readable::NotRead),
+                    Some(role_arn) => self.fetch_execution_role(role_arn).await,
+                    None => Ok(Readable::read(None)),
+                }
+            })
+        );
+        let invoke = invoke.or(later_invoke);
+        let signing = signing.or(later_signing);
+
         let event_invoke_config = match invoke {
             None => Readable::NotRead,
             Some(Ok(out)) => Readable::read(Some(EventInvokeConfig {
@@ -447,11 +476,7 @@ impl Aws {
             ))?,
         };
 
-        let execution_role = match configuration.role.as_deref().filter(|r| !r.is_empty()) {
-            _ if !reads.execution_role => Readable::NotRead,
-            Some(role_arn) => self.fetch_execution_role(role_arn).await?,
-            None => Readable::read(None),
-        };
+        let execution_role = execution_role?;
 
         Ok(Fetched::Found(FunctionSnapshot {
             arn: arn.clone(),

@@ -70,8 +70,9 @@ async fn reads_tags_policy_and_revision_id_with_one_request_per_read() {
     assert_eq!(policy.revision_id, expected_revision);
     assert_eq!(snapshot.url, Readable::read(None));
 
-    // AND exactly one request per read operation was sent: seven Lambda reads, and the role
-    // (which has no policies) with its two lists
+    // AND exactly one request per read operation was sent: seven Lambda reads (a zip
+    // function without a dead-letter queue needs the event invoke and code signing
+    // configurations too), and the role (which has no policies) with its two lists
     assert_eq!(aws.calls().reads(), 10);
     assert_eq!(aws.calls().writes(), 0);
     assert_eq!(
@@ -89,6 +90,41 @@ async fn reads_tags_policy_and_revision_id_with_one_request_per_read() {
             ("iam:ListRolePolicies", 1),
         ])
     );
+}
+
+#[tokio::test]
+async fn a_dead_letter_queue_spares_the_event_invoke_configuration_read() {
+    // GIVEN a function with a dead-letter queue (LW011 is satisfied by it alone)
+    let moto = Moto::start();
+    let setup = moto.setup();
+    let arn = setup.create_function("with-dlq", &[]).await;
+    setup
+        .lambda
+        .update_function_configuration()
+        .function_name("with-dlq")
+        .dead_letter_config(
+            aws_sdk_lambda::types::DeadLetterConfig::builder()
+                .target_arn(format!("arn:aws:sqs:us-east-1:{ACCOUNT}:with-dlq-dlq"))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("UpdateFunctionConfiguration");
+    let aws = Aws::new(&moto.sdk_config());
+
+    // WHEN the event path reads it with every part wanted
+    let snapshot = found(aws.fetch_snapshot(&arn).await.expect("fetch_snapshot"));
+
+    // THEN the event invoke configuration was not read (the configuration showed the queue)
+    // and the code signing configuration, which nothing spares, was
+    assert_eq!(
+        snapshot.event_invoke_config,
+        warden_rules::snapshot::Readable::NotRead
+    );
+    let ops = aws.calls().by_operation();
+    assert_eq!(ops.get("GetFunctionEventInvokeConfig"), None, "{ops:?}");
+    assert_eq!(ops.get("GetFunctionCodeSigningConfig"), Some(&1), "{ops:?}");
+    assert_eq!(aws.calls().reads(), 9, "{ops:?}");
 }
 
 #[tokio::test]
@@ -492,16 +528,16 @@ async fn no_response_is_transient_and_every_retry_is_counted() {
     assert_eq!(
         aws.calls().by_operation(),
         BTreeMap::from([
-            ("GetFunctionCodeSigningConfig", 3),
             ("GetFunctionConcurrency", 3),
             ("GetFunctionConfiguration", 3),
-            ("GetFunctionEventInvokeConfig", 3),
             ("GetFunctionUrlConfig", 3),
             ("GetPolicy", 3),
             ("ListTags", 3),
         ])
     );
-    assert_eq!(aws.calls().reads(), 21);
+    // (the event invoke and code signing configurations wait for the configuration, which
+    // never came)
+    assert_eq!(aws.calls().reads(), 15);
 }
 
 #[tokio::test]
@@ -521,4 +557,75 @@ async fn a_layer_version_that_does_not_exist_is_gone_not_without_policy() {
     let by_op = aws.calls().by_operation();
     assert_eq!(by_op.get("GetLayerVersionPolicy"), Some(&1), "{by_op:?}");
     assert_eq!(by_op.get("GetLayerVersion"), Some(&1), "{by_op:?}");
+}
+
+#[tokio::test]
+async fn a_managed_policy_created_again_under_its_name_is_read_again() {
+    // GIVEN a role with customer managed policy `app-access` (v1: read a bucket), read once,
+    // so its v1 document is in the process-wide cache of policy versions
+    let moto = Moto::start();
+    let setup = moto.setup();
+    let arn = setup.create_function("recreated-policy", &[]).await;
+    let aws = Aws::new(&moto.sdk_config());
+    let role_arn = found(aws.fetch_snapshot(&arn).await.expect("fetch_snapshot"))
+        .configuration
+        .value()
+        .and_then(|c| c.role.clone())
+        .expect("role");
+    let role_name = role_arn.rsplit('/').next().expect("role name").to_owned();
+    let policy_arn = format!("arn:aws:iam::{ACCOUNT}:policy/app-access");
+    let create = |action: &'static str| {
+        setup
+            .iam
+            .create_policy()
+            .policy_name("app-access")
+            .policy_document(format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{action}","Resource":"*"}}]}}"#
+            ))
+            .send()
+    };
+    let attach = || {
+        setup
+            .iam
+            .attach_role_policy()
+            .role_name(&role_name)
+            .policy_arn(&policy_arn)
+            .send()
+    };
+    create("s3:GetObject").await.expect("CreatePolicy");
+    attach().await.expect("AttachRolePolicy");
+    let document = |role: Readable<Option<warden_rules::snapshot::ExecutionRole>>| {
+        role.value()
+            .and_then(|r| r.as_ref())
+            .and_then(|r| r.attached.value().cloned())
+            .and_then(|a| a.into_iter().next())
+            .and_then(|p| p.document.value().cloned())
+            .expect("one attached policy, read")
+    };
+    let first = document(aws.fetch_execution_role(&role_arn).await.expect("role"));
+    assert!(first.contains("s3:GetObject"), "{first}");
+
+    // WHEN the policy is deleted and created again under the same name (same ARN, again `v1`)
+    // with a document granting everything
+    setup
+        .iam
+        .detach_role_policy()
+        .role_name(&role_name)
+        .policy_arn(&policy_arn)
+        .send()
+        .await
+        .expect("DetachRolePolicy");
+    setup
+        .iam
+        .delete_policy()
+        .policy_arn(&policy_arn)
+        .send()
+        .await
+        .expect("DeletePolicy");
+    create("*").await.expect("CreatePolicy again");
+    attach().await.expect("AttachRolePolicy again");
+
+    // THEN the new document is read: the cache is keyed by the policy's id, not its ARN
+    let second = document(aws.fetch_execution_role(&role_arn).await.expect("role"));
+    assert!(second.contains(r#""Action":"*""#), "{second}");
 }

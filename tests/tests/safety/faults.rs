@@ -148,15 +148,16 @@ async fn connection_refused_is_retryable() {
         .expect_err("an unreachable endpoint must make EventBridge retry");
     assert_eq!(err.error_type(), "Retryable", "{err}");
     assert!(err.to_string().contains("dispatch"), "{err}");
-    // The seven Lambda reads are sent concurrently; each is attempted ATTEMPTS times. The failed
-    // GetFunctionConfiguration ends the evaluation: no IAM read, no state table request, no write.
+    // The first Lambda reads are sent concurrently; each is attempted ATTEMPTS times. The failed
+    // GetFunctionConfiguration ends the evaluation: no event invoke configuration, no IAM
+    // read, no state table request, no write.
     assert_eq!(
         deps.aws.calls().by_operation(),
         lambda_reads_only(ATTEMPTS as usize)
     );
     assert_eq!(
         deps.aws.calls().reads(),
-        LAMBDA_READS.len() * ATTEMPTS as usize
+        FIRST_LAMBDA_READS.len() * ATTEMPTS as usize
     );
     assert_eq!(deps.aws.calls().writes(), 0);
 }

@@ -29,15 +29,25 @@ pub const NOW: i64 = 1_779_926_400;
 /// backoff so retried faults do not slow the suite.
 pub const ATTEMPTS: u32 = 3;
 
-/// The five Lambda reads of every evaluation with the default rules, sent concurrently
+/// The Lambda reads every evaluation with the default rules sends first, concurrently
 /// (`warden_aws::Aws::fetch_snapshot_of`; reserved concurrency and code signing are read only
 /// when LW012 or LW013 runs): no `GetFunction`, whose permission would let lambda-warden
 /// download code.
-pub const LAMBDA_READS: [&str; 5] = [
+pub const FIRST_LAMBDA_READS: [&str; 4] = [
     "GetFunctionConfiguration",
     "ListTags",
     "GetPolicy",
     "GetFunctionUrlConfig",
+];
+
+/// The five Lambda reads of an evaluation of a function without a dead-letter queue (every
+/// demo function): [`FIRST_LAMBDA_READS`], then, with the execution role's reads once the
+/// configuration shows no dead-letter queue, `GetFunctionEventInvokeConfig`.
+pub const LAMBDA_READS: [&str; 5] = [
+    FIRST_LAMBDA_READS[0],
+    FIRST_LAMBDA_READS[1],
+    FIRST_LAMBDA_READS[2],
+    FIRST_LAMBDA_READS[3],
     "GetFunctionEventInvokeConfig",
 ];
 
@@ -53,11 +63,14 @@ pub const DEMO_ROLE_READS: [&str; 3] = [
 /// The reads of one evaluation of a demo function: [`LAMBDA_READS`] and [`DEMO_ROLE_READS`].
 pub const EVALUATION_READS: usize = LAMBDA_READS.len() + DEMO_ROLE_READS.len();
 
-/// The per-operation counts of `times` sends of the five Lambda reads alone: a function that
-/// is gone (`GetFunctionConfiguration` answers `ResourceNotFoundException`) or whose
-/// `GetFunctionConfiguration` fails is not read further.
+/// The per-operation counts of `times` sends of the first Lambda reads alone
+/// ([`FIRST_LAMBDA_READS`]): a function that is gone (`GetFunctionConfiguration` answers
+/// `ResourceNotFoundException`) or whose `GetFunctionConfiguration` fails is not read further.
 pub fn lambda_reads_only(times: usize) -> BTreeMap<&'static str, usize> {
-    LAMBDA_READS.into_iter().map(|op| (op, times)).collect()
+    FIRST_LAMBDA_READS
+        .into_iter()
+        .map(|op| (op, times))
+        .collect()
 }
 
 /// The per-operation counts of `evaluations` evaluations of demo functions plus `more`
