@@ -82,6 +82,9 @@ def operation(method, path, headers, body):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The headers and the body of an answer go out in two writes: without TCP_NODELAY the
+    # second waits for the client's delayed ACK (some 40 ms on Linux) on a kept-alive connection.
+    disable_nagle_algorithm = True
     upstream_port = 0
     delay = 0.02
     local = threading.local()
