@@ -693,9 +693,9 @@ impl LivePolicy {
                 source: Box::new(source),
             })?;
         for stmt in parsed.statements {
-            if let Some(sid) = stmt.sid {
-                if live.by_sid.insert(sid.clone(), stmt.raw).is_some() {
-                    live.ambiguous.insert(sid);
+            if let Some(sid) = &stmt.sid {
+                if live.by_sid.insert(sid.clone(), stmt.raw()).is_some() {
+                    live.ambiguous.insert(sid.clone());
                 }
             }
         }

@@ -176,7 +176,7 @@ proptest! {
     fn serialising_a_policy_keeps_its_meaning(statements in prop::collection::vec(statement(), 1..4), pretty in any::<bool>(), org in any::<bool>()) {
         let doc = json!({"Version": "2012-10-17", "Id": "default", "Statement": statements});
         let first = ResourcePolicy::parse(&doc.to_string()).expect("parses");
-        let raws: Vec<Value> = first.statements.iter().map(|s| s.raw.clone()).collect();
+        let raws: Vec<Value> = first.statements.iter().map(|s| s.raw().clone()).collect();
         let again_doc = json!({"Version": first.version, "Id": first.id, "Statement": raws});
         let text = if pretty {
             serde_json::to_string_pretty(&again_doc).expect("serialises")

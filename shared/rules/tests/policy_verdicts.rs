@@ -231,8 +231,8 @@ fn raw_is_the_statement_verbatim() {
     });
     let doc = json!({"Version": "2012-10-17", "Statement": [statement.clone()]});
     let p = ResourcePolicy::parse(&doc.to_string()).unwrap();
-    assert_eq!(p.statements[0].raw, statement);
-    assert_eq!(p.statements[0].raw["SomethingNew"]["kept"][2], 3);
+    assert_eq!(p.statements[0].raw(), statement);
+    assert_eq!(p.statements[0].raw()["SomethingNew"]["kept"][2], 3);
 }
 
 // ---- parse errors --------------------------------------------------------------------------
@@ -612,7 +612,7 @@ proptest! {
     fn raw_round_trips_to_the_same_model(statements in prop::collection::vec(statement(), 1..4)) {
         let doc = json!({ "Version": "2012-10-17", "Id": "default", "Statement": statements });
         let first = ResourcePolicy::parse(&doc.to_string()).expect("generated policy parses");
-        let raws: Vec<Value> = first.statements.iter().map(|s| s.raw.clone()).collect();
+        let raws: Vec<Value> = first.statements.iter().map(|s| s.raw().clone()).collect();
         let again_doc = json!({ "Version": "2012-10-17", "Id": "default", "Statement": raws });
         let again = ResourcePolicy::parse(&serde_json::to_string(&again_doc).expect("serialises")).expect("re-parses");
         prop_assert_eq!(first, again);

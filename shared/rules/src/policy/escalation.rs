@@ -30,7 +30,7 @@
 
 use super::identity::is_allow;
 use super::model::{Effect, ResourcePolicy, Statement};
-use super::pattern::wildcard_match;
+use super::pattern::{wildcard_match, wildcard_match_ignore_case};
 use super::session::{conditions_truth, SessionRequest, Truth};
 
 /// Which resources a request of a path may be made on.
@@ -257,11 +257,93 @@ fn deny_covers(d: &Statement, action: &str, target: Target<'_>) -> bool {
     }
 }
 
+/// Every distinct action the requests of [`PATHS`] name, in first-seen order (the index of
+/// an action here is its bit in [`Covered`]), and for each path the bit of each request.
+fn actions() -> &'static (Vec<&'static str>, Vec<Vec<u8>>) {
+    static ACTIONS: std::sync::OnceLock<(Vec<&'static str>, Vec<Vec<u8>>)> =
+        std::sync::OnceLock::new();
+    ACTIONS.get_or_init(|| {
+        let mut out: Vec<&'static str> = Vec::new();
+        let mut bits = Vec::with_capacity(PATHS.len());
+        for path in PATHS {
+            let mut of_path = Vec::with_capacity(path.needs.len());
+            for need in path.needs {
+                let i = out
+                    .iter()
+                    .position(|a| *a == need.action)
+                    .unwrap_or_else(|| {
+                        out.push(need.action);
+                        out.len() - 1
+                    });
+                of_path.push(u8::try_from(i).unwrap_or(u8::MAX));
+            }
+            bits.push(of_path);
+        }
+        (out, bits)
+    })
+}
+
+/// Which of the [`actions`] each statement's `Action`/`NotAction` covers, one bit per action,
+/// per policy and statement: the action patterns are matched once per statement, not once
+/// per request of every path.
+struct Covered(Vec<Vec<u128>>);
+
+impl Covered {
+    /// As [`Statement::allows_action`] for each action, with the same matcher; a pattern
+    /// whose service prefix has no wildcard is matched only against the actions of that
+    /// service (a pattern cannot match across the `:`-separated prefix otherwise).
+    fn of(policies: &[&ResourcePolicy]) -> Covered {
+        let all: u128 = (0..actions().0.len()).fold(0, |m, i| m | (1u128 << i));
+        Covered(
+            policies
+                .iter()
+                .map(|p| {
+                    p.statements
+                        .iter()
+                        .map(|s| {
+                            let mut mask = Covered::matched(&s.action);
+                            if !s.not_action.is_empty() {
+                                mask |= all & !Covered::matched(&s.not_action);
+                            }
+                            mask
+                        })
+                        .collect()
+                })
+                .collect(),
+        )
+    }
+
+    /// The bits of the actions some pattern of `patterns` matches.
+    fn matched(patterns: &[String]) -> u128 {
+        let actions = &actions().0;
+        let mut mask = 0u128;
+        for pattern in patterns {
+            let service = pattern.split(':').next().unwrap_or_default();
+            let literal_service = pattern.contains(':') && !service.contains(['*', '?']);
+            for (i, action) in actions.iter().enumerate() {
+                if literal_service && !service.eq_ignore_ascii_case(service_of(action)) {
+                    continue;
+                }
+                if wildcard_match_ignore_case(pattern, action) {
+                    mask |= 1u128 << i;
+                }
+            }
+        }
+        mask
+    }
+
+    /// Whether statement `statement` of policy `policy` covers the action of bit `bit`.
+    fn covers(&self, policy: usize, statement: usize, bit: u8) -> bool {
+        bit < 128 && self.0[policy][statement] & (1u128 << bit) != 0
+    }
+}
+
 /// The first statement of `policies` that grants `need` on `target` with no applying `Deny`.
 fn grant(
     policies: &[&ResourcePolicy],
+    covered: &Covered,
     denies: &[&Statement],
-    need: &Need,
+    (need, bit): (&Need, u8),
     target: Target<'_>,
 ) -> Option<(usize, usize)> {
     let request = SessionRequest {
@@ -278,7 +360,7 @@ fn grant(
     policies.iter().enumerate().find_map(|(pi, p)| {
         p.statements.iter().enumerate().find_map(|(si, s)| {
             (is_allow(s)
-                && s.allows_action(need.action)
+                && covered.covers(pi, si, bit)
                 && allow_covers(s, target)
                 && conditions_truth(&s.conditions, &request) != Truth::False)
                 .then_some((pi, si))
@@ -294,13 +376,16 @@ pub fn find(policies: &[&ResourcePolicy], role: &RoleContext<'_>) -> Vec<Found> 
         .flat_map(|p| p.statements.iter())
         .filter(|s| s.effect == Effect::Deny)
         .collect();
+    let covered = Covered::of(policies);
     PATHS
         .iter()
-        .filter_map(|path| {
+        .zip(&actions().1)
+        .filter_map(|(path, bits)| {
             let grants = path
                 .needs
                 .iter()
-                .map(|need| {
+                .zip(bits)
+                .map(|(need, bit)| {
                     let mut targets = vec![("*", Target::Any)];
                     match need.scope {
                         Scope::Any => {}
@@ -314,12 +399,14 @@ pub fn find(policies: &[&ResourcePolicy], role: &RoleContext<'_>) -> Vec<Found> 
                         ),
                     }
                     targets.into_iter().find_map(|(resource, target)| {
-                        grant(policies, &denies, need, target).map(|(policy, statement)| Grant {
-                            action: need.action,
-                            policy,
-                            statement,
-                            resource: resource.to_owned(),
-                        })
+                        grant(policies, &covered, &denies, (need, *bit), target).map(
+                            |(policy, statement)| Grant {
+                                action: need.action,
+                                policy,
+                                statement,
+                                resource: resource.to_owned(),
+                            },
+                        )
                     })
                 })
                 .collect::<Option<Vec<Grant>>>()?;
@@ -464,6 +551,58 @@ mod tests {
     fn mfa_gated_allows_grant_nothing_to_a_function() {
         let gated = r#"[{"Effect":"Allow","Action":"iam:*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]"#;
         assert!(names(&[gated], &[]).is_empty());
+    }
+
+    #[test]
+    fn precomputed_coverage_is_what_each_statement_allows() {
+        let patterns = [
+            "*",
+            "iam:*",
+            "IAM:passrole",
+            "iam:Pass*",
+            "i?m:PassRole",
+            "iam*",
+            "*:PassRole",
+            "lambda:Create*",
+            "lambda:*Function*",
+            "s3:GetObject",
+            "sts:Assume?ole",
+            "ec2:*",
+            "dynamodb:*",
+            "",
+            ":",
+            "iam:",
+            "*:*",
+            "ssm:Start*",
+            "states:*Execution",
+        ];
+        for (i, a) in patterns.iter().enumerate() {
+            for b in &patterns[i..] {
+                for not in [false, true] {
+                    let (action, not_action) = if not {
+                        (vec![], vec![(*a).to_owned(), (*b).to_owned()])
+                    } else {
+                        (vec![(*a).to_owned(), (*b).to_owned()], vec![])
+                    };
+                    let doc = serde_json::json!({"Statement": [{"Effect": "Allow",
+                        "Action": action, "NotAction": not_action, "Resource": "*"}]});
+                    let policy = ResourcePolicy::parse(&doc.to_string()).unwrap();
+                    let covered = Covered::of(&[&policy]);
+                    for (bit, action) in actions().0.iter().enumerate() {
+                        assert_eq!(
+                            covered.covers(0, 0, bit as u8),
+                            policy.statements[0].allows_action(action),
+                            "{a} {b} not={not} {action}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_action_of_the_paths_has_a_bit() {
+        assert!(actions().0.len() <= 128, "{} actions", actions().0.len());
     }
 
     #[test]

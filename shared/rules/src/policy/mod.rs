@@ -18,6 +18,7 @@ mod model;
 pub(crate) mod pattern;
 pub mod session;
 mod verdict;
+mod wire;
 
 pub use condition::{Condition, ConditionKey, ConditionOperator, OperatorBase, SetOperator};
 pub use effect::{policy_verdicts, PolicyVerdict};

@@ -177,7 +177,7 @@ pub struct PrincipalMap {
 }
 
 /// One statement of a resource-based policy.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Statement {
     /// `Sid`.
     pub sid: Option<String>,
@@ -198,10 +198,28 @@ pub struct Statement {
     /// `Condition`, flattened: one entry per (operator, key), operators and keys in the
     /// order of the parsed JSON object.
     pub conditions: Vec<Condition>,
-    /// The statement as a JSON value, with every field, including ones the analysis ignores.
-    /// It compares equal to the statement in the document (object key order is that of
-    /// `serde_json`'s map).
-    pub raw: Value,
+    /// The statement's JSON text, with every field, including ones the analysis ignores: the
+    /// document's own text of the statement when parsed from text, else the value written
+    /// out. [`Statement::raw`] gives it as a value (only findings and restores need it, so
+    /// it is not built for every statement judged).
+    pub raw_json: Box<str>,
+}
+
+/// Statements are equal when their elements are, and their texts are the same JSON value
+/// (whitespace and the way the text was obtained do not count).
+impl PartialEq for Statement {
+    fn eq(&self, other: &Statement) -> bool {
+        self.sid == other.sid
+            && self.effect == other.effect
+            && self.principal == other.principal
+            && self.not_principal == other.not_principal
+            && self.action == other.action
+            && self.not_action == other.not_action
+            && self.resource == other.resource
+            && self.not_resource == other.not_resource
+            && self.conditions == other.conditions
+            && (self.raw_json == other.raw_json || self.raw() == other.raw())
+    }
 }
 
 impl ResourcePolicy {
@@ -219,12 +237,34 @@ impl ResourcePolicy {
                 limit: MAX_POLICY_BYTES,
             });
         }
+        // Straight from the text into the model; a shape the direct parse leaves undecided
+        // (every error among them) goes through a `Value`, which gives the same model or
+        // the structured error.
+        if let Some(policy) = super::wire::parse(json) {
+            return Ok(policy);
+        }
         let doc: Value = serde_json::from_str(json).map_err(not_json)?;
         Self::from_owned(doc)
     }
 
-    /// As [`ResourcePolicy::from_value`], moving each statement's value into
-    /// [`Statement::raw`] instead of cloning it.
+    /// As [`ResourcePolicy::parse`], always through a `serde_json::Value` of the whole
+    /// document: the reference the direct parse is held to.
+    ///
+    /// # Errors
+    /// As [`ResourcePolicy::parse`].
+    #[doc(hidden)]
+    pub fn parse_through_value(json: &str) -> Result<ResourcePolicy, PolicyParseError> {
+        if json.len() > MAX_POLICY_BYTES {
+            return Err(PolicyParseError::TooLarge {
+                bytes: json.len(),
+                limit: MAX_POLICY_BYTES,
+            });
+        }
+        let doc: Value = serde_json::from_str(json).map_err(not_json)?;
+        Self::from_owned(doc)
+    }
+
+    /// As [`ResourcePolicy::from_value`], for a document the caller owns.
     fn from_owned(doc: Value) -> Result<ResourcePolicy, PolicyParseError> {
         let Value::Object(mut map) = doc else {
             return Err(PolicyParseError::NotAnObject {
@@ -238,9 +278,9 @@ impl ResourcePolicy {
             Some(Value::Array(list)) => list
                 .into_iter()
                 .enumerate()
-                .map(|(i, s)| Statement::from_owned(i, s))
+                .map(|(i, s)| Statement::from_value(i, &s))
                 .collect::<Result<Vec<_>, _>>()?,
-            Some(one) => vec![Statement::from_owned(0, one)?],
+            Some(one) => vec![Statement::from_value(0, &one)?],
         };
         Ok(ResourcePolicy {
             version,
@@ -266,9 +306,9 @@ impl ResourcePolicy {
             Some(Value::Array(list)) => list
                 .iter()
                 .enumerate()
-                .map(|(i, s)| Statement::from_owned(i, s.clone()))
+                .map(|(i, s)| Statement::from_value(i, s))
                 .collect::<Result<Vec<_>, _>>()?,
-            Some(one) => vec![Statement::from_owned(0, one.clone())?],
+            Some(one) => vec![Statement::from_value(0, one)?],
         };
         Ok(ResourcePolicy {
             version,
@@ -346,11 +386,11 @@ const CONDITION_SHAPE: &str = "an object mapping operators to objects of conditi
 const CONDITION_VALUE_SHAPE: &str = "a string, boolean or number, or a list of them";
 
 impl Statement {
-    fn from_owned(index: usize, v: Value) -> Result<Statement, PolicyParseError> {
-        let Value::Object(map) = &v else {
+    fn from_value(index: usize, v: &Value) -> Result<Statement, PolicyParseError> {
+        let Value::Object(map) = v else {
             return Err(PolicyParseError::StatementNotObject {
                 index,
-                found: describe(&v),
+                found: describe(v),
             });
         };
         let sid = match map.get("Sid") {
@@ -398,8 +438,15 @@ impl Statement {
             not_resource: string_list(map, "NotResource").map_err(at)?,
             conditions: conditions(map).map_err(at)?,
             sid,
-            raw: v,
+            raw_json: v.to_string().into(),
         })
+    }
+
+    /// The statement as a JSON value, with every field, including ones the analysis ignores
+    /// ([`Statement::raw_json`] read back; object keys in the order of the text).
+    pub fn raw(&self) -> Value {
+        // The text is JSON this crate read or wrote; `Null` would only mark a broken invariant.
+        serde_json::from_str(&self.raw_json).unwrap_or(Value::Null)
     }
 
     /// The value of the statement's `StringEquals` `lambda:FunctionUrlAuthType` condition
@@ -505,6 +552,26 @@ fn string_list(map: &Map<String, Value>, field: &'static str) -> Result<Vec<Stri
     }
 }
 
+/// A principal written as a bare string: `"*"` is everyone; any other value is one service
+/// principal when it ends in `.amazonaws.com`, `.amazonaws.com.cn` or `.amazon.com`, else one
+/// `AWS` principal ([`PrincipalMap`]).
+pub(super) fn bare_principal(s: &str) -> Principal {
+    if s == "*" {
+        return Principal::Wildcard;
+    }
+    let mut m = PrincipalMap::default();
+    let lower = s.to_ascii_lowercase();
+    if lower.ends_with(".amazonaws.com")
+        || lower.ends_with(".amazonaws.com.cn")
+        || lower.ends_with(".amazon.com")
+    {
+        m.service.push(s.to_owned());
+    } else {
+        m.aws.push(s.to_owned());
+    }
+    Principal::Map(m)
+}
+
 fn principal(
     map: &Map<String, Value>,
     field: &'static str,
@@ -519,20 +586,7 @@ fn principal(
         Some(v) => v,
     };
     match value {
-        Value::String(s) if s == "*" => Ok(Some(Principal::Wildcard)),
-        Value::String(s) => {
-            let mut m = PrincipalMap::default();
-            let lower = s.to_ascii_lowercase();
-            if lower.ends_with(".amazonaws.com")
-                || lower.ends_with(".amazonaws.com.cn")
-                || lower.ends_with(".amazon.com")
-            {
-                m.service.push(s.clone());
-            } else {
-                m.aws.push(s.clone());
-            }
-            Ok(Some(Principal::Map(m)))
-        }
+        Value::String(s) => Ok(Some(bare_principal(s))),
         Value::Object(entries) => {
             let mut m = PrincipalMap::default();
             for (kind, v) in entries {

@@ -111,7 +111,7 @@ pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {
                     v.reason
                 ),
                 evidence: json!({
-                    "statement": stmt.raw,
+                    "statement": stmt.raw(),
                     "services": services,
                     "missing_condition_key": "aws:SourceAccount",
                     "reason": v.reason,

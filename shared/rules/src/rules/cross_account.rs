@@ -62,7 +62,7 @@ pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {
                     accounts.join(", "),
                     v.reason
                 ),
-                evidence: json!({ "statement": stmt.raw, "accounts": accounts, "reason": v.reason }),
+                evidence: json!({ "statement": stmt.raw(), "accounts": accounts, "reason": v.reason }),
                 remediation: Remediation {
                     safety: FixSafety::Manual,
                     fix: Fix::None,

@@ -67,7 +67,7 @@ pub(crate) fn url_scoped(stmt: &Statement) -> bool {
 pub(crate) fn record(stmt: &Statement, index: usize) -> StatementRecord {
     StatementRecord {
         sid: stmt.sid.clone().unwrap_or_else(|| format!("#{index}")),
-        statement: stmt.raw.clone(),
+        statement: stmt.raw().clone(),
     }
 }
 
@@ -100,7 +100,7 @@ fn network_restricted(cx: &Context<'_>) -> Vec<Finding> {
                     v.reason
                 ),
                 json!({
-                    "statement": stmt.raw,
+                    "statement": stmt.raw(),
                     "verdict": "network_restricted",
                     "networks": networks,
                     "reason": v.reason,
@@ -186,7 +186,7 @@ fn public(cx: &Context<'_>) -> Vec<Finding> {
                     "Statement {} lets anyone invoke {}: {}",
                     original.sid, cx.snapshot.arn.name, v.reason
                 ),
-                evidence: json!({ "statement": stmt.raw, "verdict": "public", "reason": v.reason }),
+                evidence: json!({ "statement": stmt.raw(), "verdict": "public", "reason": v.reason }),
                 remediation: Remediation {
                     safety: if fix == Fix::None {
                         FixSafety::Manual

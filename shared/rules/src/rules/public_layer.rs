@@ -62,7 +62,7 @@ pub(crate) fn check(cx: &LayerContext<'_>) -> Vec<Finding> {
                     "Statement {sid} shares layer version {arn} with everyone: {}",
                     v.reason
                 ),
-                evidence: json!({ "layer_version_arn": arn, "statement": stmt.raw, "reason": v.reason }),
+                evidence: json!({ "layer_version_arn": arn, "statement": stmt.raw(), "reason": v.reason }),
                 remediation: Remediation {
                     safety: FixSafety::Manual,
                     fix: Fix::None,

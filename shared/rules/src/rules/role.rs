@@ -131,7 +131,7 @@ pub fn statement_evidence(
         "role_arn": role.arn,
         "statement_index": index,
         "statement_sid": stmt.sid,
-        "statement": stmt.raw,
+        "statement": stmt.raw(),
         "has_conditions": !stmt.conditions.is_empty(),
     });
     if let (Some(obj), Value::Object(p)) = (ev.as_object_mut(), policy.evidence()) {

@@ -114,7 +114,7 @@ pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {
                         "locator": locator(&p.source, g.statement),
                         "statement_index": g.statement,
                         "statement_sid": stmt.sid,
-                        "statement": stmt.raw,
+                        "statement": stmt.raw(),
                     });
                     if let (Some(obj), Value::Object(src)) =
                         (ev.as_object_mut(), p.source.evidence())

@@ -92,7 +92,7 @@ pub(crate) fn check(cx: &Context<'_>) -> Vec<Finding> {
                         "role_arn": ra.role.arn,
                         "statement_index": i,
                         "statement_sid": s.sid,
-                        "statement": s.raw,
+                        "statement": s.raw(),
                         "reason": v.reason,
                     }),
                     format!(
