@@ -199,3 +199,58 @@ async fn a_layer_version_that_no_longer_exists_is_gone_and_alerts_nobody() {
         .expect("read the state table");
     assert_eq!(stored.state, None);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_aws_managed_policy_document_is_kept_a_while_the_attachments_are_read_every_time() {
+    // GIVEN the demo role with an AWS managed policy attached (one no other test attaches)
+    let moto = Moto::start_with_managed_policies();
+    let sdk = moto.sdk_config();
+    let demo = seed_demo_account(&sdk).await.expect("seed");
+    let iam = aws_sdk_iam::Client::new(&sdk);
+    iam.attach_role_policy()
+        .role_name(DEMO_ROLE)
+        .policy_arn("arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess")
+        .send()
+        .await
+        .expect("AttachRolePolicy");
+    let deps = deps(&sdk, &demo);
+    let event = load_event("update-function-configuration-orders-api.json").expect("event");
+    let count = |op: &str| {
+        deps.aws
+            .calls()
+            .by_operation()
+            .get(op)
+            .copied()
+            .unwrap_or(0)
+    };
+    deliver(&deps, event.clone()).await;
+    let (policies, versions, lists) = (
+        count("iam:GetPolicy"),
+        count("iam:GetPolicyVersion"),
+        count("iam:ListAttachedRolePolicies"),
+    );
+
+    // WHEN a second event comes to the same warm process
+    deliver(&deps, event.clone()).await;
+
+    // THEN the AWS managed policy is not read again, the role's attachments are
+    assert_eq!(count("iam:GetPolicy"), policies);
+    assert_eq!(count("iam:GetPolicyVersion"), versions);
+    assert_eq!(count("iam:ListAttachedRolePolicies"), lists + 1);
+
+    // AND an AWS managed policy attached since is seen at once
+    iam.attach_role_policy()
+        .role_name(DEMO_ROLE)
+        .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+        .send()
+        .await
+        .expect("AttachRolePolicy");
+    let decision = deliver(&deps, event).await;
+    assert_eq!(decision["outcome"], "non_compliant", "{decision}");
+    assert!(
+        decision["findings"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|id| id == "LW019")),
+        "{decision}"
+    );
+}

@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use tokio::sync::OnceCell;
@@ -143,6 +144,49 @@ const MAX_CACHED_VERSIONS: usize = 2048;
 fn versions() -> &'static Mutex<HashMap<(String, String), String>> {
     static VERSIONS: OnceLock<Mutex<HashMap<(String, String), String>>> = OnceLock::new();
     VERSIONS.get_or_init(Mutex::default)
+}
+
+/// How long an AWS managed policy's default document is used without asking IAM again
+/// (15 minutes). Only AWS can change an AWS managed policy ("You cannot change the
+/// permissions defined in AWS managed policies. AWS occasionally updates the permissions",
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html#aws-managed-policies>),
+/// so nobody in the account can make lambda-warden judge a stale one; an update AWS makes is
+/// seen within this time. Which policies a role has attached is read on every evaluation.
+pub const AWS_MANAGED_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// Whether `arn` names an AWS managed policy (its account field is `aws`).
+fn is_aws_managed(arn: &str) -> bool {
+    arn.split(':').nth(4) == Some("aws")
+}
+
+/// Default documents of AWS managed policies, by ARN, with when they were read.
+#[derive(Debug, Default)]
+struct AwsManaged(Mutex<HashMap<String, (Instant, String)>>);
+
+impl AwsManaged {
+    /// The document of `arn` read less than [`AWS_MANAGED_TTL`] before `now`.
+    fn fresh(&self, arn: &str, now: Instant) -> Option<String> {
+        let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.get(arn)
+            .filter(|(read, _)| now.saturating_duration_since(*read) < AWS_MANAGED_TTL)
+            .map(|(_, document)| document.clone())
+    }
+
+    /// Keeps `document` as `arn`'s, read at `now`. Past [`MAX_CACHED_VERSIONS`] entries the
+    /// cache is emptied first.
+    fn keep(&self, arn: &str, document: &str, now: Instant) {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= MAX_CACHED_VERSIONS {
+            map.clear();
+        }
+        map.insert(arn.to_owned(), (now, document.to_owned()));
+    }
+}
+
+/// The process-wide [`AwsManaged`] cache (a warm function's later invocations included).
+fn aws_managed() -> &'static AwsManaged {
+    static CACHE: OnceLock<AwsManaged> = OnceLock::new();
+    CACHE.get_or_init(AwsManaged::default)
 }
 
 impl Aws {
@@ -334,7 +378,23 @@ impl Aws {
 
     /// The decoded document of managed policy `arn`'s default version: `GetPolicy`, then
     /// `GetPolicyVersion` unless that version's document is already known ([`versions`]).
+    /// An AWS managed policy's default document is taken from [`aws_managed`] while fresh.
     async fn read_managed_document(&self, arn: &str) -> Result<String, AwsError> {
+        let aws_managed_policy = is_aws_managed(arn);
+        if aws_managed_policy {
+            if let Some(document) = aws_managed().fresh(arn, Instant::now()) {
+                return Ok(document);
+            }
+        }
+        let document = self.read_default_version(arn).await?;
+        if aws_managed_policy {
+            aws_managed().keep(arn, &document, Instant::now());
+        }
+        Ok(document)
+    }
+
+    /// [`Aws::read_managed_document`] without the AWS managed cache.
+    async fn read_default_version(&self, arn: &str) -> Result<String, AwsError> {
         let policy = self
             .iam
             .get_policy()
@@ -412,6 +472,23 @@ impl Aws {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aws_managed_documents_are_used_until_their_time_is_up() {
+        let cache = AwsManaged::default();
+        let arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
+        let t0 = Instant::now();
+        assert_eq!(cache.fresh(arn, t0), None);
+        cache.keep(arn, "{}", t0);
+        assert_eq!(
+            cache.fresh(arn, t0 + AWS_MANAGED_TTL / 2).as_deref(),
+            Some("{}")
+        );
+        assert_eq!(cache.fresh(arn, t0 + AWS_MANAGED_TTL), None);
+        assert!(is_aws_managed(arn));
+        assert!(is_aws_managed("arn:aws-cn:iam::aws:policy/ReadOnlyAccess"));
+        assert!(!is_aws_managed("arn:aws:iam::123456789012:policy/aws"));
+    }
 
     #[test]
     fn documents_are_url_decoded_once() {
