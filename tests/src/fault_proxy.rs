@@ -180,6 +180,21 @@ impl FaultProxy {
         self.lock().seen.iter().filter(|o| *o == operation).count()
     }
 
+    /// [`FaultProxy::seen`] as a function that outlives the borrow of the proxy, for a
+    /// [`Fault::before`] hook (which must be `'static`).
+    pub fn seen_counter(&self) -> impl Fn(&str) -> usize + Clone + Send + Sync + 'static {
+        let state = Arc::clone(&self.state);
+        move |operation: &str| {
+            state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .seen
+                .iter()
+                .filter(|o| *o == operation)
+                .count()
+        }
+    }
+
     /// The access key id that signed each request of `operation` so far, in arrival order (from
     /// the `Authorization` header's `Credential=KEY/...`:
     /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-signing-elements.html>).

@@ -66,6 +66,10 @@ pub struct Aws {
     /// The roles and managed policies read during the current sweep, when this adapter is a
     /// sweep's ([`Aws::with_role_cache`]).
     roles: Option<Arc<role::RoleCache>>,
+    /// The execution role each function had when this adapter last read its configuration
+    /// (by the function's ARN as read): which role to start reading early, a guess checked
+    /// against the configuration of every read ([`Aws::fetch_snapshot`]).
+    roles_seen: Arc<Mutex<std::collections::HashMap<String, String>>>,
 }
 
 impl Aws {
@@ -101,6 +105,7 @@ impl Aws {
             assumed: Arc::default(),
             store: None,
             roles: None,
+            roles_seen: Arc::default(),
         }
     }
 

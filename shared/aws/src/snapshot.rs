@@ -122,6 +122,10 @@ impl Aws {
     /// relevant ([`Reads::given`]: no `GetFunctionEventInvokeConfig` for a function with a
     /// dead-letter queue, no `GetFunctionCodeSigningConfig` for a container image). At most
     /// the seven Lambda reads of [`SNAPSHOT_READS`], in two round trips, plus the role's.
+    /// When this process has read the function before, the role it had then is read in the
+    /// first step already, and that answer is used only if the configuration read now names
+    /// the same role (otherwise the role it names is read in the second step): a warm
+    /// function's event saves a round trip, and every part judged is still read for it.
     ///
     /// - `GetFunctionConfiguration` (`FunctionName` = the unqualified ARN, `Qualifier` = the
     ///   ARN's qualifier when it has one) for existence and the configuration
@@ -354,14 +358,31 @@ impl Aws {
                 .function_name(&function_name)
                 .send()
         };
-        let (configuration, tags, concurrency, policy, url, invoke, signing) = tokio::join!(
+        // The execution role named the last time this process read this function: its reads
+        // go out with the first ones, and their answer is used only when the configuration
+        // read now names the same role (so every part judged is still read for this event).
+        let guess = match listed {
+            None if reads.execution_role => self.remembered_role(&resource_arn),
+            _ => None,
+        };
+        let prefetch = when(
+            guess.is_some(),
+            Box::pin(async {
+                match guess.as_deref() {
+                    Some(role_arn) => self.fetch_execution_role(role_arn).await,
+                    None => Ok(Readable::NotRead),
+                }
+            }),
+        );
+        let (configuration, tags, concurrency, policy, url, invoke, signing, prefetched) = tokio::join!(
             get_configuration,
             list_tags,
             get_concurrency,
             get_policy,
             get_url,
             when(early && reads.event_invoke_config, get_invoke()),
-            when(early && reads.code_signing, get_signing())
+            when(early && reads.code_signing, get_signing()),
+            prefetch
         );
 
         let mut configuration = match (listed, configuration) {
@@ -423,16 +444,26 @@ impl Aws {
             .as_deref()
             .filter(|r| !r.is_empty())
             .map(str::to_owned);
+        let prefetched = match (prefetched, guess.as_deref()) {
+            (Some(read), Some(guess)) if role_arn.as_deref() == Some(guess) => Some(read),
+            _ => None,
+        };
+        if listed.is_none() {
+            if let Some(role_arn) = &role_arn {
+                self.remember_role(&resource_arn, role_arn);
+            }
+        }
         let (later_invoke, later_signing, execution_role) = tokio::join!(
             when(!early && later.event_invoke_config, get_invoke()),
             when(!early && later.code_signing, get_signing()),
             // On the heap: the role's reads are a deep future of their own, joined here
             // with two SDK futures.
             Box::pin(async {
-                match role_arn.as_deref() {
+                match (role_arn.as_deref(), prefetched) {
                     _ if !reads.execution_role => Ok(Readable::NotRead),
-                    Some(role_arn) => self.fetch_execution_role(role_arn).await,
-                    None => Ok(Readable::read(None)),
+                    (Some(_), Some(read)) => read,
+                    (Some(role_arn), None) => self.fetch_execution_role(role_arn).await,
+                    (None, _) => Ok(Readable::read(None)),
                 }
             })
         );
@@ -637,6 +668,37 @@ pub(crate) fn configuration_of(c: ConfigParts<'_>, operation: &str) -> FunctionC
 
 /// Runs `read` only when `wanted`: `None` otherwise, without a request (an SDK `send()` future
 /// sends nothing until it is polled).
+/// The most functions whose execution role [`Aws::remember_role`] keeps; past it the map is
+/// emptied and refilled.
+const MAX_REMEMBERED_ROLES: usize = 4096;
+
+impl Aws {
+    /// The execution role ARN `function_arn` (as read, qualified or not) had when this adapter
+    /// last read its configuration: only a guess of which role to start reading early, never
+    /// a fact judged.
+    fn remembered_role(&self, function_arn: &str) -> Option<String> {
+        self.roles_seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(function_arn)
+            .cloned()
+    }
+
+    fn remember_role(&self, function_arn: &str, role_arn: &str) {
+        let mut seen = self
+            .roles_seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if seen.get(function_arn).map(String::as_str) == Some(role_arn) {
+            return;
+        }
+        if seen.len() >= MAX_REMEMBERED_ROLES {
+            seen.clear();
+        }
+        seen.insert(function_arn.to_owned(), role_arn.to_owned());
+    }
+}
+
 pub(crate) async fn when<F: std::future::Future>(wanted: bool, read: F) -> Option<F::Output> {
     if wanted {
         Some(read.await)

@@ -15,6 +15,7 @@ use lambda_events::DecisionOutcome;
 use serde_json::{json, Value};
 use warden_rules::outcome::{ActionStatus, FailureKind};
 use warden_rules::plan::Action;
+use warden_rules::rules::RuleId;
 use warden_rules::state::AuditStatus;
 use warden_rules::tags::ComplianceStatus;
 use warden_tests::seed::*;
@@ -467,4 +468,95 @@ async fn two_events_for_one_function_at_once_end_as_if_sequential_url() {
         ],
     )
     .await;
+}
+
+/// A role for `payments-api` that grants everything (LW019), created in moto's IAM.
+async fn admin_role(w: &World) -> String {
+    let iam = aws_sdk_iam::Client::new(&w.moto.sdk_config());
+    let arn = iam
+        .create_role()
+        .role_name("payments-api-admin-role")
+        .assume_role_policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("CreateRole")
+        .role()
+        .expect("role")
+        .arn()
+        .to_owned();
+    iam.put_role_policy()
+        .role_name("payments-api-admin-role")
+        .policy_name("everything")
+        .policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+                .to_string(),
+        )
+        .send()
+        .await
+        .expect("PutRolePolicy");
+    arn
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_role_changed_since_the_last_event_is_the_role_judged() {
+    // GIVEN payments-api judged once by this warm process, with its demo role
+    let w = world().await;
+    let first = w.deliver_ok(event(PAYMENTS_EVENT)).await;
+    assert!(!first.findings.contains(&RuleId::LW019), "{first:?}");
+    // WHEN its role is switched to one that grants everything
+    let admin = admin_role(&w).await;
+    human(&w)
+        .update_function_configuration()
+        .function_name(PAYMENTS_API)
+        .role(&admin)
+        .send()
+        .await
+        .expect("UpdateFunctionConfiguration");
+    w.take_counts();
+    let second = w.deliver_ok(event(PAYMENTS_EVENT)).await;
+
+    // THEN the new role is judged (the remembered one was read early, and set aside)
+    assert!(second.findings.contains(&RuleId::LW019), "{second:?}");
+    let (_, _, by_op) = w.take_counts();
+    assert_eq!(by_op.get("iam:GetRole"), Some(&2), "{by_op:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_warm_function_has_its_role_read_with_its_first_reads() {
+    // GIVEN payments-api judged once by this warm process
+    let w = world().await;
+    w.deliver_ok(event(PAYMENTS_EVENT)).await;
+    // WHEN the next GetFunctionConfiguration is held until the role has been asked for (at
+    // most 2 s: less than the 5 s after which the SDK would try it again)
+    let seen = w.proxy.seen_counter();
+    let roles_before = seen("GetRole");
+    let next = seen("GetFunctionConfiguration") + 1;
+    let observed = Arc::new(AtomicUsize::new(0));
+    let out = Arc::clone(&observed);
+    w.proxy.add(Rule::nth(
+        "GetFunctionConfiguration",
+        next,
+        Fault::before(move || {
+            let (seen, out) = (seen.clone(), Arc::clone(&out));
+            async move {
+                for _ in 0..40 {
+                    if seen("GetRole") > roles_before {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                out.store(seen("GetRole") - roles_before, Ordering::SeqCst);
+            }
+        }),
+    ));
+    let decision = w.deliver_ok(event(PAYMENTS_EVENT)).await;
+
+    // THEN the role was read while the configuration was still on its way, and the function
+    // is judged as usual (compliant: the first evaluation removed the public statement)
+    assert_eq!(observed.load(Ordering::SeqCst), 1);
+    assert_eq!(decision.outcome, DecisionOutcome::Compliant, "{decision:?}");
 }

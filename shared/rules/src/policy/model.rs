@@ -552,6 +552,20 @@ fn string_list(map: &Map<String, Value>, field: &'static str) -> Result<Vec<Stri
     }
 }
 
+impl PrincipalMap {
+    /// Adds `values` under principal type `kind` (`AWS`, `Service`, `Federated`,
+    /// `CanonicalUser`, or any other, kept as written).
+    pub(super) fn add(&mut self, kind: &str, values: Vec<String>) {
+        match kind {
+            "AWS" => self.aws.extend(values),
+            "Service" => self.service.extend(values),
+            "Federated" => self.federated.extend(values),
+            "CanonicalUser" => self.canonical_user.extend(values),
+            _ => self.other.push((kind.to_owned(), values)),
+        }
+    }
+}
+
 /// A principal written as a bare string: `"*"` is everyone; any other value is one service
 /// principal when it ends in `.amazonaws.com`, `.amazonaws.com.cn` or `.amazon.com`, else one
 /// `AWS` principal ([`PrincipalMap`]).
@@ -604,13 +618,7 @@ fn principal(
                         .collect::<Result<Vec<_>, _>>()?,
                     other => return Err(bad(format!("{} at {field}.{kind}", describe(other)))),
                 };
-                match kind.as_str() {
-                    "AWS" => m.aws.extend(values),
-                    "Service" => m.service.extend(values),
-                    "Federated" => m.federated.extend(values),
-                    "CanonicalUser" => m.canonical_user.extend(values),
-                    _ => m.other.push((kind.clone(), values)),
-                }
+                m.add(kind, values);
             }
             Ok(Some(Principal::Map(m)))
         }

@@ -243,14 +243,7 @@ impl<'de> Visitor<'de> for PrincipalSeed {
             if seen.len() >= MAX_KEYS || seen.contains(&kind) {
                 return Err(undecided());
             }
-            let values = map.next_value_seed(StringsSeed)?;
-            match kind.as_str() {
-                "AWS" => m.aws.extend(values),
-                "Service" => m.service.extend(values),
-                "Federated" => m.federated.extend(values),
-                "CanonicalUser" => m.canonical_user.extend(values),
-                _ => m.other.push((kind.clone(), values)),
-            }
+            m.add(&kind, map.next_value_seed(StringsSeed)?);
             seen.push(kind);
         }
         Ok(Principal::Map(m))
