@@ -1,4 +1,4 @@
-# Shared by scripts/demo.sh and scripts/test.sh (sourced, not run).
+# Shared by scripts/demo.sh, scripts/test.sh and the benchmarks of bench/peers/ (sourced, not run).
 # Installs the pinned Python tools the demo and the tests use, with the interpreter's pip.
 
 # Versions the project is tested with.
@@ -44,4 +44,17 @@ venv_install() {
         python3 -m venv "$dir"
     fi
     PIP_ROOT_USER_ACTION=ignore "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
+}
+
+# peer_setup DIR C7N_VERSION: moto (pinned above) for the interpreter, and Cloud Custodian
+# C7N_VERSION in the virtual environment DIR, each installed only when missing or another
+# version: what the benchmarks against Custodian (bench/peers/) need.
+peer_setup() {
+    local dir="$1" version="$2"
+    if ! python3 -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
+        pip_install "moto[server]==${MOTO_VERSION}"
+    fi
+    if [ ! -x "$dir/bin/custodian" ] || ! "$dir/bin/pip" show c7n 2>/dev/null | grep -qx "Version: $version"; then
+        venv_install "$dir" "c7n==$version"
+    fi
 }

@@ -71,12 +71,7 @@ cd "$(dirname "$0")/../.."
 source scripts/python-deps.sh
 version=${C7N_VERSION:-0.9.53}
 venv=target/peers/custodian
-if ! python3 -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
-  pip_install "moto[server]==${MOTO_VERSION}"
-fi
-if [ ! -x "$venv/bin/custodian" ] || ! "$venv/bin/pip" show c7n 2>/dev/null | grep -qx "Version: $version"; then
-  venv_install "$venv" "c7n==$version"
-fi
+peer_setup "$venv" "$version"
 if [ -z "${LW_BIN:-}" ]; then
   profile=${LW_PROFILE:-dev}
   cargo build --profile "$profile" -p lambda-warden
