@@ -14,8 +14,9 @@ larger N adds to the first), all with one execution role, python3.12, and by i %
          compliant under every default rule (half the functions)
 
 Functions 0..4 keep the defaults (tracing PassThrough, no failure destination). No function
-has environment variables. moto 5.2.1 drops CreateFunction's DeadLetterConfig and KMSKeyArn,
-so the failure destination is the event invoke configuration's OnFailure.
+has environment variables. The failure destination is the event invoke configuration's
+OnFailure, not a dead-letter queue (moto 5.2.1 itself drops DeadLetterConfig and KMSKeyArn;
+tests/moto/launch.py keeps DeadLetterConfig, but the seed does not rely on it).
 The role trusts lambda.amazonaws.com pinned to the account and has one customer managed policy
 with AWSLambdaBasicExecutionRole's document (moto is started without AWS managed policies).
 Prints the expected verdicts as JSON: {"public": [...], "s3": [...], ...}.
