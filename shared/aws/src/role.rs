@@ -146,6 +146,21 @@ fn versions() -> &'static Mutex<HashMap<(String, String), String>> {
     VERSIONS.get_or_init(Mutex::default)
 }
 
+/// Inserts `key` → `value` into a process-wide cache holding at most `max` entries: when it
+/// is full the cache is emptied first (entries are only ever re-read, so dropping them all
+/// costs reads, never correctness).
+pub(crate) fn insert_bounded<K: std::hash::Hash + Eq, V>(
+    map: &mut HashMap<K, V>,
+    max: usize,
+    key: K,
+    value: V,
+) {
+    if map.len() >= max && !map.contains_key(&key) {
+        map.clear();
+    }
+    map.insert(key, value);
+}
+
 /// How long an AWS managed policy's default document is used without asking IAM again
 /// (15 minutes). Only AWS can change an AWS managed policy ("You cannot change the
 /// permissions defined in AWS managed policies. AWS occasionally updates the permissions",
@@ -176,10 +191,12 @@ impl AwsManaged {
     /// cache is emptied first.
     fn keep(&self, arn: &str, document: &str, now: Instant) {
         let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if map.len() >= MAX_CACHED_VERSIONS {
-            map.clear();
-        }
-        map.insert(arn.to_owned(), (now, document.to_owned()));
+        insert_bounded(
+            &mut map,
+            MAX_CACHED_VERSIONS,
+            arn.to_owned(),
+            (now, document.to_owned()),
+        );
     }
 }
 
@@ -442,10 +459,7 @@ impl Aws {
         );
         if let Some(key) = key {
             let mut known = versions().lock().unwrap_or_else(PoisonError::into_inner);
-            if known.len() >= MAX_CACHED_VERSIONS {
-                known.clear();
-            }
-            known.insert(key, document.clone());
+            insert_bounded(&mut known, MAX_CACHED_VERSIONS, key, document.clone());
         }
         Ok(document)
     }

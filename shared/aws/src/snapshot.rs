@@ -666,8 +666,6 @@ pub(crate) fn configuration_of(c: ConfigParts<'_>, operation: &str) -> FunctionC
     }
 }
 
-/// Runs `read` only when `wanted`: `None` otherwise, without a request (an SDK `send()` future
-/// sends nothing until it is polled).
 /// The most functions whose execution role [`Aws::remember_role`] keeps; past it the map is
 /// emptied and refilled.
 const MAX_REMEMBERED_ROLES: usize = 4096;
@@ -692,13 +690,17 @@ impl Aws {
         if seen.get(function_arn).map(String::as_str) == Some(role_arn) {
             return;
         }
-        if seen.len() >= MAX_REMEMBERED_ROLES {
-            seen.clear();
-        }
-        seen.insert(function_arn.to_owned(), role_arn.to_owned());
+        crate::role::insert_bounded(
+            &mut seen,
+            MAX_REMEMBERED_ROLES,
+            function_arn.to_owned(),
+            role_arn.to_owned(),
+        );
     }
 }
 
+/// Runs `read` only when `wanted`: `None` otherwise, without a request (an SDK `send()` future
+/// sends nothing until it is polled).
 pub(crate) async fn when<F: std::future::Future>(wanted: bool, read: F) -> Option<F::Output> {
     if wanted {
         Some(read.await)

@@ -472,22 +472,11 @@ async fn two_events_for_one_function_at_once_end_as_if_sequential_url() {
 
 /// A role for `payments-api` that grants everything (LW019), created in moto's IAM.
 async fn admin_role(w: &World) -> String {
-    let iam = aws_sdk_iam::Client::new(&w.moto.sdk_config());
-    let arn = iam
-        .create_role()
-        .role_name("payments-api-admin-role")
-        .assume_role_policy_document(
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-            .to_string(),
-        )
-        .send()
+    let sdk = w.moto.sdk_config();
+    let arn = warden_tests::seed::create_function_role(&sdk, "payments-api-admin-role")
         .await
-        .expect("CreateRole")
-        .role()
-        .expect("role")
-        .arn()
-        .to_owned();
+        .expect("CreateRole");
+    let iam = aws_sdk_iam::Client::new(&sdk);
     iam.put_role_policy()
         .role_name("payments-api-admin-role")
         .policy_name("everything")

@@ -257,29 +257,35 @@ fn deny_covers(d: &Statement, action: &str, target: Target<'_>) -> bool {
     }
 }
 
-/// Every distinct action the requests of [`PATHS`] name, in first-seen order (the index of
-/// an action here is its bit in [`Covered`]), and for each path the bit of each request.
-fn actions() -> &'static (Vec<&'static str>, Vec<Vec<u8>>) {
-    static ACTIONS: std::sync::OnceLock<(Vec<&'static str>, Vec<Vec<u8>>)> =
-        std::sync::OnceLock::new();
+/// The actions the requests of [`PATHS`] name, numbered for [`Covered`].
+struct PathActions {
+    /// Every distinct action, in first-seen order: the index of an action is its bit.
+    actions: Vec<&'static str>,
+    /// For each path, in [`PATHS`] order, the bit of each of its requests.
+    bits: Vec<Vec<u8>>,
+}
+
+/// The [`PathActions`] of [`PATHS`], worked out once.
+fn actions() -> &'static PathActions {
+    static ACTIONS: std::sync::OnceLock<PathActions> = std::sync::OnceLock::new();
     ACTIONS.get_or_init(|| {
-        let mut out: Vec<&'static str> = Vec::new();
+        let mut actions: Vec<&'static str> = Vec::new();
         let mut bits = Vec::with_capacity(PATHS.len());
         for path in PATHS {
             let mut of_path = Vec::with_capacity(path.needs.len());
             for need in path.needs {
-                let i = out
+                let i = actions
                     .iter()
                     .position(|a| *a == need.action)
                     .unwrap_or_else(|| {
-                        out.push(need.action);
-                        out.len() - 1
+                        actions.push(need.action);
+                        actions.len() - 1
                     });
                 of_path.push(u8::try_from(i).unwrap_or(u8::MAX));
             }
             bits.push(of_path);
         }
-        (out, bits)
+        PathActions { actions, bits }
     })
 }
 
@@ -293,7 +299,7 @@ impl Covered {
     /// whose service prefix has no wildcard is matched only against the actions of that
     /// service (a pattern cannot match across the `:`-separated prefix otherwise).
     fn of(policies: &[&ResourcePolicy]) -> Covered {
-        let all: u128 = (0..actions().0.len()).fold(0, |m, i| m | (1u128 << i));
+        let all: u128 = (0..actions().actions.len()).fold(0, |m, i| m | (1u128 << i));
         Covered(
             policies
                 .iter()
@@ -315,7 +321,7 @@ impl Covered {
 
     /// The bits of the actions some pattern of `patterns` matches.
     fn matched(patterns: &[String]) -> u128 {
-        let actions = &actions().0;
+        let actions = &actions().actions;
         let mut mask = 0u128;
         for pattern in patterns {
             let service = pattern.split(':').next().unwrap_or_default();
@@ -379,7 +385,7 @@ pub fn find(policies: &[&ResourcePolicy], role: &RoleContext<'_>) -> Vec<Found> 
     let covered = Covered::of(policies);
     PATHS
         .iter()
-        .zip(&actions().1)
+        .zip(&actions().bits)
         .filter_map(|(path, bits)| {
             let grants = path
                 .needs
@@ -588,7 +594,7 @@ mod tests {
                         "Action": action, "NotAction": not_action, "Resource": "*"}]});
                     let policy = ResourcePolicy::parse(&doc.to_string()).unwrap();
                     let covered = Covered::of(&[&policy]);
-                    for (bit, action) in actions().0.iter().enumerate() {
+                    for (bit, action) in actions().actions.iter().enumerate() {
                         assert_eq!(
                             covered.covers(0, 0, bit as u8),
                             policy.statements[0].allows_action(action),
@@ -602,7 +608,11 @@ mod tests {
 
     #[test]
     fn every_action_of_the_paths_has_a_bit() {
-        assert!(actions().0.len() <= 128, "{} actions", actions().0.len());
+        assert!(
+            actions().actions.len() <= 128,
+            "{} actions",
+            actions().actions.len()
+        );
     }
 
     #[test]

@@ -231,20 +231,15 @@ impl ResourcePolicy {
     /// [`PolicyParseError::StatementNotObject`]; [`PolicyParseError::Field`] naming the
     /// statement and field; [`PolicyParseError::DocumentField`] for `Version`/`Id`.
     pub fn parse(json: &str) -> Result<ResourcePolicy, PolicyParseError> {
-        if json.len() > MAX_POLICY_BYTES {
-            return Err(PolicyParseError::TooLarge {
-                bytes: json.len(),
-                limit: MAX_POLICY_BYTES,
-            });
-        }
         // Straight from the text into the model; a shape the direct parse leaves undecided
-        // (every error among them) goes through a `Value`, which gives the same model or
-        // the structured error.
-        if let Some(policy) = super::wire::parse(json) {
-            return Ok(policy);
+        // (every error among them, the size limit included) goes through a `Value`, which
+        // gives the same model or the structured error.
+        if json.len() <= MAX_POLICY_BYTES {
+            if let Some(policy) = super::wire::parse(json) {
+                return Ok(policy);
+            }
         }
-        let doc: Value = serde_json::from_str(json).map_err(not_json)?;
-        Self::from_owned(doc)
+        Self::parse_through_value(json)
     }
 
     /// As [`ResourcePolicy::parse`], always through a `serde_json::Value` of the whole
